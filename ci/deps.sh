@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install every Debian package ringpiped needs to build, test and benchmark,
+# when it is missing.  Safe to run repeatedly; does nothing when all is there.
+set -euo pipefail
+
+PKGS=(build-essential pkg-config clang libclang-rt-14-dev
+      liburing-dev libssl-dev libbenchmark-dev libcmocka-dev
+      spiped openssl python3 gnuplot-nox iproute2 procps psmisc nginx)
+case "$(uname -m)" in
+  x86_64) PKGS+=(libipsec-mb-dev) ;;
+esac
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "ci/deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq </dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+# Debian starts nginx on install; the tests run their own instances.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+$SUDO pkill -x nginx 2>/dev/null || true
+exit 0

@@ -1,0 +1,41 @@
+#ifndef CRYPTO_DH_H_
+#define CRYPTO_DH_H_
+
+/* Diffie-Hellman over the RFC 3526 2048-bit MODP group 14, generator 2. */
+
+#include <stdint.h>
+
+#define CRYPTO_DH_PUBLEN 256	/* y and Z: big-endian, left zero-padded. */
+#define CRYPTO_DH_PRIVLEN 32	/* x: 256 bits. */
+
+/**
+ * crypto_dh_init():
+ * Prepare the process-wide group state (Montgomery context, fixed-base
+ * tables).  Idempotent and thread-safe; other crypto_dh_* calls do it
+ * implicitly.  Return 0 on success, -1 on failure.
+ */
+int crypto_dh_init(void);
+
+/**
+ * crypto_dh_generate(x, y):
+ * Pick a fresh private ${x} from the OS CSPRNG and set ${y} = 2^x mod p, in
+ * constant time.  Return 0 on success, -1 on failure.
+ */
+int crypto_dh_generate(uint8_t x[CRYPTO_DH_PRIVLEN],
+    uint8_t y[CRYPTO_DH_PUBLEN]);
+
+/**
+ * crypto_dh_compute(y_peer, x, Z):
+ * Set ${Z} = ${y_peer}^x mod p, in constant time.  Return 0 on success, -1
+ * on failure.
+ */
+int crypto_dh_compute(const uint8_t y_peer[CRYPTO_DH_PUBLEN],
+    const uint8_t x[CRYPTO_DH_PRIVLEN], uint8_t Z[CRYPTO_DH_PUBLEN]);
+
+/**
+ * crypto_dh_sanitycheck(y):
+ * Return 0 if ${y} < p, -1 otherwise.
+ */
+int crypto_dh_sanitycheck(const uint8_t y[CRYPTO_DH_PUBLEN]);
+
+#endif /* !CRYPTO_DH_H_ */

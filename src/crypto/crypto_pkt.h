@@ -1,0 +1,118 @@
+#ifndef CRYPTO_PKT_H_
+#define CRYPTO_PKT_H_
+
+/*
+ * Batch sealing and opening of spiped data packets.
+ *
+ * A packet carries 1..1024 plaintext bytes.  The plaintext is zero-padded to
+ * 1024 bytes, followed by be32(length) (1028 bytes in all), encrypted with
+ * AES-256-CTR under the counter block be64(pnum) || be64(block index), and
+ * followed by HMAC-SHA256(H, ciphertext || be64(pnum)): 1060 bytes on the
+ * wire.  Every packet of a batch may use its own key, so one batch can span
+ * many connections.  No I/O is done here.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_PKT_PTMAX 1024	/* Most plaintext bytes in one packet. */
+#define CRYPTO_PKT_PADLEN 1028	/* Padded plaintext: data, zeros, be32 len. */
+#define CRYPTO_PKT_MACLEN 32
+#define CRYPTO_PKT_LEN 1060	/* Bytes on the wire per packet. */
+#define CRYPTO_PKT_KEYLEN 32
+
+/* Opaque expanded key set (AES key schedule, HMAC pad states) of one
+ * direction.  Immutable once made; may be used by any thread. */
+struct crypto_pktkey;
+
+/* One packet to seal.  ${pt} may equal ${out} (sealing in place); otherwise
+ * the two must not overlap.  ${out} has room for CRYPTO_PKT_LEN bytes. */
+struct crypto_seal_job {
+	const struct crypto_pktkey * key;
+	const uint8_t * pt;
+	size_t len;		/* 1..CRYPTO_PKT_PTMAX */
+	uint64_t pnum;
+	uint8_t * out;
+};
+
+/* One packet to open.  ${in} holds CRYPTO_PKT_LEN bytes; ${out} has room for
+ * CRYPTO_PKT_PADLEN bytes and may equal ${in} (opening in place).  On return
+ * ${len} is the plaintext length (1..1024, plaintext at ${out}) or -1 if the
+ * MAC did not verify or the encoded length was 0 or over 1024; ${out} is not
+ * written unless the MAC verified. */
+struct crypto_open_job {
+	const struct crypto_pktkey * key;
+	const uint8_t * in;
+	uint64_t pnum;
+	uint8_t * out;
+	int len;
+};
+
+enum crypto_backend {
+	CRYPTO_BACKEND_AUTO = 0,	/* ipsec-mb if built and supported. */
+	CRYPTO_BACKEND_IPSECMB,
+	CRYPTO_BACKEND_OPENSSL
+};
+
+/* Per-thread crypto state (an IMB_MGR, or OpenSSL contexts). */
+struct crypto_engine;
+
+/**
+ * crypto_pktkey_new(enc, mac):
+ * Expand the AES-256 key ${enc} and the HMAC-SHA256 key ${mac} (32 bytes
+ * each) into a key set usable by every backend.  Return NULL on failure.
+ */
+struct crypto_pktkey * crypto_pktkey_new(const uint8_t enc[32],
+    const uint8_t mac[32]);
+
+/**
+ * crypto_pktkey_free(key):
+ * Wipe and free ${key}.  NULL is a no-op.
+ */
+void crypto_pktkey_free(struct crypto_pktkey * key);
+
+/**
+ * crypto_engine_new(backend):
+ * Create an engine for the calling thread using ${backend}; AUTO picks
+ * ipsec-mb when it was built in and the CPU supports it, else OpenSSL.
+ * Return NULL (with errno set) if ${backend} is unavailable.
+ */
+struct crypto_engine * crypto_engine_new(enum crypto_backend backend);
+
+/**
+ * crypto_engine_backend(eng):
+ * Return the backend ${eng} actually uses (never AUTO).
+ */
+enum crypto_backend crypto_engine_backend(const struct crypto_engine * eng);
+
+/**
+ * crypto_engine_name(eng):
+ * Return a short human-readable name of ${eng}'s backend and its SIMD
+ * architecture (e.g. "ipsec-mb/avx512+sse", "openssl").
+ */
+const char * crypto_engine_name(const struct crypto_engine * eng);
+
+/**
+ * crypto_engine_free(eng):
+ * Free ${eng}.  NULL is a no-op.
+ */
+void crypto_engine_free(struct crypto_engine * eng);
+
+/**
+ * crypto_engine_seal(eng, jobs, n):
+ * Seal the ${n} packets described by ${jobs} as one batch.
+ * Return 0 on success, -1 on an internal failure (no job is then usable).
+ */
+int crypto_engine_seal(struct crypto_engine * eng,
+    struct crypto_seal_job * jobs, size_t n);
+
+/**
+ * crypto_engine_open(eng, jobs, n):
+ * Verify (in constant time) and then decrypt the ${n} packets of ${jobs} as
+ * one batch, setting each job's ${len}.  Return the number of packets that
+ * opened successfully.
+ */
+size_t crypto_engine_open(struct crypto_engine * eng,
+    struct crypto_open_job * jobs, size_t n);
+
+#endif /* !CRYPTO_PKT_H_ */

@@ -1,0 +1,114 @@
+#ifndef PROTO_HANDSHAKE_H_
+#define PROTO_HANDSHAKE_H_
+
+/*
+ * The spiped handshake as a state machine that does no I/O.
+ *
+ * The caller asks proto_hs_want() what the machine needs next and then:
+ * - PROTO_HS_WANT_WRITE: sends the bytes of proto_hs_output() and reports
+ *   how many went out with proto_hs_output_done();
+ * - PROTO_HS_WANT_READ: reads at most proto_hs_read_hint() bytes (never more,
+ *   so that no data packet is swallowed) and hands them to proto_hs_input();
+ * - PROTO_HS_WANT_COMPUTE: calls proto_hs_compute(), the expensive step
+ *   (Diffie-Hellman), from any thread, while no other call is made on the
+ *   same machine;
+ * until PROTO_HS_DONE (keys ready via proto_hs_keys(), once any pending
+ * output has been sent) or PROTO_HS_FAILED (proto_hs_error() says why; the
+ * connection must be dropped without sending anything more).
+ * Several WANT bits may be set at once (e.g. a client sends its nonce while
+ * its ephemeral key is computed and the server's nonce is awaited).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum proto_role {
+	PROTO_CLIENT = 0,	/* -e side / ringpipe: speaks first with y_C. */
+	PROTO_SERVER = 1	/* -d side. */
+};
+
+#define PROTO_HS_WANT_READ	1
+#define PROTO_HS_WANT_WRITE	2
+#define PROTO_HS_WANT_COMPUTE	4
+#define PROTO_HS_DONE		8
+#define PROTO_HS_FAILED		16
+
+/* The keys of an established connection. */
+struct proto_keys {
+	uint8_t send_enc[32];	/* AES-256 key for packets we send. */
+	uint8_t send_mac[32];	/* HMAC key for packets we send. */
+	uint8_t recv_enc[32];
+	uint8_t recv_mac[32];
+};
+
+struct proto_hs;
+
+/**
+ * proto_hs_new(role, K, nopfs, requirepfs):
+ * Create a handshake for ${role} with the shared secret ${K}; ${nopfs} is
+ * spiped's -f (send y = 1, no exponentiation), ${requirepfs} its -g (reject
+ * a peer whose y is 1).  Return NULL on failure.
+ */
+struct proto_hs * proto_hs_new(enum proto_role role, const uint8_t K[32],
+    int nopfs, int requirepfs);
+
+/**
+ * proto_hs_want(hs):
+ * Return the PROTO_HS_* bits saying what ${hs} needs next.
+ */
+int proto_hs_want(const struct proto_hs * hs);
+
+/**
+ * proto_hs_read_hint(hs):
+ * Return how many more bytes ${hs} can take before it must stop reading
+ * (0 if it is not reading now).
+ */
+size_t proto_hs_read_hint(const struct proto_hs * hs);
+
+/**
+ * proto_hs_input(hs, buf, len):
+ * Feed ${len} received bytes from ${buf}, in fragments of any size.  Return
+ * the number of bytes consumed (never more than the handshake needs).
+ */
+size_t proto_hs_input(struct proto_hs * hs, const uint8_t * buf, size_t len);
+
+/**
+ * proto_hs_output(hs, len):
+ * Return the pending bytes to send and store their count in ${len} (0 and
+ * NULL when nothing is pending).
+ */
+const uint8_t * proto_hs_output(struct proto_hs * hs, size_t * len);
+
+/**
+ * proto_hs_output_done(hs, n):
+ * Record that ${n} bytes of the pending output were sent.
+ */
+void proto_hs_output_done(struct proto_hs * hs, size_t n);
+
+/**
+ * proto_hs_compute(hs):
+ * Do the pending expensive step (key generation, shared secret, key
+ * derivation).  Safe to call on any thread.
+ */
+void proto_hs_compute(struct proto_hs * hs);
+
+/**
+ * proto_hs_error(hs):
+ * Return why ${hs} failed, or NULL if it has not.
+ */
+const char * proto_hs_error(const struct proto_hs * hs);
+
+/**
+ * proto_hs_keys(hs, keys):
+ * Copy the derived keys into ${keys}.  Return 0 on success, -1 if the
+ * handshake is not DONE.
+ */
+int proto_hs_keys(const struct proto_hs * hs, struct proto_keys * keys);
+
+/**
+ * proto_hs_free(hs):
+ * Wipe and free ${hs}.  NULL is a no-op.
+ */
+void proto_hs_free(struct proto_hs * hs);
+
+#endif /* !PROTO_HANDSHAKE_H_ */
