@@ -88,9 +88,13 @@ $(BUILD)/ringpiped: $(BUILD)/src/ringpiped.o $(BUILD)/libring.a $(BUILD)/libcore
 $(BUILD)/ringpipe: $(BUILD)/src/ringpipe.o $(BUILD)/libring.a $(BUILD)/libcore.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
-$(BUILD)/tools/%: tools/%.c $(BUILD)/libcore.a
+TOOLLIB_SRCS := $(wildcard tools/lib/*.c)
+TOOLLIB_OBJS := $(TOOLLIB_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/tools/%: tools/%.c $(TOOLLIB_OBJS) $(BUILD)/libcore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itools -o $@ $< $(BUILD)/libcore.a $(LDFLAGS_ALL) $(LIBS) -lm
+	$(CC) $(CFLAGS_ALL) -Itools -Itools/lib -o $@ $< $(TOOLLIB_OBJS) \
+		$(BUILD)/libcore.a $(LDFLAGS_ALL) $(LIBS) -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/libring.a
 	@mkdir -p $(dir $@)
@@ -118,6 +122,35 @@ tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build-tsan SAN=tsan CC=clang test-build
 	@BUILD=build-tsan TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		bash tests/run.sh $(sort $(wildcard tests/integ/t_*.sh))
+
+# Google benchmark micro-benchmarks: every bench/micro_*.cc in one binary.
+MICRO_SRCS := $(wildcard bench/micro_*.cc)
+$(BUILD)/bench_micro: $(MICRO_SRCS) $(BUILD)/libcore.a
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc -Isrc/crypto \
+		-Isrc/proto $(filter -DRP_% -DNO_%,$(CFLAGS_BASE)) -o $@ \
+		$(MICRO_SRCS) $(BUILD)/libcore.a -lbenchmark -lbenchmark_main $(LIBS)
+
+bench-micro: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bench_micro
+	$(BUILD)/bench_micro $(BENCH_ARGS)
+
+# libFuzzer targets: tests/fuzz/fuzz_*.c, each with its seed corpus in
+# tests/fuzz/corpus/<name>/.  FUZZ_SECONDS bounds each run.
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CORE_SRCS := $(CORE_SRCS)
+build-fuzz/%: tests/fuzz/%.c $(CORE_SRCS)
+	@mkdir -p build-fuzz
+	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -Isrc/crypto -Isrc/proto \
+		$(filter -DRP_% -DNO_%,$(CFLAGS_BASE)) \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_SRCS) $(LIBS)
+
+fuzz: deps $(FUZZ_NAMES:%=build-fuzz/%)
+	@set -e; for f in $(FUZZ_NAMES); do \
+		mkdir -p tests/fuzz/corpus-work/$$f; \
+		echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+		build-fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			tests/fuzz/corpus-work/$$f tests/fuzz/corpus/$$f; \
+	done
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin
