@@ -38,4 +38,18 @@ int crypto_dh_compute(const uint8_t y_peer[CRYPTO_DH_PUBLEN],
  */
 int crypto_dh_sanitycheck(const uint8_t y[CRYPTO_DH_PUBLEN]);
 
+/**
+ * crypto_dh_generate_from(x, y):
+ * Set ${y} = 2^${x} mod p, in constant time, for a caller-chosen private
+ * ${x} (tests, pre-generation).  Return 0 on success, -1 on failure.
+ */
+int crypto_dh_generate_from(const uint8_t x[CRYPTO_DH_PRIVLEN],
+    uint8_t y[CRYPTO_DH_PUBLEN]);
+
+/**
+ * crypto_dh_prime():
+ * Return the CRYPTO_DH_PUBLEN big-endian bytes of the group 14 modulus p.
+ */
+const uint8_t * crypto_dh_prime(void);
+
 #endif /* !CRYPTO_DH_H_ */

@@ -1,0 +1,477 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "crypto_dh.h"
+#include "crypto_hmac.h"
+
+#include "proto_handshake.h"
+
+/*
+ * Wire layout of one direction of the handshake: a 32-byte nonce, then
+ * y (256 bytes) and HMAC-SHA256(dhmac, y) (32 bytes).
+ */
+#define HS_NONCELEN	32
+#define HS_MACLEN	CRYPTO_HMAC_LEN
+#define HS_YHLEN	(CRYPTO_DH_PUBLEN + HS_MACLEN)
+#define HS_MSGLEN	(HS_NONCELEN + HS_YHLEN)
+
+struct proto_hs {
+	enum proto_role role;
+	int nopfs;			/* -f: send y = 1, Z = 1. */
+	int requirepfs;			/* -g: reject a peer's y = 1. */
+	uint8_t K[32];			/* Shared secret. */
+	uint8_t nonce_l[HS_NONCELEN];	/* Our nonce. */
+
+	/* What we received: nonce_r || y_r || MAC(dhmac_r, y_r). */
+	uint8_t in[HS_MSGLEN];
+	size_t in_have;
+
+	/* What we send: nonce_l, later y_l || MAC(dhmac_l, y_l). */
+	uint8_t out[HS_MSGLEN];
+	size_t out_start;
+	size_t out_end;
+
+	int have_dhmac;			/* Both nonces known. */
+	uint8_t dhmac_l[32];
+	uint8_t dhmac_r[32];
+
+	int have_y;			/* x and y_l ready (y_l = 1 for -f). */
+	int y_queued;			/* y_l || MAC is in out[]. */
+	uint8_t x[CRYPTO_DH_PRIVLEN];
+	uint8_t y_l[CRYPTO_DH_PUBLEN];
+
+	int peer_ok;			/* y_r received and validated. */
+	int have_keys;
+	struct proto_keys keys;
+
+	const char * err;		/* Why we failed, or NULL. */
+};
+
+/* Record a failure and wipe everything secret we hold. */
+static void
+hs_fail(struct proto_hs * hs, const char * why)
+{
+
+	if (hs->err == NULL)
+		hs->err = why;
+	OPENSSL_cleanse(hs->K, sizeof(hs->K));
+	OPENSSL_cleanse(hs->dhmac_l, sizeof(hs->dhmac_l));
+	OPENSSL_cleanse(hs->dhmac_r, sizeof(hs->dhmac_r));
+	OPENSSL_cleanse(hs->x, sizeof(hs->x));
+	OPENSSL_cleanse(&hs->keys, sizeof(hs->keys));
+	hs->have_keys = 0;
+	hs->out_start = hs->out_end = 0;
+}
+
+/* Copy nonce_C || nonce_S into ${buf}. */
+static void
+hs_nonces(const struct proto_hs * hs, uint8_t buf[2 * HS_NONCELEN])
+{
+	const uint8_t * nonce_r = &hs->in[0];
+
+	if (hs->role == PROTO_CLIENT) {
+		memcpy(&buf[0], hs->nonce_l, HS_NONCELEN);
+		memcpy(&buf[HS_NONCELEN], nonce_r, HS_NONCELEN);
+	} else {
+		memcpy(&buf[0], nonce_r, HS_NONCELEN);
+		memcpy(&buf[HS_NONCELEN], hs->nonce_l, HS_NONCELEN);
+	}
+}
+
+/* Both nonces are known: derive dhmac_C and dhmac_S. */
+static int
+hs_dhmac(struct proto_hs * hs)
+{
+	uint8_t salt[2 * HS_NONCELEN];
+	uint8_t dk1[64];
+	int c_first = (hs->role == PROTO_CLIENT);
+
+	/* dk1 = PBKDF2(K, nonce_C || nonce_S, 1, 64) = dhmac_C || dhmac_S. */
+	hs_nonces(hs, salt);
+	if (crypto_pbkdf2_sha256(hs->K, 32, salt, sizeof(salt), 1, dk1,
+	    sizeof(dk1)))
+		goto err0;
+	memcpy(hs->dhmac_l, &dk1[c_first ? 0 : 32], 32);
+	memcpy(hs->dhmac_r, &dk1[c_first ? 32 : 0], 32);
+	hs->have_dhmac = 1;
+
+	/* Success! */
+	OPENSSL_cleanse(dk1, sizeof(dk1));
+	return (0);
+
+err0:
+	OPENSSL_cleanse(dk1, sizeof(dk1));
+
+	/* Failure! */
+	return (-1);
+}
+
+/* Append y_l || MAC(dhmac_l, y_l) to the output, once. */
+static int
+hs_queue_y(struct proto_hs * hs)
+{
+	uint8_t * p = &hs->out[hs->out_end];
+
+	if (hs->y_queued)
+		return (0);
+	memcpy(p, hs->y_l, CRYPTO_DH_PUBLEN);
+	if (crypto_hmac_sha256(hs->dhmac_l, 32, hs->y_l, CRYPTO_DH_PUBLEN,
+	    &p[CRYPTO_DH_PUBLEN]))
+		return (-1);
+	hs->out_end += HS_YHLEN;
+	hs->y_queued = 1;
+	return (0);
+}
+
+/* Return non-zero if the 256-byte big-endian ${y} is the number 1. */
+static int
+is_one(const uint8_t y[CRYPTO_DH_PUBLEN])
+{
+	uint8_t acc = 0;
+	size_t i;
+
+	for (i = 0; i < CRYPTO_DH_PUBLEN - 1; i++)
+		acc |= y[i];
+	acc |= y[CRYPTO_DH_PUBLEN - 1] ^ 1;
+	return (acc == 0);
+}
+
+/* The peer's y || MAC is complete: validate it as spiped does. */
+static int
+hs_validate(struct proto_hs * hs)
+{
+	const uint8_t * yh_r = &hs->in[HS_NONCELEN];
+
+	/* MAC first, in constant time. */
+	if (crypto_hmac_sha256_verify(hs->dhmac_r, 32, yh_r,
+	    CRYPTO_DH_PUBLEN, &yh_r[CRYPTO_DH_PUBLEN])) {
+		hs_fail(hs, "bad MAC on the peer's DH value");
+		return (-1);
+	}
+
+	/* y_r < p. */
+	if (crypto_dh_sanitycheck(yh_r)) {
+		hs_fail(hs, "peer's DH value is not less than p");
+		return (-1);
+	}
+
+	/* -g: the peer must not skip Diffie-Hellman. */
+	if (hs->requirepfs && is_one(yh_r)) {
+		hs_fail(hs, "peer lacks forward secrecy (-f) and -g is set");
+		return (-1);
+	}
+
+	hs->peer_ok = 1;
+	return (0);
+}
+
+/* Compute Z and derive the session keys. */
+static int
+hs_finish(struct proto_hs * hs)
+{
+	uint8_t salt[2 * HS_NONCELEN + CRYPTO_DH_PUBLEN];
+	uint8_t * Z = &salt[2 * HS_NONCELEN];
+	uint8_t dk2[128];
+	const uint8_t * kc;
+	const uint8_t * ks;
+
+	/* Z = y_r^x, or 1 if we skipped Diffie-Hellman (-f). */
+	hs_nonces(hs, salt);
+	if (hs->nopfs) {
+		memset(Z, 0, CRYPTO_DH_PUBLEN - 1);
+		Z[CRYPTO_DH_PUBLEN - 1] = 1;
+	} else if (crypto_dh_compute(&hs->in[HS_NONCELEN], hs->x, Z)) {
+		hs_fail(hs, "Diffie-Hellman computation failed");
+		goto err0;
+	}
+
+	/* dk2 = PBKDF2(K, nonce_C || nonce_S || Z, 1, 128). */
+	if (crypto_pbkdf2_sha256(hs->K, 32, salt, sizeof(salt), 1, dk2,
+	    sizeof(dk2))) {
+		hs_fail(hs, "key derivation failed");
+		goto err0;
+	}
+
+	/* E_C || H_C || E_S || H_S; the client sends with the C keys. */
+	kc = &dk2[0];
+	ks = &dk2[64];
+	if (hs->role == PROTO_SERVER) {
+		kc = &dk2[64];
+		ks = &dk2[0];
+	}
+	memcpy(hs->keys.send_enc, &kc[0], 32);
+	memcpy(hs->keys.send_mac, &kc[32], 32);
+	memcpy(hs->keys.recv_enc, &ks[0], 32);
+	memcpy(hs->keys.recv_mac, &ks[32], 32);
+	hs->have_keys = 1;
+
+	/* The secrets behind the keys are no longer needed. */
+	OPENSSL_cleanse(hs->x, sizeof(hs->x));
+	OPENSSL_cleanse(hs->K, sizeof(hs->K));
+	OPENSSL_cleanse(dk2, sizeof(dk2));
+	OPENSSL_cleanse(salt, sizeof(salt));
+
+	/* Success! */
+	return (0);
+
+err0:
+	OPENSSL_cleanse(dk2, sizeof(dk2));
+	OPENSSL_cleanse(salt, sizeof(salt));
+
+	/* Failure! */
+	return (-1);
+}
+
+/* Does ${hs} have an exponentiation to do? */
+static int
+hs_need_compute(const struct proto_hs * hs)
+{
+
+	if ((hs->err != NULL) || hs->have_keys)
+		return (0);
+
+	/* A client makes its key pair at once, without waiting. */
+	if ((hs->role == PROTO_CLIENT) && !hs->have_y)
+		return (1);
+
+	/* Anyone with a validated peer value finishes (a server makes its
+	 * key pair only now). */
+	return (hs->peer_ok);
+}
+
+/**
+ * proto_hs_new(role, K, nopfs, requirepfs):
+ * Create a handshake for ${role} with the shared secret ${K}; ${nopfs} is
+ * spiped's -f (send y = 1, no exponentiation), ${requirepfs} its -g (reject
+ * a peer whose y is 1).  Return NULL on failure.
+ */
+struct proto_hs *
+proto_hs_new(enum proto_role role, const uint8_t K[32], int nopfs,
+    int requirepfs)
+{
+	struct proto_hs * hs;
+
+	if ((role != PROTO_CLIENT) && (role != PROTO_SERVER))
+		goto err0;
+	if ((hs = calloc(1, sizeof(struct proto_hs))) == NULL)
+		goto err0;
+	hs->role = role;
+	hs->nopfs = nopfs ? 1 : 0;
+	hs->requirepfs = requirepfs ? 1 : 0;
+	memcpy(hs->K, K, 32);
+
+	/* Our nonce goes out at once. */
+	if (RAND_bytes(hs->nonce_l, HS_NONCELEN) != 1)
+		goto err1;
+	memcpy(hs->out, hs->nonce_l, HS_NONCELEN);
+	hs->out_end = HS_NONCELEN;
+
+	/* With -f our y is the number 1 and there is no private value. */
+	if (hs->nopfs) {
+		hs->y_l[CRYPTO_DH_PUBLEN - 1] = 1;
+		hs->have_y = 1;
+	}
+
+	/* Make sure the group is usable before promising anything. */
+	if (!hs->nopfs && crypto_dh_init())
+		goto err1;
+
+	/* Success! */
+	return (hs);
+
+err1:
+	proto_hs_free(hs);
+err0:
+	/* Failure! */
+	return (NULL);
+}
+
+/**
+ * proto_hs_want(hs):
+ * Return the PROTO_HS_* bits saying what ${hs} needs next.
+ */
+int
+proto_hs_want(const struct proto_hs * hs)
+{
+	int want = 0;
+
+	if (hs->err != NULL)
+		return (PROTO_HS_FAILED);
+	if (hs->out_start < hs->out_end)
+		want |= PROTO_HS_WANT_WRITE;
+	if (hs->have_keys)
+		return (want ? want : PROTO_HS_DONE);
+	if (hs->in_have < HS_MSGLEN)
+		want |= PROTO_HS_WANT_READ;
+	if (hs_need_compute(hs))
+		want |= PROTO_HS_WANT_COMPUTE;
+	return (want);
+}
+
+/**
+ * proto_hs_read_hint(hs):
+ * Return how many more bytes ${hs} can take before it must stop reading
+ * (0 if it is not reading now).
+ */
+size_t
+proto_hs_read_hint(const struct proto_hs * hs)
+{
+
+	if ((hs->err != NULL) || hs->have_keys)
+		return (0);
+	return (HS_MSGLEN - hs->in_have);
+}
+
+/**
+ * proto_hs_input(hs, buf, len):
+ * Feed ${len} received bytes from ${buf}, in fragments of any size.  Return
+ * the number of bytes consumed (never more than the handshake needs).
+ */
+size_t
+proto_hs_input(struct proto_hs * hs, const uint8_t * buf, size_t len)
+{
+	size_t n = proto_hs_read_hint(hs);
+
+	/* Take no more than the handshake still needs. */
+	if (len < n)
+		n = len;
+	if (n == 0)
+		return (0);
+	memcpy(&hs->in[hs->in_have], buf, n);
+	hs->in_have += n;
+
+	/* The peer's nonce is complete: we can MAC our y. */
+	if (!hs->have_dhmac && (hs->in_have >= HS_NONCELEN)) {
+		if (hs_dhmac(hs)) {
+			hs_fail(hs, "key derivation failed");
+			return (n);
+		}
+		if ((hs->role == PROTO_CLIENT) && hs->have_y &&
+		    hs_queue_y(hs)) {
+			hs_fail(hs, "HMAC failed");
+			return (n);
+		}
+	}
+
+	/* The peer's y is complete: check it before anything costly. */
+	if (!hs->peer_ok && (hs->in_have == HS_MSGLEN)) {
+		if (hs_validate(hs))
+			return (n);
+
+		/* With -f there is nothing costly left: finish here. */
+		if (hs->nopfs) {
+			if (hs_queue_y(hs)) {
+				hs_fail(hs, "HMAC failed");
+				return (n);
+			}
+			(void)hs_finish(hs);
+		}
+	}
+
+	return (n);
+}
+
+/**
+ * proto_hs_output(hs, len):
+ * Return the pending bytes to send and store their count in ${len} (0 and
+ * NULL when nothing is pending).
+ */
+const uint8_t *
+proto_hs_output(struct proto_hs * hs, size_t * len)
+{
+
+	if ((hs->err != NULL) || (hs->out_start == hs->out_end)) {
+		*len = 0;
+		return (NULL);
+	}
+	*len = hs->out_end - hs->out_start;
+	return (&hs->out[hs->out_start]);
+}
+
+/**
+ * proto_hs_output_done(hs, n):
+ * Record that ${n} bytes of the pending output were sent.
+ */
+void
+proto_hs_output_done(struct proto_hs * hs, size_t n)
+{
+	size_t pending = hs->out_end - hs->out_start;
+
+	hs->out_start += (n < pending) ? n : pending;
+}
+
+/**
+ * proto_hs_compute(hs):
+ * Do the pending expensive step (key generation, shared secret, key
+ * derivation).  Safe to call on any thread.
+ */
+void
+proto_hs_compute(struct proto_hs * hs)
+{
+
+	if (!hs_need_compute(hs))
+		return;
+
+	/* Our key pair (a client's at once, a server's once y_C is good). */
+	if (!hs->have_y) {
+		if (crypto_dh_generate(hs->x, hs->y_l)) {
+			hs_fail(hs, "Diffie-Hellman key generation failed");
+			return;
+		}
+		hs->have_y = 1;
+	}
+
+	/* Send y as soon as the MAC key is known. */
+	if (hs->have_dhmac && hs_queue_y(hs)) {
+		hs_fail(hs, "HMAC failed");
+		return;
+	}
+
+	/* The shared secret and the session keys. */
+	if (hs->peer_ok)
+		(void)hs_finish(hs);
+}
+
+/**
+ * proto_hs_error(hs):
+ * Return why ${hs} failed, or NULL if it has not.
+ */
+const char *
+proto_hs_error(const struct proto_hs * hs)
+{
+
+	return (hs->err);
+}
+
+/**
+ * proto_hs_keys(hs, keys):
+ * Copy the derived keys into ${keys}.  Return 0 on success, -1 if the
+ * handshake is not DONE.
+ */
+int
+proto_hs_keys(const struct proto_hs * hs, struct proto_keys * keys)
+{
+
+	if (proto_hs_want(hs) != PROTO_HS_DONE)
+		return (-1);
+	memcpy(keys, &hs->keys, sizeof(struct proto_keys));
+	return (0);
+}
+
+/**
+ * proto_hs_free(hs):
+ * Wipe and free ${hs}.  NULL is a no-op.
+ */
+void
+proto_hs_free(struct proto_hs * hs)
+{
+
+	if (hs == NULL)
+		return;
+	OPENSSL_cleanse(hs, sizeof(struct proto_hs));
+	free(hs);
+}
