@@ -1,0 +1,134 @@
+/*
+ * libFuzzer target: reassemble a ciphertext stream cut at fuzzer-chosen
+ * boundaries, open every packet on every backend, and check that the
+ * backends agree and that a packet we sealed always opens.
+ *
+ * Input: byte 0 seeds the fragment sizes; the rest, R, is used twice: its
+ * first min(|R|, 1024) bytes are sealed as packet 0 of the stream, and R
+ * itself follows as raw ciphertext (packets 1, 2, ...).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto_pkt.h"
+#include "crypto_pkt_internal.h"
+#include "proto_frame.h"
+
+#define NENG 3
+
+static struct crypto_pktkey * key;
+static struct crypto_engine * engs[NENG];
+static size_t neng;
+
+/* Set up the key and engines once. */
+static void
+setup(void)
+{
+	static const uint8_t e[32] = {0x11, 0x22}, h[32] = {0x33, 0x44};
+	struct crypto_engine * eng;
+
+	if ((key = crypto_pktkey_new(e, h)) == NULL)
+		abort();
+	if ((engs[neng++] = crypto_engine_new(CRYPTO_BACKEND_OPENSSL)) == NULL)
+		abort();
+	if ((eng = crypto_engine_new_imb(CRYPTO_PKT_IMB_AUTO)) != NULL)
+		engs[neng++] = eng;
+	if ((eng = crypto_engine_new_imb(CRYPTO_PKT_IMB_ONE)) != NULL)
+		engs[neng++] = eng;
+}
+
+/* Open ${pkt} (number ${pnum}) on every engine; they must agree. */
+static int
+open_all(const uint8_t * pkt, uint64_t pnum)
+{
+	uint8_t out[NENG][CRYPTO_PKT_PADLEN];
+	struct crypto_open_job oj;
+	int len0 = 0;
+	size_t i;
+
+	for (i = 0; i < neng; i++) {
+		memset(out[i], 0xa5, sizeof(out[i]));
+		oj = (struct crypto_open_job){ key, pkt, pnum, out[i], 0 };
+		if (crypto_engine_open(engs[i], &oj, 1) != (oj.len > 0))
+			abort();
+		if (i == 0)
+			len0 = oj.len;
+		else if ((oj.len != len0) ||
+		    ((len0 > 0) && memcmp(out[i], out[0], (size_t)len0)))
+			abort();
+	}
+	return (len0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t * data, size_t size)
+{
+	static uint8_t rxbuf[3 * PROTO_FRAME_PKTLEN + 7];
+	uint8_t first[PROTO_FRAME_PKTLEN];
+	struct crypto_seal_job sj;
+	struct proto_frame_rx rx;
+	const uint8_t * r;
+	uint8_t * stream, * space;
+	size_t rlen, slen, off, avail, frag, k, i, mlen;
+	uint32_t seed;
+	uint64_t pnum = 0;
+
+	if (key == NULL)
+		setup();
+	if (size < 1)
+		return (0);
+	seed = data[0] * 2654435761u + 1;
+	r = &data[1];
+	rlen = size - 1;
+
+	/* Packet 0: the first bytes of R, sealed by every engine alike. */
+	mlen = (rlen == 0) ? 1 : (rlen < 1024 ? rlen : 1024);
+	for (i = 0; i < neng; i++) {
+		uint8_t pkt[PROTO_FRAME_PKTLEN];
+
+		sj = (struct crypto_seal_job){ key, rlen ? r : data, mlen, 0,
+		    (i == 0) ? first : pkt };
+		if (crypto_engine_seal(engs[i], &sj, 1))
+			abort();
+		if ((i > 0) && memcmp(pkt, first, sizeof(pkt)))
+			abort();
+	}
+
+	/* The stream: packet 0, then R. */
+	slen = PROTO_FRAME_PKTLEN + rlen;
+	if ((stream = malloc(slen)) == NULL)
+		abort();
+	memcpy(stream, first, PROTO_FRAME_PKTLEN);
+	memcpy(&stream[PROTO_FRAME_PKTLEN], r, rlen);
+
+	/* Feed it in fragments; open packets as they complete. */
+	if (proto_frame_rx_init(&rx, rxbuf, sizeof(rxbuf)))
+		abort();
+	for (off = 0; off < slen; off += frag) {
+		space = proto_frame_rx_space(&rx, &avail);
+		seed = seed * 1103515245u + 12345u;
+		frag = 1 + (seed >> 16) % (seed & 1 ? 3000 : 64);
+		if (frag > avail)
+			frag = avail;
+		if (frag > slen - off)
+			frag = slen - off;
+		memcpy(space, &stream[off], frag);
+		proto_frame_rx_commit(&rx, frag);
+		k = proto_frame_rx_npkts(&rx);
+		for (i = 0; i < k; i++, pnum++) {
+			if ((open_all(&rx.buf[i * PROTO_FRAME_PKTLEN], pnum) ==
+			    -1) && (pnum == 0))
+				abort();	/* Our own packet must open. */
+		}
+		proto_frame_rx_consume(&rx, k);
+	}
+	if (rx.len != slen % PROTO_FRAME_PKTLEN)
+		abort();
+
+	free(stream);
+	return (0);
+}
