@@ -1,0 +1,670 @@
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto_handshake.h"
+#include "rp_ctl.h"
+#include "rp_hspool.h"
+#include "rp_log.h"
+#include "rp_pair.h"
+#include "rp_sock.h"
+#include "rp_uring.h"
+#include "rp_worker.h"
+
+#define TAG_NONE	0
+#define TAG_ACCEPT	1	/* ptr = ctl. */
+#define TAG_CONNECT	2	/* ptr = conn. */
+#define TAG_HSRECV	3	/* ptr = conn. */
+#define TAG_HSSEND	4	/* ptr = conn. */
+#define TAG_WAKE	5	/* eventfd: compute done or pair closed. */
+#define TAG_SIGNAL	6	/* signalfd. */
+#define TAG_TICK	7	/* periodic timeout. */
+#define TAG_MASK	7
+
+#define CTL_SQES	512
+#define CTL_TICK_NS	100000000L	/* 100 ms. */
+#define CTL_MAXADDR	16
+
+/* A connection in its set-up phase (connect + handshake). */
+struct ctl_conn {
+	struct ctl * ctl;
+	int afd;		/* Accepted socket. */
+	int tfd;		/* Socket to the target, or -1. */
+	int hsfd;		/* The one the handshake runs on. */
+	struct proto_hs * hs;
+	struct rp_hsjob job;
+	struct rp_addr taddr;	/* Target being connected to. */
+	double deadline;
+	int inflight;		/* Ring operations and compute in flight. */
+	unsigned connected:1, hs_started:1, recv_busy:1, send_busy:1;
+	unsigned computing:1, dead:1;	/* dead: being dropped. */
+	size_t rlen;		/* Received, not yet fed (while computing). */
+	size_t slen, soff;	/* Handshake output being sent. */
+	uint8_t rbuf[320];
+	uint8_t sbuf[640];
+	struct ctl_conn * prev, * next;
+};
+
+struct ctl {
+	const struct rp_ctl_cfg * cfg;
+	struct io_uring ring;
+	int lfd;
+	int accepting;		/* Multishot accept armed. */
+	double accept_pause;	/* Re-arm accept after this time. */
+	int draining;		/* SIGTERM seen. */
+	int wakefd;
+	uint64_t wakebuf;
+	int sigfd;
+	struct signalfd_siginfo sibuf;
+	struct __kernel_timespec tick;
+	struct rp_hspool * pool;
+	struct ctl_conn * conns;	/* Connections in set-up. */
+	size_t nconns;
+	atomic_size_t npairs;		/* Pairs carried by workers. */
+	int warned_max;
+	double last_warn_accept;
+
+	/* Target addresses, refreshed by the resolver thread. */
+	pthread_mutex_t amtx;
+	struct rp_addr taddr[CTL_MAXADDR];
+	int ntaddr;
+	pthread_t resolver;
+	int have_resolver;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+}
+
+static inline uint64_t
+ud(void * p, int tag)
+{
+
+	return ((uint64_t)(uintptr_t)p | (uint64_t)tag);
+}
+
+static void conn_step(struct ctl *, struct ctl_conn *);
+
+/* Worker callback: a pair closed (worker thread). */
+static void
+ctl_pair_closed(void * cookie, struct rp_pair * p)
+{
+	struct ctl * ctl = cookie;
+	uint64_t one = 1;
+
+	(void)p;
+	atomic_fetch_sub(&ctl->npairs, 1);
+	if (write(ctl->wakefd, &one, sizeof(one)) != sizeof(one)) {
+		/* Cannot overflow in practice. */
+	}
+}
+
+static size_t
+ctl_total(struct ctl * ctl)
+{
+
+	return (ctl->nconns + atomic_load(&ctl->npairs));
+}
+
+static void
+ctl_arm_accept(struct ctl * ctl)
+{
+	struct io_uring_sqe * sqe;
+
+	if (ctl->accepting || ctl->draining || ctl->lfd == -1 ||
+	    now() < ctl->accept_pause)
+		return;
+	if (ctl->cfg->maxconn && ctl_total(ctl) >= ctl->cfg->maxconn)
+		return;
+	sqe = rp_uring_sqe(&ctl->ring);
+	io_uring_prep_multishot_accept(sqe, ctl->lfd, NULL, NULL,
+	    SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, ud(ctl, TAG_ACCEPT));
+	ctl->accepting = 1;
+}
+
+static void
+ctl_cancel_accept(struct ctl * ctl)
+{
+	struct io_uring_sqe * sqe;
+
+	if (!ctl->accepting)
+		return;
+	sqe = rp_uring_sqe(&ctl->ring);
+	io_uring_prep_cancel64(sqe, ud(ctl, TAG_ACCEPT), 0);
+	io_uring_sqe_set_data64(sqe, TAG_NONE);
+}
+
+/* Free ${c} once nothing of it is in flight. */
+static void
+conn_reap(struct ctl * ctl, struct ctl_conn * c)
+{
+
+	if (c->inflight > 0)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ctl->nconns--;
+	if (c->afd != -1)
+		close(c->afd);
+	if (c->tfd != -1)
+		close(c->tfd);
+	proto_hs_free(c->hs);
+	free(c);
+	ctl_arm_accept(ctl);
+}
+
+/* Drop ${c}: cancel its operations; it is freed when they are back. */
+static void
+conn_drop(struct ctl * ctl, struct ctl_conn * c)
+{
+	struct io_uring_sqe * sqe;
+	int fds[2] = { c->afd, c->tfd };
+	int i;
+
+	if (!c->dead) {
+		c->dead = 1;
+		for (i = 0; i < 2; i++) {
+			if (fds[i] == -1)
+				continue;
+			sqe = rp_uring_sqe(&ctl->ring);
+			io_uring_prep_cancel_fd(sqe, fds[i],
+			    IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe, TAG_NONE);
+		}
+	}
+	conn_reap(ctl, c);
+}
+
+/* Start connecting ${c} to the target; return -1 if that failed. */
+static int
+conn_connect(struct ctl * ctl, struct ctl_conn * c)
+{
+	struct io_uring_sqe * sqe;
+
+	pthread_mutex_lock(&ctl->amtx);
+	c->taddr = ctl->taddr[0];
+	pthread_mutex_unlock(&ctl->amtx);
+	if ((c->tfd = rp_sock_new(&c->taddr, ctl->cfg->bind)) == -1) {
+		if (errno == EMFILE || errno == ENFILE)
+			rp_warnp("Cannot create socket to target");
+		return (-1);
+	}
+	sqe = rp_uring_sqe(&ctl->ring);
+	io_uring_prep_connect(sqe, c->tfd,
+	    (const struct sockaddr *)&c->taddr.ss, c->taddr.len);
+	io_uring_sqe_set_data64(sqe, ud(c, TAG_CONNECT));
+	c->inflight++;
+	return (0);
+}
+
+static void
+conn_start_hs(struct ctl * ctl, struct ctl_conn * c)
+{
+
+	c->hs_started = 1;
+	c->deadline = now() + ctl->cfg->timeout;
+	conn_step(ctl, c);
+}
+
+static void
+ctl_accepted(struct ctl * ctl, int fd)
+{
+	const struct rp_ctl_cfg * cfg = ctl->cfg;
+	struct ctl_conn * c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto err0;
+	c->ctl = ctl;
+	c->afd = fd;
+	c->tfd = -1;
+	c->deadline = now() + cfg->timeout;
+	if ((c->hs = proto_hs_new(cfg->decrypt ? PROTO_SERVER : PROTO_CLIENT,
+	    cfg->K, cfg->nopfs, cfg->requirepfs)) == NULL)
+		goto err1;
+	c->job.hs = c->hs;
+	rp_sock_tune(fd, cfg->nokeepalive);
+	c->next = ctl->conns;
+	if (ctl->conns)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	ctl->nconns++;
+	if (conn_connect(ctl, c)) {
+		conn_drop(ctl, c);
+		return;
+	}
+	if (cfg->decrypt) {
+		/* -d: handshake at once, in parallel with the connect. */
+		c->hsfd = fd;
+		conn_start_hs(ctl, c);
+	}
+	return;
+
+err1:
+	free(c);
+err0:
+	close(fd);
+}
+
+/* The handshake is done: hand the pair to the least-loaded worker. */
+static void
+conn_handoff(struct ctl * ctl, struct ctl_conn * c)
+{
+	const struct rp_ctl_cfg * cfg = ctl->cfg;
+	struct proto_keys k;
+	struct rp_pair * p;
+	int plain = cfg->decrypt ? c->tfd : c->afd;
+	int cipher = cfg->decrypt ? c->afd : c->tfd;
+	int i, best = 0;
+
+	if (proto_hs_keys(c->hs, &k))
+		goto drop;
+	p = rp_pair_new(plain, plain, cipher, k.send_enc, k.send_mac,
+	    k.recv_enc, k.recv_mac);
+	memset(&k, 0, sizeof(k));
+	if (p == NULL)
+		goto drop;
+	p->cookie = ctl;
+	for (i = 1; i < cfg->nworkers; i++)
+		if (rp_worker_load(cfg->workers[i]) <
+		    rp_worker_load(cfg->workers[best]))
+			best = i;
+	atomic_fetch_add(&ctl->npairs, 1);
+	if (rp_worker_post(cfg->workers[best], &ctl->ring, p)) {
+		atomic_fetch_sub(&ctl->npairs, 1);
+		p->fds[0] = p->fds[1] = p->fds[2] = -1;
+		rp_pair_free(p);
+		goto drop;
+	}
+	/* The worker owns the descriptors now. */
+	c->afd = c->tfd = -1;
+	conn_reap(ctl, c);
+	return;
+
+drop:
+	conn_drop(ctl, c);
+}
+
+/* Drive the handshake of ${c}: feed input, send output, compute. */
+static void
+conn_step(struct ctl * ctl, struct ctl_conn * c)
+{
+	struct io_uring_sqe * sqe;
+	const uint8_t * out;
+	size_t len, hint;
+	int want;
+
+	if (c->computing || !c->hs_started)
+		return;
+	if (c->rlen) {
+		(void)proto_hs_input(c->hs, c->rbuf, c->rlen);
+		c->rlen = 0;
+	}
+	want = proto_hs_want(c->hs);
+	if (want & PROTO_HS_FAILED) {
+		conn_drop(ctl, c);
+		return;
+	}
+	if ((want & PROTO_HS_WANT_WRITE) && c->slen == 0) {
+		out = proto_hs_output(c->hs, &len);
+		if (len > sizeof(c->sbuf))
+			len = sizeof(c->sbuf);
+		memcpy(c->sbuf, out, len);
+		proto_hs_output_done(c->hs, len);
+		c->slen = len;
+		c->soff = 0;
+		want = proto_hs_want(c->hs);
+	}
+	if (c->slen > c->soff && !c->send_busy) {
+		sqe = rp_uring_sqe(&ctl->ring);
+		io_uring_prep_send(sqe, c->hsfd, c->sbuf + c->soff,
+		    c->slen - c->soff, MSG_NOSIGNAL);
+		io_uring_sqe_set_data64(sqe, ud(c, TAG_HSSEND));
+		c->send_busy = 1;
+		c->inflight++;
+	}
+	if ((want & PROTO_HS_WANT_READ) && !c->recv_busy &&
+	    (hint = proto_hs_read_hint(c->hs)) > 0) {
+		if (hint > sizeof(c->rbuf))
+			hint = sizeof(c->rbuf);
+		sqe = rp_uring_sqe(&ctl->ring);
+		io_uring_prep_recv(sqe, c->hsfd, c->rbuf, hint, 0);
+		io_uring_sqe_set_data64(sqe, ud(c, TAG_HSRECV));
+		c->recv_busy = 1;
+		c->inflight++;
+	}
+	if (want & PROTO_HS_WANT_COMPUTE) {
+		c->computing = 1;
+		c->inflight++;
+		rp_hspool_submit(ctl->pool, &c->job);
+		return;
+	}
+	if ((want & PROTO_HS_DONE) && c->slen == 0 && c->connected)
+		conn_handoff(ctl, c);
+}
+
+static void
+conn_cqe(struct ctl * ctl, struct ctl_conn * c, int tag, int res)
+{
+
+	c->inflight--;
+	if (c->dead) {
+		conn_reap(ctl, c);
+		return;
+	}
+	switch (tag) {
+	case TAG_CONNECT:
+		if (res < 0) {
+			conn_drop(ctl, c);
+			return;
+		}
+		c->connected = 1;
+		rp_sock_tune(c->tfd, ctl->cfg->nokeepalive);
+		if (!ctl->cfg->decrypt) {
+			c->hsfd = c->tfd;
+			conn_start_hs(ctl, c);
+		} else {
+			conn_step(ctl, c);
+		}
+		return;
+	case TAG_HSRECV:
+		c->recv_busy = 0;
+		if (res <= 0) {
+			conn_drop(ctl, c);
+			return;
+		}
+		c->rlen = (size_t)res;
+		break;
+	case TAG_HSSEND:
+		c->send_busy = 0;
+		if (res < 0) {
+			conn_drop(ctl, c);
+			return;
+		}
+		c->soff += (size_t)res;
+		if (c->soff == c->slen)
+			c->slen = c->soff = 0;
+		break;
+	}
+	conn_step(ctl, c);
+}
+
+static void
+ctl_arm_wake(struct ctl * ctl)
+{
+	struct io_uring_sqe * sqe = rp_uring_sqe(&ctl->ring);
+
+	io_uring_prep_read(sqe, ctl->wakefd, &ctl->wakebuf,
+	    sizeof(ctl->wakebuf), 0);
+	io_uring_sqe_set_data64(sqe, TAG_WAKE);
+}
+
+static void
+ctl_arm_signal(struct ctl * ctl)
+{
+	struct io_uring_sqe * sqe = rp_uring_sqe(&ctl->ring);
+
+	io_uring_prep_read(sqe, ctl->sigfd, &ctl->sibuf, sizeof(ctl->sibuf),
+	    0);
+	io_uring_sqe_set_data64(sqe, TAG_SIGNAL);
+}
+
+static void
+ctl_arm_tick(struct ctl * ctl)
+{
+	struct io_uring_sqe * sqe = rp_uring_sqe(&ctl->ring);
+
+	ctl->tick.tv_sec = 0;
+	ctl->tick.tv_nsec = CTL_TICK_NS;
+	io_uring_prep_timeout(sqe, &ctl->tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, TAG_TICK);
+}
+
+/* Compute jobs came back, or pairs closed. */
+static void
+ctl_wake(struct ctl * ctl)
+{
+	struct rp_hsjob * job, * next;
+	struct ctl_conn * c;
+
+	for (job = rp_hspool_collect(ctl->pool); job != NULL; job = next) {
+		next = job->next;
+		c = (struct ctl_conn *)((char *)job -
+		    offsetof(struct ctl_conn, job));
+		c->computing = 0;
+		c->inflight--;
+		if (c->dead)
+			conn_reap(ctl, c);
+		else
+			conn_step(ctl, c);
+	}
+	ctl_arm_accept(ctl);
+	ctl_arm_wake(ctl);
+}
+
+static void
+ctl_tick(struct ctl * ctl)
+{
+	struct ctl_conn * c, * next;
+	double t = now();
+
+	for (c = ctl->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!c->dead && t > c->deadline)
+			conn_drop(ctl, c);
+	}
+	ctl_arm_accept(ctl);
+	ctl_arm_tick(ctl);
+}
+
+static void
+ctl_accept_cqe(struct ctl * ctl, const struct io_uring_cqe * cqe)
+{
+	double t;
+
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		ctl->accepting = 0;
+	if (cqe->res >= 0) {
+		if (ctl->draining) {
+			close(cqe->res);
+			return;
+		}
+		ctl_accepted(ctl, cqe->res);
+		if (ctl->cfg->maxconn && ctl_total(ctl) >= ctl->cfg->maxconn) {
+			if (!ctl->warned_max) {
+				rp_warn("Maximum number of connections "
+				    "(%zu) reached", ctl->cfg->maxconn);
+				ctl->warned_max = 1;
+			}
+			ctl_cancel_accept(ctl);
+		}
+	} else if (cqe->res == -EMFILE || cqe->res == -ENFILE ||
+	    cqe->res == -ENOBUFS || cqe->res == -ENOMEM) {
+		/* Out of descriptors or memory: back off, never spin. */
+		t = now();
+		if (t - ctl->last_warn_accept > 10) {
+			errno = -cqe->res;
+			rp_warnp("accept");
+			ctl->last_warn_accept = t;
+		}
+		ctl->accept_pause = t + 0.25;
+		if (ctl->accepting)
+			ctl_cancel_accept(ctl);
+	} else if (cqe->res != -ECANCELED && cqe->res != -EINTR &&
+	    cqe->res != -ECONNABORTED && cqe->res != -EAGAIN) {
+		errno = -cqe->res;
+		rp_warnp("accept");
+		ctl->accept_pause = now() + 0.25;
+	}
+	ctl_arm_accept(ctl);
+}
+
+static void
+ctl_sigterm(struct ctl * ctl)
+{
+
+	ctl->draining = 1;
+	ctl_cancel_accept(ctl);
+	if (ctl->lfd != -1) {
+		close(ctl->lfd);
+		ctl->lfd = -1;
+	}
+}
+
+static void *
+ctl_resolver(void * arg)
+{
+	struct ctl * ctl = arg;
+	struct rp_addr a[CTL_MAXADDR];
+	struct timespec ts;
+	int n;
+
+	for (;;) {
+		ts.tv_sec = (time_t)ctl->cfg->rtime;
+		ts.tv_nsec = (long)((ctl->cfg->rtime - (double)ts.tv_sec) *
+		    1e9);
+		nanosleep(&ts, NULL);
+		if ((n = rp_addr_resolve(ctl->cfg->target, a,
+		    CTL_MAXADDR)) <= 0)
+			continue;
+		pthread_mutex_lock(&ctl->amtx);
+		memcpy(ctl->taddr, a, (size_t)n * sizeof(a[0]));
+		ctl->ntaddr = n;
+		pthread_mutex_unlock(&ctl->amtx);
+	}
+	return (NULL);
+}
+
+static void
+ctl_cqe(struct ctl * ctl, const struct io_uring_cqe * cqe)
+{
+	uint64_t u = cqe->user_data;
+	void * ptr = (void *)(uintptr_t)(u & ~(uint64_t)TAG_MASK);
+	int tag = (int)(u & TAG_MASK);
+
+	switch (tag) {
+	case TAG_ACCEPT:
+		ctl_accept_cqe(ctl, cqe);
+		break;
+	case TAG_CONNECT:
+	case TAG_HSRECV:
+	case TAG_HSSEND:
+		conn_cqe(ctl, ptr, tag, cqe->res);
+		break;
+	case TAG_WAKE:
+		ctl_wake(ctl);
+		break;
+	case TAG_SIGNAL:
+		if (cqe->res > 0 && ctl->sibuf.ssi_signo == SIGTERM)
+			ctl_sigterm(ctl);
+		ctl_arm_signal(ctl);
+		break;
+	case TAG_TICK:
+		ctl_tick(ctl);
+		break;
+	default:
+		break;
+	}
+}
+
+/**
+ * rp_ctl_run(lfd, taddrs, ntaddrs, cfg):
+ * Serve the listening socket ${lfd} towards the already resolved target
+ * addresses ${taddrs}[0..${ntaddrs}) according to ${cfg}, until SIGTERM
+ * (which must be blocked in every thread) has been received and every
+ * connection has finished.  Return 0 then, or -1 on a fatal error.
+ */
+int
+rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
+    const struct rp_ctl_cfg * cfg)
+{
+	struct ctl * ctl;
+	struct io_uring_cqe * cqe;
+	sigset_t ss;
+	unsigned head, n;
+	int i, rc = -1;
+
+	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
+		goto err0;
+	ctl->cfg = cfg;
+	ctl->lfd = lfd;
+	pthread_mutex_init(&ctl->amtx, NULL);
+	ctl->ntaddr = ntaddrs < CTL_MAXADDR ? ntaddrs : CTL_MAXADDR;
+	memcpy(ctl->taddr, taddrs, (size_t)ctl->ntaddr * sizeof(taddrs[0]));
+	if ((ctl->wakefd = eventfd(0, EFD_CLOEXEC)) == -1) {
+		rp_warnp("eventfd");
+		goto err1;
+	}
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	if ((ctl->sigfd = signalfd(-1, &ss, SFD_CLOEXEC)) == -1) {
+		rp_warnp("signalfd");
+		goto err2;
+	}
+	if (rp_uring_init(&ctl->ring, CTL_SQES, 1))
+		goto err3;
+	if ((ctl->pool = rp_hspool_start(cfg->nhsthreads, ctl->wakefd)) ==
+	    NULL) {
+		rp_warnp("Cannot start handshake threads");
+		goto err4;
+	}
+	if (cfg->rtime > 0 &&
+	    pthread_create(&ctl->resolver, NULL, ctl_resolver, ctl) == 0) {
+		pthread_detach(ctl->resolver);
+		ctl->have_resolver = 1;
+	}
+	for (i = 0; i < cfg->nworkers; i++)
+		rp_worker_set_closed(cfg->workers[i], ctl_pair_closed, ctl);
+
+	ctl_arm_wake(ctl);
+	ctl_arm_signal(ctl);
+	ctl_arm_tick(ctl);
+	ctl_arm_accept(ctl);
+	while (!(ctl->draining && ctl->conns == NULL &&
+	    atomic_load(&ctl->npairs) == 0)) {
+		io_uring_submit_and_wait(&ctl->ring, 1);
+		n = 0;
+		io_uring_for_each_cqe(&ctl->ring, head, cqe) {
+			ctl_cqe(ctl, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&ctl->ring, n);
+	}
+	rc = 0;
+
+	rp_hspool_stop(ctl->pool);
+err4:
+	io_uring_queue_exit(&ctl->ring);
+err3:
+	close(ctl->sigfd);
+err2:
+	close(ctl->wakefd);
+err1:
+	if (ctl->lfd != -1)
+		close(ctl->lfd);
+	/* A detached resolver thread may still read ${ctl}: keep it. */
+	if (!ctl->have_resolver) {
+		pthread_mutex_destroy(&ctl->amtx);
+		free(ctl);
+	}
+err0:
+	return (rc);
+}

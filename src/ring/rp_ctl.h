@@ -1,0 +1,43 @@
+#ifndef RP_CTL_H_
+#define RP_CTL_H_
+
+/*
+ * The control thread: owns the listening socket, accepts (enforcing -n),
+ * connects to the target (-o, -b), runs handshakes (modexps on a compute
+ * pool), re-resolves the target (-r/-R), hands each established pair to the
+ * least-loaded worker, and handles SIGTERM (stop accepting, drain, return).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp_addr.h"
+
+struct rp_worker;
+
+struct rp_ctl_cfg {
+	int decrypt;			/* -d (else -e). */
+	const char * target;		/* -t as given. */
+	const struct rp_addr * bind;	/* -b, or NULL. */
+	int nopfs, requirepfs;		/* -f, -g. */
+	int nokeepalive;		/* -j. */
+	size_t maxconn;			/* -n; 0 = no limit. */
+	double timeout;			/* -o seconds. */
+	double rtime;			/* -r seconds; 0 = never (-R). */
+	const uint8_t * K;		/* 32-byte shared secret. */
+	struct rp_worker ** workers;
+	int nworkers;
+	int nhsthreads;			/* Handshake compute threads. */
+};
+
+/**
+ * rp_ctl_run(lfd, taddrs, ntaddrs, cfg):
+ * Serve the listening socket ${lfd} towards the already resolved target
+ * addresses ${taddrs}[0..${ntaddrs}) according to ${cfg}, until SIGTERM
+ * (which must be blocked in every thread) has been received and every
+ * connection has finished.  Return 0 then, or -1 on a fatal error.
+ */
+int rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
+    const struct rp_ctl_cfg * cfg);
+
+#endif /* !RP_CTL_H_ */

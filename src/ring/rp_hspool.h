@@ -1,0 +1,47 @@
+#ifndef RP_HSPOOL_H_
+#define RP_HSPOOL_H_
+
+/*
+ * A pool of threads that run the expensive step of handshakes
+ * (proto_hs_compute: modular exponentiations), so that the handshake rate
+ * grows with cores while the control thread keeps doing all the I/O.
+ * Finished jobs are collected by the owner, which is woken through an
+ * eventfd.
+ */
+
+struct proto_hs;
+
+struct rp_hsjob {
+	struct rp_hsjob * next;
+	struct proto_hs * hs;
+};
+
+struct rp_hspool;
+
+/**
+ * rp_hspool_start(nthreads, wakefd):
+ * Start ${nthreads} compute threads; each finished job is announced by
+ * writing 1 to the eventfd ${wakefd}.  Return NULL on failure.
+ */
+struct rp_hspool * rp_hspool_start(int nthreads, int wakefd);
+
+/**
+ * rp_hspool_submit(pool, job):
+ * Queue ${job}: proto_hs_compute(${job}->hs) will run on a pool thread.
+ * The caller must not touch the handshake until the job is collected.
+ */
+void rp_hspool_submit(struct rp_hspool * pool, struct rp_hsjob * job);
+
+/**
+ * rp_hspool_collect(pool):
+ * Return the list (linked by ->next) of jobs finished since the last call.
+ */
+struct rp_hsjob * rp_hspool_collect(struct rp_hspool * pool);
+
+/**
+ * rp_hspool_stop(pool):
+ * Stop and join the threads (after the queued jobs ran) and free ${pool}.
+ */
+void rp_hspool_stop(struct rp_hspool * pool);
+
+#endif /* !RP_HSPOOL_H_ */

@@ -1,0 +1,77 @@
+#ifndef RP_PAIR_H_
+#define RP_PAIR_H_
+
+/*
+ * An established connection pair as a worker carries it: two directions,
+ * each reading from one descriptor, sealing or opening, and writing to the
+ * other.  Made by the control thread (or ringpipe), then owned by exactly
+ * one worker for the rest of its life.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto_pkt.h"
+
+struct rp_pair;
+
+/* One direction of a pair. */
+struct rp_dir {
+	struct rp_pair * pair;
+	int infd;		/* Read from here ... */
+	int outfd;		/* ... and write the result here. */
+	int in_sock;		/* infd is a socket: recv(), else read(). */
+	int out_sock;		/* outfd is a socket: send(), else write(). */
+	int seal;		/* 1: plaintext -> packets; 0: packets -> text. */
+	struct crypto_pktkey * key;
+	uint64_t pnum;		/* Next packet number. */
+
+	uint8_t * rbuf;		/* Received bytes not yet sealed/opened. */
+	size_t rcap;
+	size_t rlen;
+
+	int slot;		/* Output slot being sent, or -1. */
+	size_t slen;		/* Bytes in the slot. */
+	size_t soff;		/* Bytes of it sent so far. */
+	int zc_notifs;		/* SEND_ZC notifications still to come. */
+
+	unsigned recv_busy:1;	/* A recv/read is in flight. */
+	unsigned send_busy:1;	/* A send/write is in flight. */
+	unsigned eof:1;		/* Read side reached EOF. */
+	unsigned done:1;	/* EOF forwarded (shutdown) or output closed. */
+	unsigned queued:1;	/* On the worker's ready or wait list. */
+
+	struct rp_dir * next;	/* Ready/wait list link. */
+	uint64_t bytes_in;	/* Counters, for logs and tests. */
+};
+
+struct rp_pair {
+	struct rp_dir dir[2];	/* [0] seals (plain -> cipher), [1] opens. */
+	int fds[3];		/* Distinct descriptors to close, -1 unused. */
+	int inflight;		/* Operations in flight on the ring. */
+	int closing;		/* Being torn down. */
+	int failed;		/* Closed on an error (bad packet, reset). */
+	int use_zc;		/* Send with SEND_ZC (fixed buffers). */
+	struct rp_pair * prev, * next;	/* Worker's list of pairs. */
+	void * cookie;		/* Owner data for the close callback. */
+};
+
+/**
+ * rp_pair_new(plain_in, plain_out, cipher, keys_send_enc, keys_send_mac,
+ *     keys_recv_enc, keys_recv_mac):
+ * Create a pair that reads plaintext from ${plain_in}, sends packets to
+ * ${cipher}, and writes what it opens from ${cipher} to ${plain_out}
+ * (${plain_in} may equal ${plain_out}).  The four 32-byte keys are
+ * expanded.  Return NULL on failure.
+ */
+struct rp_pair * rp_pair_new(int plain_in, int plain_out, int cipher,
+    const uint8_t send_enc[32], const uint8_t send_mac[32],
+    const uint8_t recv_enc[32], const uint8_t recv_mac[32]);
+
+/**
+ * rp_pair_free(p):
+ * Close ${p}'s descriptors and free it with its buffers and keys.
+ */
+void rp_pair_free(struct rp_pair * p);
+
+#endif /* !RP_PAIR_H_ */

@@ -1,0 +1,40 @@
+#ifndef RP_URING_H_
+#define RP_URING_H_
+
+/* io_uring set-up with run-time feature detection. */
+
+#include <liburing.h>
+
+#include "rp_compat.h"
+
+/**
+ * rp_uring_init(ring, entries, single):
+ * Set up ${ring} with ${entries} entries, asking for SUBMIT_ALL, and when
+ * ${single} also SINGLE_ISSUER + DEFER_TASKRUN (the ring is then used by
+ * the calling thread only), dropping flags the kernel refuses.  Return 0 on
+ * success; on failure print why io_uring is unavailable and what to change,
+ * and return -1.
+ */
+int rp_uring_init(struct io_uring * ring, unsigned entries, int single);
+
+/**
+ * rp_uring_has_op(op):
+ * Return non-zero if the running kernel supports io_uring opcode ${op}.
+ */
+int rp_uring_has_op(int op);
+
+/**
+ * rp_uring_check():
+ * Check once that io_uring can be used at all, printing a clear message
+ * (io_uring_disabled sysctl, seccomp, old kernel) if not.  Return 0 or -1.
+ */
+int rp_uring_check(void);
+
+/**
+ * rp_uring_sqe(ring):
+ * Return a free SQE of ${ring}, submitting queued entries first if the
+ * queue is full.  Never returns NULL.
+ */
+struct io_uring_sqe * rp_uring_sqe(struct io_uring * ring);
+
+#endif /* !RP_URING_H_ */
