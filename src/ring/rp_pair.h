@@ -26,9 +26,10 @@ struct rp_dir {
 	struct crypto_pktkey * key;
 	uint64_t pnum;		/* Next packet number. */
 
-	uint8_t * rbuf;		/* Received bytes not yet sealed/opened. */
-	size_t rcap;
-	size_t rlen;
+	uint8_t * rbuf;		/* Received bytes: [rhead, rlen) are not yet */
+	size_t rcap;		/* sealed/opened; a read in flight lands at */
+	size_t rhead;		/* rbuf + rlen, so rbuf is compacted only */
+	size_t rlen;		/* while no read is in flight. */
 
 	int slot;		/* Output slot being sent, or -1. */
 	size_t slen;		/* Bytes in the slot. */

@@ -123,17 +123,29 @@ dir_unlink(struct rp_dir ** head, struct rp_dir ** tail, struct rp_dir * d)
 	}
 }
 
+/* Bytes received and not yet sealed/opened. */
+static inline size_t
+dir_pending(const struct rp_dir * d)
+{
+
+	return (d->rlen - d->rhead);
+}
+
 /* Queue a recv/read into ${d}'s free buffer space if one is due. */
 static void
 dir_arm_recv(struct rp_worker * w, struct rp_dir * d)
 {
 	struct io_uring_sqe * sqe;
-	size_t space = d->rcap - d->rlen;
+	size_t space;
 
 	if (d->recv_busy || d->eof || d->pair->closing)
 		return;
-	/* Sealing needs room for a packet's worth; opening any room. */
-	if (space == 0 || (d->seal && space < CRYPTO_PKT_PTMAX && d->rlen))
+	if (d->rhead > 0) {
+		memmove(d->rbuf, d->rbuf + d->rhead, dir_pending(d));
+		d->rlen -= d->rhead;
+		d->rhead = 0;
+	}
+	if ((space = d->rcap - d->rlen) == 0)
 		return;
 	sqe = rp_uring_sqe(&w->ring);
 	if (d->in_sock)
@@ -234,10 +246,10 @@ dir_check_eof(struct rp_worker * w, struct rp_dir * d)
 
 	if (!d->eof || d->done || d->slot != -1 || d->send_busy)
 		return;
-	if (d->rlen > 0) {
+	if (dir_pending(d) > 0) {
 		/* Sealing: the rest is still to be sent.  Opening: EOF in
 		 * the middle of a packet is an error. */
-		if (!d->seal && d->rlen < CRYPTO_PKT_LEN)
+		if (!d->seal && dir_pending(d) < CRYPTO_PKT_LEN)
 			worker_abort(w, p);
 		return;
 	}
@@ -267,7 +279,7 @@ worker_recv_done(struct rp_worker * w, struct rp_dir * d, int res)
 		dir_enqueue(&w->ready, &w->ready_tail, d);
 	} else if (res == 0) {
 		d->eof = 1;
-		if (d->rlen > 0)
+		if (dir_pending(d) > 0)
 			dir_enqueue(&w->ready, &w->ready_tail, d);
 		dir_check_eof(w, d);
 	} else if (res == -EAGAIN || res == -EINTR) {
@@ -287,7 +299,7 @@ dir_slot_free(struct rp_worker * w, struct rp_dir * d)
 	if (w->waiting)
 		dir_enqueue(&w->ready, &w->ready_tail,
 		    dir_dequeue(&w->waiting, &w->waiting_tail));
-	if (d->rlen > 0)
+	if (dir_pending(d) > 0)
 		dir_enqueue(&w->ready, &w->ready_tail, d);
 	dir_arm_recv(w, d);
 	dir_check_eof(w, d);
@@ -413,26 +425,28 @@ batch_take(struct rp_worker * w, struct rp_dir * d, size_t nb,
     size_t * ns, size_t * no)
 {
 	uint8_t * out = rp_bufpool_ptr(&w->pool, d->slot);
+	uint8_t * in = d->rbuf + d->rhead;
+	size_t pending = dir_pending(d);
 	size_t n, i, off;
 
 	if (d->seal) {
-		n = (d->rlen + CRYPTO_PKT_PTMAX - 1) / CRYPTO_PKT_PTMAX;
+		n = (pending + CRYPTO_PKT_PTMAX - 1) / CRYPTO_PKT_PTMAX;
 		if (*ns + n > WORKER_JOBS)
 			return (0);
 		for (i = 0, off = 0; i < n; i++, off += CRYPTO_PKT_PTMAX) {
 			struct crypto_seal_job * j = &w->sjobs[*ns + i];
 
 			j->key = d->key;
-			j->pt = d->rbuf + off;
-			j->len = d->rlen - off < CRYPTO_PKT_PTMAX ?
-			    d->rlen - off : CRYPTO_PKT_PTMAX;
+			j->pt = in + off;
+			j->len = pending - off < CRYPTO_PKT_PTMAX ?
+			    pending - off : CRYPTO_PKT_PTMAX;
 			j->pnum = d->pnum + i;
 			j->out = out + i * CRYPTO_PKT_LEN;
 		}
 		w->bfirst[nb] = *ns;
 		*ns += n;
 	} else {
-		n = d->rlen / CRYPTO_PKT_LEN;
+		n = pending / CRYPTO_PKT_LEN;
 		if (n > SLOT_PKTS)
 			n = SLOT_PKTS;
 		if (*no + n > WORKER_JOBS)
@@ -441,7 +455,7 @@ batch_take(struct rp_worker * w, struct rp_dir * d, size_t nb,
 			struct crypto_open_job * j = &w->ojobs[*no + i];
 
 			j->key = d->key;
-			j->in = d->rbuf + i * CRYPTO_PKT_LEN;
+			j->in = in + i * CRYPTO_PKT_LEN;
 			j->pnum = d->pnum + i;
 			j->out = out + i * CRYPTO_PKT_PADLEN;
 		}
@@ -460,13 +474,13 @@ batch_finish(struct rp_worker * w, size_t nb)
 {
 	struct rp_dir * d = w->bdirs[nb];
 	uint8_t * out = rp_bufpool_ptr(&w->pool, d->slot);
-	size_t n = w->bcount[nb], i, off = 0, used;
+	size_t n = w->bcount[nb], i, off = 0;
 
 	if (d->pair->closing)
 		return;
 	if (d->seal) {
 		d->slen = n * CRYPTO_PKT_LEN;
-		d->rlen = 0;
+		d->rhead = d->rlen;
 	} else {
 		for (i = 0; i < n; i++) {
 			const struct crypto_open_job * j =
@@ -481,10 +495,8 @@ batch_finish(struct rp_worker * w, size_t nb)
 			off += (size_t)j->len;
 		}
 		d->slen = off;
-		used = n * CRYPTO_PKT_LEN;
-		memmove(d->rbuf, d->rbuf + used, d->rlen - used);
-		d->rlen -= used;
-		if (d->rlen >= CRYPTO_PKT_LEN)
+		d->rhead += n * CRYPTO_PKT_LEN;
+		if (dir_pending(d) >= CRYPTO_PKT_LEN)
 			dir_enqueue(&w->ready, &w->ready_tail, d);
 	}
 	d->soff = 0;
@@ -503,7 +515,7 @@ worker_run_batches(struct rp_worker * w)
 		nb = ns = no = 0;
 		while ((d = w->ready) != NULL && nb < WORKER_JOBS) {
 			if (d->pair->closing || d->slot != -1 ||
-			    d->rlen < (d->seal ? 1 : CRYPTO_PKT_LEN)) {
+			    dir_pending(d) < (d->seal ? 1 : CRYPTO_PKT_LEN)) {
 				dir_dequeue(&w->ready, &w->ready_tail);
 				continue;
 			}
