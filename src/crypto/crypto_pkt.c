@@ -18,69 +18,31 @@ struct crypto_engine {
 };
 
 /**
- * crypto_engine_new_imb(mode):
- * Create an ipsec-mb engine with the manager layout ${mode}.  Return NULL
- * (errno set) if ipsec-mb was not built in or cannot start.
+ * engine_new(backend, mode):
+ * Create an engine using ${backend} (not AUTO); ${mode} is the ipsec-mb
+ * manager layout.  Return NULL (with errno set) on failure.
  */
-struct crypto_engine *
-crypto_engine_new_imb(int mode)
+static struct crypto_engine *
+engine_new(enum crypto_backend backend, int mode)
 {
-#ifdef RP_HAVE_IPSECMB
 	struct crypto_engine * eng;
 
-	if ((eng = calloc(1, sizeof(*eng))) == NULL)
-		goto err0;
-	eng->backend = CRYPTO_BACKEND_IPSECMB;
-	if ((eng->imb = crypto_pkt_imb_new(mode)) == NULL)
-		goto err1;
-
-	/* Success! */
-	return (eng);
-
-err1:
-	free(eng);
-err0:
-	/* Failure! */
-	return (NULL);
-#else
+#ifndef RP_HAVE_IPSECMB
 	(void)mode;
-	errno = ENOTSUP;
-	return (NULL);
-#endif
-}
-
-/**
- * crypto_engine_new(backend):
- * Create an engine for the calling thread using ${backend}; AUTO picks
- * ipsec-mb when it was built in and the CPU supports it, else OpenSSL.
- * Return NULL (with errno set) if ${backend} is unavailable.
- */
-struct crypto_engine *
-crypto_engine_new(enum crypto_backend backend)
-{
-	struct crypto_engine * eng;
-
-	switch (backend) {
-	case CRYPTO_BACKEND_AUTO:
-#ifdef RP_HAVE_IPSECMB
-		if (crypto_pkt_imb_supported() &&
-		    ((eng = crypto_engine_new_imb(CRYPTO_PKT_IMB_AUTO)) != NULL))
-			return (eng);
-#endif
-		return (crypto_engine_new(CRYPTO_BACKEND_OPENSSL));
-	case CRYPTO_BACKEND_IPSECMB:
-		return (crypto_engine_new_imb(CRYPTO_PKT_IMB_AUTO));
-	case CRYPTO_BACKEND_OPENSSL:
-		break;
-	default:
-		errno = EINVAL;
+	if (backend == CRYPTO_BACKEND_IPSECMB) {
+		errno = ENOTSUP;
 		goto err0;
 	}
-
-	/* OpenSSL. */
+#endif
 	if ((eng = calloc(1, sizeof(*eng))) == NULL)
 		goto err0;
-	eng->backend = CRYPTO_BACKEND_OPENSSL;
+	eng->backend = backend;
+#ifdef RP_HAVE_IPSECMB
+	if (backend == CRYPTO_BACKEND_IPSECMB) {
+		if ((eng->imb = crypto_pkt_imb_new(mode)) == NULL)
+			goto err1;
+	} else
+#endif
 	if ((eng->ossl = crypto_pkt_ossl_new()) == NULL)
 		goto err1;
 
@@ -92,6 +54,50 @@ err1:
 err0:
 	/* Failure! */
 	return (NULL);
+}
+
+/**
+ * crypto_engine_new_imb(mode):
+ * Create an ipsec-mb engine with the manager layout ${mode}.  Return NULL
+ * (errno set) if ipsec-mb was not built in or cannot start.
+ */
+struct crypto_engine *
+crypto_engine_new_imb(int mode)
+{
+
+	return (engine_new(CRYPTO_BACKEND_IPSECMB, mode));
+}
+
+/**
+ * crypto_engine_new(backend):
+ * Create an engine for the calling thread using ${backend}; AUTO picks
+ * ipsec-mb when it was built in and the CPU supports it, else OpenSSL.
+ * Return NULL (with errno set) if ${backend} is unavailable.
+ */
+struct crypto_engine *
+crypto_engine_new(enum crypto_backend backend)
+{
+
+	switch (backend) {
+	case CRYPTO_BACKEND_AUTO:
+#ifdef RP_HAVE_IPSECMB
+		if (crypto_pkt_imb_supported()) {
+			struct crypto_engine * eng;
+
+			if ((eng = engine_new(CRYPTO_BACKEND_IPSECMB,
+			    CRYPTO_PKT_IMB_AUTO)) != NULL)
+				return (eng);
+		}
+#endif
+		return (engine_new(CRYPTO_BACKEND_OPENSSL, 0));
+	case CRYPTO_BACKEND_IPSECMB:
+		return (engine_new(backend, CRYPTO_PKT_IMB_AUTO));
+	case CRYPTO_BACKEND_OPENSSL:
+		return (engine_new(backend, 0));
+	default:
+		errno = EINVAL;
+		return (NULL);
+	}
 }
 
 /**
@@ -242,6 +248,21 @@ crypto_pkt_fill(const struct crypto_seal_job * job)
 	p[1026] = (uint8_t)(len >> 8);
 	p[1027] = (uint8_t)len;
 	crypto_pkt_be64enc(&p[CRYPTO_PKT_PADLEN], job->pnum);
+}
+
+/**
+ * crypto_pkt_hmacpad(block, mac, c):
+ * Fill the 64-byte ${block} with the HMAC key ${mac} (32 bytes) XORed into
+ * bytes of value ${c} (0x36 for the inner pad, 0x5c for the outer).
+ */
+void
+crypto_pkt_hmacpad(uint8_t block[64], const uint8_t mac[32], uint8_t c)
+{
+	size_t i;
+
+	memset(block, c, 64);
+	for (i = 0; i < 32; i++)
+		block[i] ^= mac[i];
 }
 
 /**

@@ -179,6 +179,13 @@ int crypto_engine_aesctr(struct crypto_engine * eng,
 void crypto_pkt_fill(const struct crypto_seal_job * job);
 
 /**
+ * crypto_pkt_hmacpad(block, mac, c):
+ * Fill the 64-byte ${block} with the HMAC key ${mac} (32 bytes) XORed into
+ * bytes of value ${c} (0x36 for the inner pad, 0x5c for the outer).
+ */
+void crypto_pkt_hmacpad(uint8_t block[64], const uint8_t mac[32], uint8_t c);
+
+/**
  * crypto_pkt_padlen(padded):
  * Return the plaintext length encoded in the 1028-byte ${padded} block, or
  * -1 if it is 0 or over CRYPTO_PKT_PTMAX.

@@ -109,7 +109,6 @@ crypto_pkt_imb_keyinit(struct crypto_pktkey * key, const uint8_t mac[32])
 {
 	uint8_t dec[240] __attribute__((aligned(16)));
 	uint8_t pad[64] __attribute__((aligned(16)));
-	size_t i;
 
 	/* Get the key expansion manager. */
 	if (pthread_once(&keymgr_once, keymgr_init) || (keymgr == NULL)) {
@@ -121,13 +120,9 @@ crypto_pkt_imb_keyinit(struct crypto_pktkey * key, const uint8_t mac[32])
 	IMB_AES_KEYEXP_256(keymgr, key->enc, key->aes_enc, dec);
 
 	/* HMAC pad states: one SHA-256 block of H ^ ipad and H ^ opad. */
-	memset(pad, 0x36, sizeof(pad));
-	for (i = 0; i < 32; i++)
-		pad[i] ^= mac[i];
+	crypto_pkt_hmacpad(pad, mac, 0x36);
 	IMB_SHA256_ONE_BLOCK(keymgr, pad, key->imb_ipad);
-	memset(pad, 0x5c, sizeof(pad));
-	for (i = 0; i < 32; i++)
-		pad[i] ^= mac[i];
+	crypto_pkt_hmacpad(pad, mac, 0x5c);
 	IMB_SHA256_ONE_BLOCK(keymgr, pad, key->imb_opad);
 
 	/* Wipe the temporaries. */

@@ -33,20 +33,13 @@ crypto_pkt_ossl_keyinit(struct crypto_pktkey * key, const uint8_t mac[32])
 {
 	uint8_t pad[64];
 	SHA256_CTX ctx;
-	size_t i;
 
-	/* Inner state: one block of H ^ 0x36.. */
-	memset(pad, 0x36, sizeof(pad));
-	for (i = 0; i < 32; i++)
-		pad[i] ^= mac[i];
+	/* Inner state: one block of H ^ 0x36..; outer: H ^ 0x5c.. */
+	crypto_pkt_hmacpad(pad, mac, 0x36);
 	SHA256_Init(&ctx);
 	SHA256_Update(&ctx, pad, sizeof(pad));
 	memcpy(key->ossl_ictx, &ctx, sizeof(ctx));
-
-	/* Outer state: one block of H ^ 0x5c.. */
-	memset(pad, 0x5c, sizeof(pad));
-	for (i = 0; i < 32; i++)
-		pad[i] ^= mac[i];
+	crypto_pkt_hmacpad(pad, mac, 0x5c);
 	SHA256_Init(&ctx);
 	SHA256_Update(&ctx, pad, sizeof(pad));
 	memcpy(key->ossl_octx, &ctx, sizeof(ctx));
