@@ -26,15 +26,24 @@ trap t_cleanup EXIT
 
 t_pass() { echo "PASS: $*"; }
 t_fail() { echo "FAIL: $*"; T_FAILS=$((T_FAILS + 1)); }
-# t_check NAME CMD...: run CMD, PASS if it succeeds.
+# t_check NAME CMD...: run CMD (output kept in a log, shown on failure),
+# PASS if it succeeds.
 t_check() {
   local name=$1; shift
-  if "$@"; then t_pass "$name"; else t_fail "$name"; fi
+  if "$@" >"$T_TMP/cmd.log" 2>&1; then
+    t_pass "$name"
+  else
+    t_fail "$name"; tail -n 5 "$T_TMP/cmd.log" | sed 's/^/    /'
+  fi
 }
 # t_check_fails NAME CMD...: PASS if CMD fails.
 t_check_fails() {
   local name=$1; shift
-  if "$@"; then t_fail "$name"; else t_pass "$name"; fi
+  if "$@" >"$T_TMP/cmd.log" 2>&1; then
+    t_fail "$name"; tail -n 5 "$T_TMP/cmd.log" | sed 's/^/    /'
+  else
+    t_pass "$name"
+  fi
 }
 t_exit() { exit $((T_FAILS > 0)); }
 
@@ -49,6 +58,7 @@ t_key() { dd if=/dev/urandom of="$1" bs=32 count=1 status=none; }
 # t_bg CMD...: start CMD in the background, remember its pid in T_LAST.
 t_bg() {
   "$@" &
+  disown $! 2>/dev/null
   T_LAST=$!
   T_PIDS+=("$T_LAST")
 }
