@@ -28,7 +28,10 @@
  *       --both               stream: data flows both ways at once
  *       --size N             message size for rr/connrate/idle (default 100)
  *       --count N            rr: requests per connection instead of -t
- *       --setup-concurrency K  connections being set up at once (default 64)
+ *       --setup-concurrency K  connections being set up at once (default 8:
+ *                            stock spiped listens with a backlog of 10); a
+ *                            connection counts until data first comes back
+ *                            through it (the target's ack in stream mode)
  *       --timeout SECS       give up (error) this long after the planned end
  *                            (default 30)
  *       --ready-file FILE    idle: written once every connection is checked
@@ -82,6 +85,7 @@ struct lconn {
 	uint64_t tx_gen;		/* payload bytes generated */
 	uint64_t tx_sent;		/* bytes written to the socket */
 	uint64_t rx_ok;			/* payload bytes received, verified */
+	size_t ack_len;			/* stream: ack bytes received */
 	uint8_t lag[TL_WIRE_TRL_LEN];	/* stream: possible trailer */
 	size_t lag_len;
 	/* Message modes (rr, connrate, idle). */
@@ -109,7 +113,7 @@ static struct {
 	uint64_t seed;
 	const char *label;
 	int quiet;
-} cfg = { .conns = 1, .size = 100, .setup_conc = 64,
+} cfg = { .conns = 1, .size = 100, .setup_conc = 8,
     .timeout_ns = 30000000000ULL, .seed = 1 };
 
 static struct {
@@ -195,6 +199,13 @@ setup_done(struct lconn *c)
 	}
 }
 
+/* Payload bytes of ${c} written so far (the stream header excluded). */
+static uint64_t
+payload_sent(const struct lconn *c)
+{
+	return (c->tx_sent > c->hdr_len ? c->tx_sent - c->hdr_len : 0);
+}
+
 static int
 msg_mode(void)
 {
@@ -216,6 +227,7 @@ conn_start(struct lconn *c)
 	c->can_read = c->can_write = c->wr_shut = c->rd_eof = 0;
 	c->hdr_len = c->tx_gen = c->tx_sent = c->rx_ok = 0;
 	c->lag_len = 0;
+	c->ack_len = 0;
 	c->msg_out = 0;
 	c->msg_t0 = c->msg_rx = c->nmsgs = 0;
 	c->round = 0;
@@ -331,6 +343,7 @@ msg_reply(struct lconn *c)
 	c->nmsgs++;
 	switch (cfg.mode) {
 	case M_RR:
+		setup_done(c);
 		tl_hist_add(&st.lat, now - c->msg_t0);
 		st.completed++;
 		if (cfg.count ? c->nmsgs < cfg.count : !st.send_over)
@@ -384,10 +397,10 @@ rx_check(struct lconn *c, const uint8_t *p, size_t n)
 	if (n == 0)
 		return (0);
 	if (cfg.mode != M_STREAM &&
-	    c->rx_ok + n > c->tx_sent - c->hdr_len) {
+	    c->rx_ok + n > payload_sent(c)) {
 		fail(c, E_PROTO, "received %llu bytes but sent only %llu",
 		    (unsigned long long)(c->rx_ok + n),
-		    (unsigned long long)(c->tx_sent - c->hdr_len));
+		    (unsigned long long)payload_sent(c));
 		return (-1);
 	}
 	if ((bad = tl_prng_check(&c->rx, p, n)) >= 0) {
@@ -404,8 +417,24 @@ rx_check(struct lconn *c, const uint8_t *p, size_t n)
 static int
 rx_stream(struct lconn *c, const uint8_t *p, size_t n)
 {
-	size_t total = c->lag_len + n, nv, from_lag, keep_lag;
+	size_t total, nv, from_lag, keep_lag, k;
 
+	/* The target's ack comes first: the path is up end to end. */
+	if (c->ack_len < TL_WIRE_ACK_LEN) {
+		k = TL_WIRE_ACK_LEN - c->ack_len;
+		if (k > n)
+			k = n;
+		if (memcmp(p, TL_WIRE_ACK + c->ack_len, k) != 0) {
+			fail(c, E_PROTO, "bad ack from target");
+			return (-1);
+		}
+		c->ack_len += k;
+		p += k;
+		n -= k;
+		if (c->ack_len == TL_WIRE_ACK_LEN)
+			setup_done(c);
+	}
+	total = c->lag_len + n;
 	if (total <= TL_WIRE_TRL_LEN) {
 		memcpy(c->lag + c->lag_len, p, n);
 		c->lag_len = total;
@@ -429,7 +458,7 @@ static void
 on_eof(struct lconn *c)
 {
 	struct tl_wire_trl t;
-	uint64_t sent = c->tx_sent - c->hdr_len;
+	uint64_t sent = payload_sent(c);
 
 	c->rd_eof = 1;
 	if (cfg.mode == M_STREAM) {
@@ -504,7 +533,7 @@ do_read(struct lconn *c, size_t *budget)
 			fail(c, errno == ECONNRESET ? E_RESET : E_PROTO,
 			    "recv: %s (sent %llu, received %llu)",
 			    strerror(errno),
-			    (unsigned long long)(c->tx_sent - c->hdr_len),
+			    (unsigned long long)payload_sent(c),
 			    (unsigned long long)c->rx_ok);
 			return (-1);
 		}
@@ -520,6 +549,8 @@ do_read(struct lconn *c, size_t *budget)
 		}
 		if (rx_check(c, scratch, (size_t)r))
 			return (-1);
+		if (cfg.mode == M_ECHO)
+			setup_done(c);	/* data came back: the path is up */
 		if (msg_mode()) {
 			c->msg_rx += (uint64_t)r;
 			if (!c->msg_out || c->msg_rx > cfg.size) {
@@ -572,7 +603,7 @@ do_write(struct lconn *c, size_t *budget)
 			fail(c, (errno == ECONNRESET || errno == EPIPE) ?
 			    E_RESET : E_PROTO, "send: %s (sent %llu, "
 			    "received %llu)", strerror(errno),
-			    (unsigned long long)(c->tx_sent - c->hdr_len),
+			    (unsigned long long)payload_sent(c),
 			    (unsigned long long)c->rx_ok);
 			return (-1);
 		}
@@ -597,7 +628,7 @@ on_connected(struct lconn *c)
 		return;
 	}
 	c->phase = P_RUN;
-	if (cfg.mode != M_IDLE)
+	if (cfg.mode == M_CONNRATE)
 		setup_done(c);
 	if (msg_mode())
 		msg_send(c);
@@ -612,8 +643,6 @@ service(struct lconn *c)
 		if (!c->can_write && !c->can_read)
 			return;
 		on_connected(c);
-		if (cfg.mode != M_IDLE)
-			start_more();
 		if (c->phase != P_RUN)
 			return;
 	}
@@ -994,7 +1023,7 @@ main(int argc, char **argv)
 			fail(c, E_TIMEOUT, "%s (short transfer): sent %llu, "
 			    "received %llu, %s",
 			    interrupted ? "interrupted" : "timed out",
-			    (unsigned long long)(c->tx_sent - c->hdr_len),
+			    (unsigned long long)payload_sent(c),
 			    (unsigned long long)c->rx_ok,
 			    c->phase == P_CONNECTING ? "still connecting" :
 			    c->wr_shut ? "waiting for EOF" : "still sending");

@@ -127,6 +127,7 @@ sink_start(struct conn *c)
 	c->first_bad = TL_WIRE_NONE;
 	tl_prng_init(&c->up, c->h.seed_up);
 	tl_prng_init(&c->down, c->h.seed_down);
+	tl_fifo_put(&c->out, TL_WIRE_ACK, TL_WIRE_ACK_LEN);
 	return (0);
 }
 

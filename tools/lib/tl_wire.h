@@ -4,8 +4,10 @@
  * tl_wire: the tiny framing rp-load uses with rp-target in sink mode.
  *
  * The client opens with a 32-byte header, then sends its pseudo-random
- * stream (tl_prng, seed_up) until it half-closes.  The target verifies it byte
- * for byte, sends bytes_down bytes of the stream for seed_down back
+ * stream (tl_prng, seed_up) until it half-closes.  The target answers the
+ * header at once with the 8-byte TL_WIRE_ACK (so the client knows the path
+ * is up end to end), verifies the client's stream byte for byte, sends
+ * bytes_down bytes of the stream for seed_down back
  * (TL_WIRE_UNTIL_EOF: until the client's EOF), then a 32-byte trailer, then
  * half-closes.  The client holds back the last 32 bytes it receives until
  * EOF: they are the trailer.  All integers are little-endian.
@@ -19,6 +21,8 @@
 #include <stdint.h>
 
 #define TL_WIRE_HDR_LEN 32
+#define TL_WIRE_ACK "RPACK001"
+#define TL_WIRE_ACK_LEN 8
 #define TL_WIRE_TRL_LEN 32
 #define TL_WIRE_UNTIL_EOF UINT64_MAX
 #define TL_WIRE_NONE UINT64_MAX
