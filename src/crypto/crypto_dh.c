@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "crypto_dh.h"
+#include "crypto_dh_fixed.h"
 
 /*
  * Group 14 of RFC 3526: p = 2^2048 - 2^1984 - 1 + 2^64 * (floor(2^1918 pi)
@@ -75,6 +76,8 @@ dh_init_once(void)
 	if ((dh_mont = BN_MONT_CTX_new()) == NULL)
 		goto err3;
 	if (!BN_MONT_CTX_set(dh_mont, dh_p, ctx))
+		goto err4;
+	if (crypto_dh_fixed_init(dh_p, dh_mont))
 		goto err4;
 
 	/* Success! */
@@ -173,7 +176,7 @@ crypto_dh_generate_from(const uint8_t x[CRYPTO_DH_PRIVLEN],
 
 	if (crypto_dh_init())
 		return (-1);
-	return (modexp(y, dh_g, x));
+	return (crypto_dh_fixed_pow2(y, x));
 }
 
 /**

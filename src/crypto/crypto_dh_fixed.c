@@ -1,0 +1,154 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+
+#include "crypto_dh_fixed.h"
+
+#define NWIN	64	/* 4-bit windows in a 256-bit exponent. */
+#define NENT	16	/* Entries per window. */
+#define ELEN	256	/* Bytes per entry (little-endian). */
+
+static uint8_t * fixed_tab;		/* [NWIN][NENT][ELEN] */
+static const BIGNUM * fixed_p;
+static BN_MONT_CTX * fixed_mont;
+
+static inline uint8_t *
+entry(size_t win, size_t v)
+{
+
+	return (fixed_tab + (win * NENT + v) * ELEN);
+}
+
+/**
+ * crypto_dh_fixed_init(p, mont):
+ * Build the tables for the modulus ${p} with its Montgomery context ${mont}.
+ * Called once, before any crypto_dh_fixed_pow2().  Return 0 or -1.
+ */
+int
+crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
+{
+	BN_CTX * ctx;
+	BIGNUM * base, * cur;
+	size_t i, v;
+	int k;
+
+	if ((fixed_tab = malloc((size_t)NWIN * NENT * ELEN)) == NULL)
+		goto err0;
+	if ((ctx = BN_CTX_new()) == NULL)
+		goto err1;
+	base = BN_new();
+	cur = BN_new();
+	if (base == NULL || cur == NULL)
+		goto err2;
+
+	/* base = 2 in Montgomery form. */
+	if (!BN_set_word(base, 2) || !BN_to_montgomery(base, base, mont, ctx))
+		goto err2;
+	for (i = 0; i < NWIN; i++) {
+		/* T[i][0] = 1, T[i][v] = T[i][v-1] * base_i. */
+		if (!BN_set_word(cur, 1) || !BN_to_montgomery(cur, cur, mont,
+		    ctx))
+			goto err2;
+		for (v = 0; v < NENT; v++) {
+			if (v > 0 && !BN_mod_mul_montgomery(cur, cur, base,
+			    mont, ctx))
+				goto err2;
+			if (BN_bn2lebinpad(cur, entry(i, v), ELEN) != ELEN)
+				goto err2;
+		}
+		/* base_{i+1} = base_i^16. */
+		for (k = 0; k < 4; k++)
+			if (!BN_mod_mul_montgomery(base, base, base, mont,
+			    ctx))
+				goto err2;
+	}
+	fixed_p = p;
+	fixed_mont = mont;
+	BN_free(cur);
+	BN_free(base);
+	BN_CTX_free(ctx);
+	return (0);
+
+err2:
+	BN_free(cur);
+	BN_free(base);
+	BN_CTX_free(ctx);
+err1:
+	free(fixed_tab);
+	fixed_tab = NULL;
+err0:
+	return (-1);
+}
+
+/* Copy T[${win}][${v}] to ${out}, reading every entry of the window. */
+static void
+fixed_select(uint8_t out[ELEN], size_t win, unsigned v)
+{
+	uint64_t acc[ELEN / 8], w, d, mask;
+	size_t j, k;
+
+	memset(acc, 0, sizeof(acc));
+	for (j = 0; j < NENT; j++) {
+		d = (uint64_t)(j ^ v);
+		mask = ((d | (0 - d)) >> 63) - 1;	/* ~0 iff j == v. */
+		for (k = 0; k < ELEN / 8; k++) {
+			memcpy(&w, entry(win, j) + 8 * k, 8);
+			acc[k] |= w & mask;
+		}
+	}
+	memcpy(out, acc, ELEN);
+	OPENSSL_cleanse(acc, sizeof(acc));
+}
+
+/**
+ * crypto_dh_fixed_pow2(y, x):
+ * Set the 256 big-endian bytes ${y} = 2^${x} mod p for the 32-byte
+ * big-endian exponent ${x}, in time independent of ${x}.  Return 0 or -1.
+ */
+int
+crypto_dh_fixed_pow2(uint8_t y[256], const uint8_t x[32])
+{
+	uint8_t sel[ELEN];
+	BN_CTX * ctx;
+	BIGNUM * acc, * f;
+	unsigned nib;
+	size_t i;
+	int rc = -1;
+
+	if (fixed_tab == NULL)
+		goto err0;
+	if ((ctx = BN_CTX_new()) == NULL)
+		goto err0;
+	acc = BN_new();
+	f = BN_new();
+	if (acc == NULL || f == NULL)
+		goto err1;
+	BN_set_flags(acc, BN_FLG_CONSTTIME);
+	BN_set_flags(f, BN_FLG_CONSTTIME);
+	for (i = 0; i < NWIN; i++) {
+		/* Window i: bits 4i..4i+3 of x (x is big-endian). */
+		nib = (x[31 - i / 2] >> ((i & 1) * 4)) & 15;
+		fixed_select(sel, i, nib);
+		if (BN_lebin2bn(sel, ELEN, i == 0 ? acc : f) == NULL)
+			goto err1;
+		if (i > 0 && !BN_mod_mul_montgomery(acc, acc, f, fixed_mont,
+		    ctx))
+			goto err1;
+	}
+	if (!BN_from_montgomery(acc, acc, fixed_mont, ctx))
+		goto err1;
+	if (BN_bn2binpad(acc, y, 256) != 256)
+		goto err1;
+	rc = 0;
+
+err1:
+	OPENSSL_cleanse(sel, sizeof(sel));
+	BN_clear_free(f);
+	BN_clear_free(acc);
+	BN_CTX_free(ctx);
+err0:
+	return (rc);
+}
