@@ -536,7 +536,7 @@ def med(results, test, impl, key):
 
 
 ROWS = [
-    # (label, test, key, unit, better, scale)
+    # (label, test, key, unit, which way is better)
     ("throughput, 1 conn one way", "agg_1", "MBps", "MB/s", "higher"),
     ("throughput, 1 conn both ways (sum)", "stream1_both", "MBps", "MB/s",
      "higher"),
