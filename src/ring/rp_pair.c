@@ -6,7 +6,7 @@
 #include "rp_pair.h"
 
 /* Packets per read: the batch one direction contributes at most. */
-#define PAIR_BATCH 256
+#define PAIR_BATCH 64
 
 static int
 pair_is_sock(int fd)

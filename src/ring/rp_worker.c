@@ -28,7 +28,7 @@
 /* Ring size and the most packets sealed/opened in one batch. */
 #define WORKER_SQES	1024
 #define WORKER_JOBS	512
-#define SLOT_PKTS	256
+#define SLOT_PKTS	64
 #define SLOT_SIZE	(SLOT_PKTS * CRYPTO_PKT_LEN)
 
 struct rp_worker {
