@@ -9,7 +9,8 @@ stock / ringpiped, several repetitions, and reports medians:
   * aggregate throughput at 1, 4, 16, 64, 256 connections;
   * CPU seconds per GB of each daemon (utime+stime from /proc/PID/stat);
   * new connections per second, with forward secrecy and with -f;
-  * 100-byte echo latency p50/p99/p99.9, idle and under bulk load;
+  * 100-byte echo latency p50/p99/p99.9, idle and under bulk load (2
+    streams capped at 40 MiB/s each: the same work for both daemons);
   * peak RSS (VmHWM) and memory per idle connection (-e and -d);
   * single-connection throughput and rr latency across an rp-delay link
     (20 ms RTT, 1 Gbit/s cap).
@@ -405,8 +406,11 @@ class Bench:
         pair = impl.pairs[tag]
         bg = None
         if loaded:
+            # The same background work for both daemons: 2 streams of
+            # 40 MiB/s each, well within what stock spiped sustains.
             bg = self.bg_load(self.load_argv("stream", pair["addr"], "-n", 2,
-                                             "-t", secs + 0.6),
+                                             "-t", secs + 0.6,
+                                             "--rate", "40M"),
                               "%s-%s" % (impl.name, tag))
             time.sleep(0.3)
         res = self.load(self.load_argv("rr", pair["addr"], "-n", 1,

@@ -40,6 +40,9 @@
  *       --seed N             base seed (default 1)
  *       --label STR          copied into the JSON result
  *   -q, --quiet              no live progress (it is shown only on a tty)
+ *       --rate SIZE          stream/echo: cap each connection at SIZE bytes
+ *                            per second (k/M/G suffix), e.g. a background
+ *                            load that is the same for every daemon
  *
  * Output: one JSON object on stdout; live progress on stderr if a terminal.
  * Exit status: 0 all verified; 1 a mismatch, reset, short transfer, timeout
@@ -115,6 +118,7 @@ static struct {
 	uint64_t seed;
 	const char *label;
 	int quiet;
+	uint64_t rate;			/* stream/echo: bytes/s per conn */
 } cfg = { .conns = 1, .size = 100, .setup_conc = 8,
     .timeout_ns = 30000000000ULL, .seed = 1 };
 
@@ -283,6 +287,19 @@ tx_left(const struct lconn *c)
 	if (cfg.bytes)
 		return (cfg.bytes - c->tx_gen);
 	return (st.send_over ? 0 : UINT64_MAX);
+}
+
+/* Bytes ${c} may generate now under --rate (UINT64_MAX without it). */
+static uint64_t
+tx_allowed(const struct lconn *c)
+{
+	uint64_t due;
+
+	if (cfg.rate == 0)
+		return (UINT64_MAX);
+	due = (uint64_t)((double)cfg.rate *
+	    (double)(tl_util_now_ns() - st.t_start) * 1e-9);
+	return (due > c->tx_gen ? due - c->tx_gen : 0);
 }
 
 /* Put one request message into the queue and start its clock. */
@@ -588,6 +605,10 @@ do_write(struct lconn *c, size_t *budget)
 				p = tl_fifo_span(&c->txq, &room);
 				if (room == 0)
 					break;
+				if (tx_allowed(c) < left)
+					left = tx_allowed(c);
+				if (left == 0)
+					break;
 				n = room < left ? room : (size_t)left;
 				tl_prng_fill(&c->tx, p, n);
 				tl_fifo_commit(&c->txq, n);
@@ -793,7 +814,8 @@ usage(void)
 	    "usage: rp-load stream|echo|rr|connrate|idle -c ADDR [-n CONNS]\n"
 	    "         [-b BYTES | -t SECS] [--both] [--size N] [--count N]\n"
 	    "         [--setup-concurrency K] [--timeout SECS]\n"
-	    "         [--ready-file FILE] [--seed N] [--label STR] [-q]\n");
+	    "         [--ready-file FILE] [--seed N] [--label STR] [-q]\n"
+	    "         [--rate BYTES_PER_SEC]\n");
 	exit(2);
 }
 
@@ -814,6 +836,7 @@ parse_args(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "label", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -882,6 +905,11 @@ parse_args(int argc, char **argv)
 			cfg.label = optarg;
 			break;
 		case 'q': cfg.quiet = 1; break;
+		case 'r':
+			if (tl_util_parse_size(optarg, &cfg.rate) ||
+			    cfg.rate == 0)
+				usage();
+			break;
 		default: usage();
 		}
 	}
@@ -981,6 +1009,8 @@ main(int argc, char **argv)
 			timeout = (int)((wake - now + 999999) / 1000000);
 		if (timeout > 1000)
 			timeout = 1000;
+		if (cfg.rate && !st.send_over && timeout > 1)
+			timeout = 1;	/* --rate: top up every millisecond */
 		n = epoll_wait(epfd, evs, 512, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -997,6 +1027,8 @@ main(int argc, char **argv)
 			if (!c->queued && c->fd >= 0)
 				service(c);
 		}
+		if (cfg.rate && !st.send_over)
+			service_all();
 		list = runq;
 		runq = NULL;
 		while (list != NULL) {
