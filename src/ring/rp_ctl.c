@@ -69,6 +69,11 @@ struct ctl {
 	struct rp_hspool * pool;
 	struct ctl_conn * conns;	/* Connections in set-up. */
 	size_t nconns;
+	int * parked;			/* Accepted past -n: FIFO ring of */
+	size_t parked_cap;		/* descriptors not started yet (a */
+	size_t parked_head;		/* multishot accept can deliver a */
+	size_t nparked;			/* burst before its cancel lands). */
+	int unparking;
 	atomic_size_t npairs;		/* Pairs carried by workers. */
 	int warned_max;
 	double last_warn_accept;
@@ -98,6 +103,8 @@ ud(void * p, int tag)
 }
 
 static void conn_step(struct ctl *, struct ctl_conn *);
+static void ctl_accepted(struct ctl *, int);
+static void ctl_unpark(struct ctl *);
 
 /* Worker callback: a pair closed (worker thread). */
 static void
@@ -126,7 +133,7 @@ ctl_arm_accept(struct ctl * ctl)
 	struct io_uring_sqe * sqe;
 
 	if (ctl->accepting || ctl->draining || ctl->lfd == -1 ||
-	    now() < ctl->accept_pause)
+	    ctl->nparked > 0 || now() < ctl->accept_pause)
 		return;
 	if (ctl->cfg->maxconn && ctl_total(ctl) >= ctl->cfg->maxconn)
 		return;
@@ -169,7 +176,54 @@ conn_reap(struct ctl * ctl, struct ctl_conn * c)
 		close(c->tfd);
 	proto_hs_free(c->hs);
 	free(c);
+	ctl_unpark(ctl);
 	ctl_arm_accept(ctl);
+}
+
+/* Keep accepted ${fd} until a connection slot frees; -1 if out of memory. */
+static int
+ctl_park(struct ctl * ctl, int fd)
+{
+	size_t ncap, i;
+	int * np;
+
+	if (ctl->nparked == ctl->parked_cap) {
+		ncap = ctl->parked_cap ? ctl->parked_cap * 2 : 64;
+		if ((np = malloc(ncap * sizeof(*np))) == NULL)
+			return (-1);
+		for (i = 0; i < ctl->nparked; i++)
+			np[i] = ctl->parked[(ctl->parked_head + i) %
+			    ctl->parked_cap];
+		free(ctl->parked);
+		ctl->parked = np;
+		ctl->parked_cap = ncap;
+		ctl->parked_head = 0;
+	}
+	ctl->parked[(ctl->parked_head + ctl->nparked) % ctl->parked_cap] = fd;
+	ctl->nparked++;
+	return (0);
+}
+
+/* Start parked connections while there is room under -n. */
+static void
+ctl_unpark(struct ctl * ctl)
+{
+	int fd;
+
+	if (ctl->unparking)
+		return;
+	ctl->unparking = 1;
+	while (ctl->nparked > 0 && (ctl->cfg->maxconn == 0 ||
+	    ctl_total(ctl) < ctl->cfg->maxconn)) {
+		fd = ctl->parked[ctl->parked_head];
+		ctl->parked_head = (ctl->parked_head + 1) % ctl->parked_cap;
+		ctl->nparked--;
+		if (ctl->draining)
+			close(fd);
+		else
+			ctl_accepted(ctl, fd);
+	}
+	ctl->unparking = 0;
 }
 
 /* Drop ${c}: cancel its operations; it is freed when they are back. */
@@ -456,6 +510,7 @@ ctl_wake(struct ctl * ctl)
 		else
 			conn_step(ctl, c);
 	}
+	ctl_unpark(ctl);
 	ctl_arm_accept(ctl);
 	ctl_arm_wake(ctl);
 }
@@ -471,6 +526,7 @@ ctl_tick(struct ctl * ctl)
 		if (!c->dead && t > c->deadline)
 			conn_drop(ctl, c);
 	}
+	ctl_unpark(ctl);
 	ctl_arm_accept(ctl);
 	ctl_arm_tick(ctl);
 }
@@ -487,7 +543,14 @@ ctl_accept_cqe(struct ctl * ctl, const struct io_uring_cqe * cqe)
 			close(cqe->res);
 			return;
 		}
-		ctl_accepted(ctl, cqe->res);
+		if (ctl->cfg->maxconn && ctl_total(ctl) >=
+		    ctl->cfg->maxconn) {
+			/* Over -n: a burst of the multishot accept. */
+			if (ctl_park(ctl, cqe->res))
+				close(cqe->res);
+		} else {
+			ctl_accepted(ctl, cqe->res);
+		}
 		if (ctl->cfg->maxconn && ctl_total(ctl) >= ctl->cfg->maxconn) {
 			if (!ctl->warned_max) {
 				rp_warn("Maximum number of connections "
@@ -523,6 +586,11 @@ ctl_sigterm(struct ctl * ctl)
 
 	ctl->draining = 1;
 	ctl_cancel_accept(ctl);
+	while (ctl->nparked > 0) {
+		close(ctl->parked[ctl->parked_head]);
+		ctl->parked_head = (ctl->parked_head + 1) % ctl->parked_cap;
+		ctl->nparked--;
+	}
 	if (ctl->lfd != -1) {
 		close(ctl->lfd);
 		ctl->lfd = -1;
@@ -660,6 +728,7 @@ err2:
 err1:
 	if (ctl->lfd != -1)
 		close(ctl->lfd);
+	free(ctl->parked);
 	/* A detached resolver thread may still read ${ctl}: keep it. */
 	if (!ctl->have_resolver) {
 		pthread_mutex_destroy(&ctl->amtx);
