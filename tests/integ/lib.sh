@@ -84,7 +84,10 @@ t_daemon() {
   local kind=$1 mode=$2 src=$3 tgt=$4 key=$5; shift 5
   local bin=$RINGPIPED
   [ "$kind" = stock ] && bin=$SPIPED
-  t_bg "$bin" -F "$mode" -s "$src" -t "$tgt" -k "$key" -n 0 "$@"
+  # -n 0 (no cap) unless the caller sets -n.
+  local nflag=(-n 0) a
+  for a in "$@"; do [ "$a" = -n ] && nflag=(); done
+  t_bg "$bin" -F "$mode" -s "$src" -t "$tgt" -k "$key" "${nflag[@]}" "$@"
   local p=${src##*:}
   [[ "$src" == /* ]] && p=$src
   t_wait_port "$p"
@@ -99,3 +102,67 @@ t_echo() {
   t_bg "$RPTARGET" --echo -l "$(t_addr "$ECHO_PORT")"
   t_wait_port "$ECHO_PORT"
 }
+
+# --- Helpers for the fault-injection tests (t_fault_*.sh, t_soak_short.sh).
+RPDELAY="$ROOT/$BUILD/tools/rp-delay"
+RPTAMPER="$ROOT/$BUILD/tools/rp-tamper"
+
+# t_serve VAR CMD...: start a tool server that takes --port-file (bound to
+# port 0 by the caller) and set VAR to the address it publishes.
+t_serve() {
+  local var=$1; shift
+  local pf="$T_TMP/port.$RANDOM$RANDOM" i
+  t_bg "$@" --port-file "$pf"
+  for i in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
+  if [ ! -s "$pf" ]; then echo "server did not start: $*" >&2; return 1; fi
+  printf -v "$var" '%s' "$(cat "$pf")"
+}
+
+# t_healthy_start NAME ADDR SECS: start a healthy echo connection pair of
+# about SECS seconds through ADDR in the background, paced by an rp-delay
+# relay (40 Mbit/s) so it runs for the whole fault without eating a core.
+t_healthy_start() {
+  local name=$1 addr=$2 secs=$3 relay
+  t_serve relay "$RPDELAY" -l 127.0.0.1:0 -c "$addr" --delay 1 --rate 40M \
+    --lifetime $((secs + 60))
+  rm -f "$T_TMP/healthy.$name.rc"
+  ( timeout -k 2 $((secs + 40)) "$RPLOAD" echo -q -c "$relay" -n 2 \
+      -t "$secs" --timeout 30 >"$T_TMP/healthy.$name.out" \
+      2>"$T_TMP/healthy.$name.err"
+    echo $? >"$T_TMP/healthy.$name.rc" ) &
+  T_PIDS+=("$!")
+}
+
+# t_healthy_check NAME: wait (bounded) for the healthy connections started
+# by t_healthy_start NAME; PASS if every byte came back intact.
+t_healthy_check() {
+  local name=$1 i rc
+  for i in $(seq 1 1200); do
+    [ -s "$T_TMP/healthy.$name.rc" ] && break
+    sleep 0.05
+  done
+  rc=$(cat "$T_TMP/healthy.$name.rc" 2>/dev/null || echo none)
+  if [ "$rc" = 0 ] && grep -q '"ok":true' "$T_TMP/healthy.$name.out"; then
+    t_pass "healthy connections during $name carried on intact ($(
+      python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%d bytes echoed" % d["rx_bytes"])' \
+      "$T_TMP/healthy.$name.out" 2>/dev/null))"
+  else
+    t_fail "healthy connections during $name carried on intact (rc $rc)"
+    tail -n 5 "$T_TMP/healthy.$name.err" | sed 's/^/    /'
+  fi
+}
+
+# t_alive NAME PID: PASS if process PID is still running.
+t_alive() {
+  if kill -0 "$2" 2>/dev/null; then t_pass "$1"
+  else t_fail "$1"; fi
+}
+
+# t_cpu_ticks PID: user+system CPU time of PID in clock ticks.
+t_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# t_nfds PID: open descriptors of PID.
+t_nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+# t_rss_kb PID: resident set size of PID in kB.
+t_rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
