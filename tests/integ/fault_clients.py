@@ -12,6 +12,8 @@ Client modes (each opens N connections to HOST:PORT):
   halfhold  the same but keep the connection open until the daemon drops it.
   idle      connect and send nothing; wait until the daemon drops it.
   trickle   send one random byte every 0.2 s until the daemon drops it.
+  rstmid    send 256 KB, read at least 64 KB of the echo, then reset
+            (SO_LINGER 0) in the middle of the transfer.
   flood     connect N times as fast as possible (at most --hold s open),
             then close them all with a reset.
 Server mode:
@@ -149,6 +151,26 @@ def main():
             rst_close(s)
         print("opened=%d failed=%d secs=%.2f" %
               (len(socks), failed, time.monotonic() - t0))
+        return 0
+
+    if a.mode == "rstmid":
+        done = 0
+        for i in range(a.n):
+            try:
+                s = connect(addr)
+                s.sendall(os.urandom(256 * 1024))
+                got_n = 0
+                while got_n < 64 * 1024 and time.monotonic() < deadline:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    got_n += len(d)
+                if got_n >= 64 * 1024:
+                    done += 1
+                rst_close(s)
+            except OSError:
+                failed += 1
+        print("reset_mid=%d failed=%d" % (done, failed))
         return 0
 
     for i in range(a.n):
