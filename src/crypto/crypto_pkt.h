@@ -35,14 +35,17 @@ struct crypto_seal_job {
 	uint8_t * out;
 };
 
-/* One packet to open.  ${in} holds CRYPTO_PKT_LEN bytes; ${out} has room for
- * CRYPTO_PKT_PADLEN bytes and may equal ${in} (opening in place).  On return
- * ${len} is the plaintext length (1..1024, plaintext at ${out}) or -1 if the
- * MAC did not verify or the encoded length was 0 or over 1024; ${out} is not
- * written unless the MAC verified. */
+/* One packet to open.  ${in} holds CRYPTO_PKT_LEN bytes and must be
+ * writable: its MAC bytes serve as scratch during the call (so the MAC input
+ * ciphertext || be64(pnum) needs no copy) and are restored before return;
+ * so the jobs of one batch must not share an ${in}.
+ * ${out} has room for CRYPTO_PKT_PADLEN bytes and may equal ${in} (opening in
+ * place).  On return ${len} is the plaintext length (1..1024, plaintext at
+ * ${out}) or -1 if the MAC did not verify or the encoded length was 0 or over
+ * 1024; ${out} is not written unless the MAC verified. */
 struct crypto_open_job {
 	const struct crypto_pktkey * key;
-	const uint8_t * in;
+	uint8_t * in;
 	uint64_t pnum;
 	uint8_t * out;
 	int len;

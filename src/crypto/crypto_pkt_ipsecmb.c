@@ -47,9 +47,8 @@ struct crypto_pkt_imb {
 	uint8_t tag[CRYPTO_PKT_CHUNK][32] __attribute__((aligned(16)));
 	uint8_t ok[CRYPTO_PKT_CHUNK];
 
-	/* Open: ciphertext || be64(pnum) of each packet, for the MAC. */
-	uint8_t macin[CRYPTO_PKT_CHUNK][CRYPTO_PKT_MACIN + 4]
-	    __attribute__((aligned(64)));
+	/* Open: each packet's received MAC, while its bytes hold pnum. */
+	uint8_t rtag[CRYPTO_PKT_CHUNK][32] __attribute__((aligned(16)));
 };
 
 /* Manager used only for key expansion (stateless functions). */
@@ -449,25 +448,31 @@ crypto_pkt_imb_open(struct crypto_pkt_imb * st,
 {
 	size_t i, nv, nok;
 
-	/* MAC input: ciphertext || be64(pnum), away from ${in} and ${out}. */
+	/* MAC input ciphertext || be64(pnum), in place: the received MAC is
+	 * set aside and its first 8 bytes hold pnum meanwhile. */
 	for (i = 0; i < n; i++) {
 		jobs[i].len = -1;
-		memcpy(st->macin[i], jobs[i].in, CRYPTO_PKT_PADLEN);
-		crypto_pkt_be64enc(&st->macin[i][CRYPTO_PKT_PADLEN],
+		memcpy(st->rtag[i], &jobs[i].in[CRYPTO_PKT_PADLEN],
+		    CRYPTO_PKT_MACLEN);
+		crypto_pkt_be64enc(&jobs[i].in[CRYPTO_PKT_PADLEN],
 		    jobs[i].pnum);
-		job_mac(&st->hj[i], jobs[i].key, st->macin[i], st->tag[i]);
+		job_mac(&st->hj[i], jobs[i].key, jobs[i].in, st->tag[i]);
 	}
-	if (mac_burst(st, n))
+	i = (size_t)mac_burst(st, n);
+	for (nv = n; nv-- > 0; )	/* Reverse: ${in} restored even if shared. */
+		memcpy(&jobs[nv].in[CRYPTO_PKT_PADLEN], st->rtag[nv],
+		    CRYPTO_PKT_MACLEN);
+	if (i)
 		goto fail;
 
 	/* Compare in constant time; decrypt only what verified. */
 	for (i = nv = 0; i < n; i++) {
-		st->ok[i] = (CRYPTO_memcmp(st->tag[i],
-		    &jobs[i].in[CRYPTO_PKT_PADLEN], CRYPTO_PKT_MACLEN) == 0);
+		st->ok[i] = (CRYPTO_memcmp(st->tag[i], st->rtag[i],
+		    CRYPTO_PKT_MACLEN) == 0);
 		if (!st->ok[i])
 			continue;
 		setiv(st->iv[nv], jobs[i].pnum);
-		job_ctr(&st->cj[nv], jobs[i].key, st->iv[nv], st->macin[i],
+		job_ctr(&st->cj[nv], jobs[i].key, st->iv[nv], jobs[i].in,
 		    jobs[i].out);
 		nv++;
 	}

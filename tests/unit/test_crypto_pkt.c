@@ -191,12 +191,15 @@ test_packet_vectors(void ** state)
 			    0);
 			assert_memory_equal(pkt, v->pkt, 1060);
 
-			oj = (struct crypto_open_job){ k, v->pkt, v->pnum, pt,
+			/* Open the (identical) sealed copy; the input's MAC
+			 * bytes are scratch and must be restored. */
+			oj = (struct crypto_open_job){ k, pkt, v->pnum, pt,
 			    0 };
 			assert_int_equal(crypto_engine_open(es.e[i], &oj, 1),
 			    1);
 			assert_int_equal(oj.len, (int)v->mlen);
 			assert_memory_equal(pt, v->m, v->mlen);
+			assert_memory_equal(pkt, v->pkt, 1060);
 		}
 		crypto_pktkey_free(k);
 	}
@@ -305,7 +308,8 @@ test_backends_agree(void ** state)
 static void
 test_open_rejects(void ** state)
 {
-	uint8_t e[32], h[32], padded[1028], good[1060], bad[1060];
+	uint8_t e[32], h[32], padded[1028], good[1060], good2[1060];
+	uint8_t bad[1060];
 	uint8_t out[1028], sentinel[1028], o0[1028], o2[1028];
 	static const uint32_t badlens[] = { 0, 1025, 0xffffffff };
 	struct crypto_open_job oj[3];
@@ -343,7 +347,9 @@ test_open_rejects(void ** state)
 			oj[0] = (struct crypto_open_job){ k, good, pnum, o0, 0 };
 			oj[1] = (struct crypto_open_job){ k, bad, pnum, out,
 			    0 };
-			oj[2] = (struct crypto_open_job){ k, good, pnum, o2, 0 };
+			memcpy(good2, good, 1060);
+			oj[2] = (struct crypto_open_job){ k, good2, pnum, o2,
+			    0 };
 			assert_int_equal(crypto_engine_open(es.e[i], oj, 3), 2);
 			assert_int_equal(oj[0].len, 100);
 			assert_int_equal(oj[1].len, -1);
@@ -354,9 +360,11 @@ test_open_rejects(void ** state)
 
 		/* Wrong packet numbers. */
 		memcpy(out, sentinel, sizeof(out));
+		memcpy(good2, good, 1060);
+		memcpy(bad, good, 1060);
 		oj[0] = (struct crypto_open_job){ k, good, pnum + 1, out, 0 };
-		oj[1] = (struct crypto_open_job){ k, good, pnum - 1, out, 0 };
-		oj[2] = (struct crypto_open_job){ k, good,
+		oj[1] = (struct crypto_open_job){ k, good2, pnum - 1, out, 0 };
+		oj[2] = (struct crypto_open_job){ k, bad,
 		    pnum | (UINT64_C(1) << 63), out, 0 };
 		assert_int_equal(crypto_engine_open(es.e[i], oj, 3), 0);
 		assert_int_equal(oj[0].len, -1);
