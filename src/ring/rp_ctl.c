@@ -77,6 +77,7 @@ struct ctl {
 	atomic_size_t npairs;		/* Pairs carried by workers. */
 	int warned_max;
 	double last_warn_accept;
+	double last_warn_socket;
 
 	/* Target addresses, refreshed by the resolver thread. */
 	pthread_mutex_t amtx;
@@ -258,8 +259,12 @@ conn_connect(struct ctl * ctl, struct ctl_conn * c)
 	c->taddr = ctl->taddr[0];
 	pthread_mutex_unlock(&ctl->amtx);
 	if ((c->tfd = rp_sock_new(&c->taddr, ctl->cfg->bind)) == -1) {
-		if (errno == EMFILE || errno == ENFILE)
+		if ((errno == EMFILE || errno == ENFILE) &&
+		    now() - ctl->last_warn_socket > 10) {
+			/* At most one warning per 10 s: no log flood. */
 			rp_warnp("Cannot create socket to target");
+			ctl->last_warn_socket = now();
+		}
 		return (-1);
 	}
 	sqe = rp_uring_sqe(&ctl->ring);
