@@ -120,13 +120,19 @@ t_serve() {
 
 # t_healthy_start NAME ADDR SECS: start a healthy echo connection pair of
 # about SECS seconds through ADDR in the background, paced by an rp-delay
-# relay (40 Mbit/s) so it runs for the whole fault without eating a core.
+# relay (10 ms each way) so it runs for the whole fault in large chunks.
+# (A low rate cap would dribble tiny chunks, each costing a whole packet;
+# small --buf with --rate none sometimes loses the EOF in rp-delay.)
+# With a 4th argument "rr" it is a slow request/response pair instead (25 ms
+# each way, 1000-byte messages: next to no CPU, for CPU measurements).
 t_healthy_start() {
-  local name=$1 addr=$2 secs=$3 relay
-  t_serve relay "$RPDELAY" -l 127.0.0.1:0 -c "$addr" --delay 1 --rate 40M \
+  local name=$1 addr=$2 secs=$3 mode=${4:-echo} relay
+  local args=(echo) delay=10
+  [ "$mode" = rr ] && { args=(rr --size 1000); delay=25; }
+  t_serve relay "$RPDELAY" -l 127.0.0.1:0 -c "$addr" --delay "$delay" \
     --lifetime $((secs + 60))
   rm -f "$T_TMP/healthy.$name.rc"
-  ( timeout -k 2 $((secs + 40)) "$RPLOAD" echo -q -c "$relay" -n 2 \
+  ( timeout -k 2 $((secs + 40)) "$RPLOAD" "${args[@]}" -q -c "$relay" -n 2 \
       -t "$secs" --timeout 30 >"$T_TMP/healthy.$name.out" \
       2>"$T_TMP/healthy.$name.err"
     echo $? >"$T_TMP/healthy.$name.rc" ) &
@@ -144,7 +150,7 @@ t_healthy_check() {
   rc=$(cat "$T_TMP/healthy.$name.rc" 2>/dev/null || echo none)
   if [ "$rc" = 0 ] && grep -q '"ok":true' "$T_TMP/healthy.$name.out"; then
     t_pass "healthy connections during $name carried on intact ($(
-      python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%d bytes echoed" % d["rx_bytes"])' \
+      python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%d bytes echoed" % d.get("rx_bytes", 0))' \
       "$T_TMP/healthy.$name.out" 2>/dev/null))"
   else
     t_fail "healthy connections during $name carried on intact (rc $rc)"
