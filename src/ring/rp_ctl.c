@@ -85,6 +85,8 @@ struct ctl {
 	int ntaddr;
 	pthread_t resolver;
 	int have_resolver;
+	pthread_cond_t rcv;		/* Wakes the resolver to stop. */
+	int rstop;
 };
 
 static double
@@ -115,10 +117,16 @@ ctl_pair_closed(void * cookie, struct rp_pair * p)
 	uint64_t one = 1;
 
 	(void)p;
-	atomic_fetch_sub(&ctl->npairs, 1);
+	/*
+	 * Wake first, count down second: once npairs reaches 0 the control
+	 * thread may exit and close wakefd, so this thread must be done with
+	 * it by then.  (If the wake-up is seen before the count drops, the
+	 * 100 ms tick re-checks.)
+	 */
 	if (write(ctl->wakefd, &one, sizeof(one)) != sizeof(one)) {
 		/* Cannot overflow in practice. */
 	}
+	atomic_fetch_sub(&ctl->npairs, 1);
 }
 
 static size_t
@@ -602,27 +610,35 @@ ctl_sigterm(struct ctl * ctl)
 	}
 }
 
+/* Re-resolve the target every -r seconds until ctl->rstop is set. */
 static void *
 ctl_resolver(void * arg)
 {
 	struct ctl * ctl = arg;
 	struct rp_addr a[CTL_MAXADDR];
 	struct timespec ts;
+	double t;
 	int n;
 
-	for (;;) {
-		ts.tv_sec = (time_t)ctl->cfg->rtime;
-		ts.tv_nsec = (long)((ctl->cfg->rtime - (double)ts.tv_sec) *
-		    1e9);
-		nanosleep(&ts, NULL);
-		if ((n = rp_addr_resolve(ctl->cfg->target, a,
-		    CTL_MAXADDR)) <= 0)
-			continue;
-		pthread_mutex_lock(&ctl->amtx);
-		memcpy(ctl->taddr, a, (size_t)n * sizeof(a[0]));
-		ctl->ntaddr = n;
+	pthread_mutex_lock(&ctl->amtx);
+	while (!ctl->rstop) {
+		t = now() + ctl->cfg->rtime;
+		ts.tv_sec = (time_t)t;
+		ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+		while (!ctl->rstop && pthread_cond_timedwait(&ctl->rcv,
+		    &ctl->amtx, &ts) != ETIMEDOUT)
+			;
+		if (ctl->rstop)
+			break;
 		pthread_mutex_unlock(&ctl->amtx);
+		n = rp_addr_resolve(ctl->cfg->target, a, CTL_MAXADDR);
+		pthread_mutex_lock(&ctl->amtx);
+		if (n > 0) {
+			memcpy(ctl->taddr, a, (size_t)n * sizeof(a[0]));
+			ctl->ntaddr = n;
+		}
 	}
+	pthread_mutex_unlock(&ctl->amtx);
 	return (NULL);
 }
 
@@ -671,6 +687,7 @@ rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
 {
 	struct ctl * ctl;
 	struct io_uring_cqe * cqe;
+	pthread_condattr_t cattr;
 	sigset_t ss;
 	unsigned head, n;
 	int i, rc = -1;
@@ -680,6 +697,10 @@ rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
 	ctl->cfg = cfg;
 	ctl->lfd = lfd;
 	pthread_mutex_init(&ctl->amtx, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&ctl->rcv, &cattr);
+	pthread_condattr_destroy(&cattr);
 	ctl->ntaddr = ntaddrs < CTL_MAXADDR ? ntaddrs : CTL_MAXADDR;
 	memcpy(ctl->taddr, taddrs, (size_t)ctl->ntaddr * sizeof(taddrs[0]));
 	if ((ctl->wakefd = eventfd(0, EFD_CLOEXEC)) == -1) {
@@ -700,10 +721,8 @@ rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
 		goto err4;
 	}
 	if (cfg->rtime > 0 &&
-	    pthread_create(&ctl->resolver, NULL, ctl_resolver, ctl) == 0) {
-		pthread_detach(ctl->resolver);
+	    pthread_create(&ctl->resolver, NULL, ctl_resolver, ctl) == 0)
 		ctl->have_resolver = 1;
-	}
 	for (i = 0; i < cfg->nworkers; i++)
 		rp_worker_set_closed(cfg->workers[i], ctl_pair_closed, ctl);
 
@@ -734,11 +753,16 @@ err1:
 	if (ctl->lfd != -1)
 		close(ctl->lfd);
 	free(ctl->parked);
-	/* A detached resolver thread may still read ${ctl}: keep it. */
-	if (!ctl->have_resolver) {
-		pthread_mutex_destroy(&ctl->amtx);
-		free(ctl);
+	if (ctl->have_resolver) {
+		pthread_mutex_lock(&ctl->amtx);
+		ctl->rstop = 1;
+		pthread_cond_signal(&ctl->rcv);
+		pthread_mutex_unlock(&ctl->amtx);
+		pthread_join(ctl->resolver, NULL);
 	}
+	pthread_cond_destroy(&ctl->rcv);
+	pthread_mutex_destroy(&ctl->amtx);
+	free(ctl);
 err0:
 	return (rc);
 }
