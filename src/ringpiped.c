@@ -41,7 +41,21 @@ usage(void)
 	exit(1);
 }
 
-#define ONCE(flag) do { if (flag) usage(); flag = 1; } while (0)
+/* Say what is wrong with the command line, then show the usage. */
+static void
+usage_err(const char * msg, int opt)
+{
+
+	if (opt)
+		rp_warn("%s: -%c", msg, opt);
+	else
+		rp_warn("%s", msg);
+	usage();
+}
+
+#define TWICE(o) usage_err("option given more than once", o)
+#define ONCE(flag) do { if (flag) TWICE(ch); flag = 1; } while (0)
+#define ONCEP(p) do { if (p) TWICE(ch); p = optarg; } while (0)
 #define OPTERR(o, a) do {						\
 	rp_warn("Error parsing argument: -%c %s", o, a);		\
 	exit(1);							\
@@ -85,9 +99,16 @@ main(int argc, char * argv[])
 	while ((ch = getopt_long(argc, argv, "b:dDefFgjk:n:o:p:r:Rs:t:u:vw:Z",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'b': if (opt_b) usage(); opt_b = optarg; break;
-		case 'd': if (opt_d || opt_e) usage(); opt_d = 1; break;
-		case 'e': if (opt_d || opt_e) usage(); opt_e = 1; break;
+		case 'b': ONCEP(opt_b); break;
+		case 'd':
+		case 'e':
+			if ((ch == 'd' && opt_d) || (ch == 'e' && opt_e))
+				TWICE(ch);
+			if (opt_d || opt_e)
+				usage_err("-e and -d are mutually exclusive",
+				    0);
+			*(ch == 'd' ? &opt_d : &opt_e) = 1;
+			break;
 		case 'D': ONCE(opt_D); break;
 		case 'f': ONCE(opt_f); break;
 		case 'F': ONCE(opt_F); break;
@@ -96,11 +117,11 @@ main(int argc, char * argv[])
 		case 'R': ONCE(opt_R); break;
 		case 'S': ONCE(opt_syslog); break;
 		case 'Z': ONCE(opt_Z); break;
-		case 'k': if (opt_k) usage(); opt_k = optarg; break;
-		case 'p': if (opt_p) usage(); opt_p = optarg; break;
-		case 's': if (opt_s) usage(); opt_s = optarg; break;
-		case 't': if (opt_t) usage(); opt_t = optarg; break;
-		case 'u': if (opt_u) usage(); opt_u = optarg; break;
+		case 'k': ONCEP(opt_k); break;
+		case 'p': ONCEP(opt_p); break;
+		case 's': ONCEP(opt_s); break;
+		case 't': ONCEP(opt_t); break;
+		case 'u': ONCEP(opt_u); break;
 		case 'n':
 			ONCE(set_n);
 			if (rp_opts_size(optarg, &opt_n))
@@ -131,27 +152,29 @@ main(int argc, char * argv[])
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage_err("unexpected argument", 0);
 	if (opt_o == 0.0)
 		opt_o = 5.0;
 	if (opt_r == 0.0)
 		opt_r = 60.0;
 	if (!opt_d && !opt_e)
-		usage();
+		usage_err("one of -e and -d is required", 0);
 	if (opt_f && opt_g)
-		usage();
-	if (opt_k == NULL || !(opt_o > 0.0))
-		usage();
-	if (opt_r != 60.0 && opt_R)
-		usage();
-	if (opt_s == NULL || rp_addr_validate(opt_s)) {
-		if (opt_s)
-			rp_warn("Invalid source address: %s", opt_s);
+		usage_err("-f and -g are mutually exclusive", 0);
+	if (opt_k == NULL)
+		usage_err("a key file is required", 'k');
+	if (set_r && opt_R)
+		usage_err("-r and -R are mutually exclusive", 0);
+	if (opt_s == NULL)
+		usage_err("a source address is required", 's');
+	if (rp_addr_validate(opt_s)) {
+		rp_warn("Invalid source address: %s", opt_s);
 		usage();
 	}
-	if (opt_t == NULL || rp_addr_validate(opt_t)) {
-		if (opt_t)
-			rp_warn("Invalid target address: %s", opt_t);
+	if (opt_t == NULL)
+		usage_err("a target address is required", 't');
+	if (rp_addr_validate(opt_t)) {
+		rp_warn("Invalid target address: %s", opt_t);
 		usage();
 	}
 	if (opt_b && rp_addr_validate(opt_b)) {
@@ -190,7 +213,7 @@ main(int argc, char * argv[])
 		exit(1);
 	}
 	if (crypto_secret_load(opt_k, K)) {
-		rp_warn("Error reading shared secret");
+		rp_warnp("Error reading shared secret from %s", opt_k);
 		exit(1);
 	}
 	if ((lfd = rp_sock_listen(&sa_s)) == -1)
