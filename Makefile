@@ -4,6 +4,7 @@
 #   make test         install deps if missing, build, run all tests
 #   make asan         the same tests under ASan + UBSan (build-asan/)
 #   make tsan         the threaded tests under TSan (build-tsan/)
+#   make soak         mixed load, faults and resource checks (SOAK_SECONDS=60)
 #   make fuzz         run each libFuzzer target for FUZZ_SECONDS
 #   make bench-micro  Google benchmark micro-benchmarks
 #   make bench        end-to-end comparison against stock spiped
@@ -113,15 +114,23 @@ test: deps
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=asan CC=clang test-build
-	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	@BUILD=build-asan SAN=asan CC=clang \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		bash tests/run.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT)) \
 		$(sort $(wildcard tests/integ/t_*.sh))
 
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build-tsan SAN=tsan CC=clang test-build
-	@BUILD=build-tsan TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	@BUILD=build-tsan SAN=tsan CC=clang \
+		TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		bash tests/run.sh $(sort $(wildcard tests/integ/t_*.sh))
+
+# Mixed load with tampering and resets for SOAK_SECONDS (tests/soak.sh).
+SOAK_SECONDS ?= 60
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak.sh
 
 # Google benchmark micro-benchmarks: every bench/micro_*.cc in one binary.
 MICRO_SRCS := $(wildcard bench/micro_*.cc)
