@@ -79,6 +79,28 @@ err0:
 }
 
 /**
+ * rp_pair_publish(p):
+ * Mark ${p} as fully built before it is handed to a worker (release).
+ */
+void
+rp_pair_publish(struct rp_pair * p)
+{
+
+	atomic_store_explicit(&p->handoff, 1, memory_order_release);
+}
+
+/**
+ * rp_pair_adopt(p):
+ * Take ${p} over on the worker that received it (acquire).
+ */
+void
+rp_pair_adopt(struct rp_pair * p)
+{
+
+	(void)atomic_load_explicit(&p->handoff, memory_order_acquire);
+}
+
+/**
  * rp_pair_free(p):
  * Close ${p}'s descriptors and free it with its buffers and keys.
  */

@@ -357,6 +357,7 @@ static void
 worker_add_pair(struct rp_worker * w, struct rp_pair * p)
 {
 
+	rp_pair_adopt(p);
 	p->prev = NULL;
 	p->next = w->pairs;
 	if (w->pairs)
@@ -711,6 +712,7 @@ rp_worker_post(struct rp_worker * w, struct io_uring * src,
     struct rp_pair * p)
 {
 
+	rp_pair_publish(p);
 	if (w->efd == -1 && src == NULL) {
 		/* No source ring: fall back to a private one-shot ring. */
 		struct io_uring tmp;
