@@ -165,10 +165,13 @@ read -r RD_W RD_MAX RD_END RE_W RE_MAX RE_END FD_DMAX FD_EMAX NS <"$OUT/res"
 FDS_D1=$(t_nfds "$DPID"); FDS_E1=$(t_nfds "$EPID")
 echo "soak: -d RSS warm-up ${RD_W} kB, max ${RD_MAX} kB, end ${RD_END} kB; fds idle ${FDS_D0} -> ${FDS_D1} (max ${FD_DMAX} under load)"
 echo "soak: -e RSS warm-up ${RE_W} kB, max ${RE_MAX} kB, end ${RE_END} kB; fds idle ${FDS_E0} -> ${FDS_E1} (max ${FD_EMAX} under load); $NS samples"
-if [ $((RD_MAX - RD_W)) -le 16384 ] && [ $((RE_MAX - RE_W)) -le 16384 ]; then
+if [ "$RD_W" -gt 0 ] && [ "$RE_W" -gt 0 ] && [ "$RD_END" -gt 0 ] &&
+   [ "$RE_END" -gt 0 ] && [ $((RD_MAX - RD_W)) -le 16384 ] &&
+   [ $((RE_MAX - RE_W)) -le 16384 ]; then
   t_pass "soak: RSS bounded after warm-up (-d ${RD_W} -> max ${RD_MAX} kB, -e ${RE_W} -> max ${RE_MAX} kB)"
 else t_fail "soak: RSS grew after warm-up (-d ${RD_W} -> ${RD_MAX} kB, -e ${RE_W} -> ${RE_MAX} kB)"; fi
-if [ "$FDS_D1" -le "$FDS_D0" ] && [ "$FDS_E1" -le "$FDS_E0" ]; then
+if [ "$FDS_D1" -gt 0 ] && [ "$FDS_E1" -gt 0 ] &&
+   [ "$FDS_D1" -le "$FDS_D0" ] && [ "$FDS_E1" -le "$FDS_E0" ]; then
   t_pass "soak: descriptors back to idle (-d ${FDS_D0} -> ${FDS_D1}, -e ${FDS_E0} -> ${FDS_E1})"
 else t_fail "soak: descriptors leaked (-d ${FDS_D0} -> ${FDS_D1}, -e ${FDS_E0} -> ${FDS_E1})"; fi
 t_alive "soak: -d still running" "$DPID"
