@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What CI runs: dependencies, the whole test suite, a short run of each
 # fuzz target, then the suite again under ASan + UBSan + LeakSanitizer.
-# Measured on 2 cores: make test ~4 min, fuzz ~0.5 min, make asan ~6 min.
+# Measured on 2 cores: make test 2.2 min, fuzz 0.7 min (3 targets x 10 s
+# plus build), make asan 2.3 min plus its build: about 6 min in all.
 set -euo pipefail
 bash ci/deps.sh
 make test
