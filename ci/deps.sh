@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       liburing-dev libssl-dev libbenchmark-dev libcmocka-dev
-      spiped openssl python3 gnuplot-nox iproute2 procps psmisc nginx)
+      spiped openssl python3 curl gnuplot-nox iproute2 procps psmisc nginx)
 case "$(uname -m)" in
   x86_64) PKGS+=(libipsec-mb-dev) ;;
 esac
