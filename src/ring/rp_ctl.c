@@ -253,6 +253,9 @@ conn_drop(struct ctl * ctl, struct ctl_conn * c)
 			    IORING_ASYNC_CANCEL_ALL);
 			io_uring_sqe_set_data64(sqe, TAG_NONE);
 		}
+		/* Submit the cancels now, before the descriptors can be
+		 * closed and their numbers reused. */
+		io_uring_submit(&ctl->ring);
 	}
 	conn_reap(ctl, c);
 }

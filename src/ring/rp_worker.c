@@ -233,6 +233,9 @@ worker_abort(struct rp_worker * w, struct rp_pair * p)
 			    IORING_ASYNC_CANCEL_ALL);
 			io_uring_sqe_set_data64(sqe, TAG_NONE);
 		}
+		/* Submit the cancels now, before the descriptors can be
+		 * closed and their numbers reused. */
+		io_uring_submit(&w->ring);
 	}
 	worker_reap_pair(w, p);
 }
