@@ -47,6 +47,7 @@ struct ctl_conn {
 	int inflight;		/* Ring operations and compute in flight. */
 	unsigned connected:1, hs_started:1, recv_busy:1, send_busy:1;
 	unsigned computing:1, dead:1;	/* dead: being dropped. */
+	unsigned need_connect:1;	/* Out of descriptors: retry on tick. */
 	size_t rlen;		/* Received, not yet fed (while computing). */
 	size_t slen, soff;	/* Handshake output being sent. */
 	uint8_t rbuf[320];
@@ -318,8 +319,16 @@ ctl_accepted(struct ctl * ctl, int fd)
 	ctl->conns = c;
 	ctl->nconns++;
 	if (conn_connect(ctl, c)) {
-		conn_drop(ctl, c);
-		return;
+		if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
+		    errno != ENOMEM) {
+			conn_drop(ctl, c);
+			return;
+		}
+		/* Out of descriptors: keep the client (within -o), retry the
+		 * connect on each tick, and accept nothing more meanwhile. */
+		c->need_connect = 1;
+		ctl->accept_pause = now() + 0.25;
+		ctl_cancel_accept(ctl);
 	}
 	if (cfg->decrypt) {
 		/* -d: handshake at once, in parallel with the connect. */
@@ -539,8 +548,17 @@ ctl_tick(struct ctl * ctl)
 
 	for (c = ctl->conns; c != NULL; c = next) {
 		next = c->next;
-		if (!c->dead && t > c->deadline)
+		if (c->dead)
+			continue;
+		if (t > c->deadline) {
 			conn_drop(ctl, c);
+		} else if (c->need_connect) {
+			if (conn_connect(ctl, c) == 0)
+				c->need_connect = 0;
+			else if (errno != EMFILE && errno != ENFILE &&
+			    errno != ENOBUFS && errno != ENOMEM)
+				conn_drop(ctl, c);
+		}
 	}
 	ctl_unpark(ctl);
 	ctl_arm_accept(ctl);

@@ -48,8 +48,19 @@ t_check_fails() {
 t_exit() { exit $((T_FAILS > 0)); }
 
 # A free TCP port on 127.0.0.1 (bound to 0 and released).
+# Never the same port twice in one test: two daemons given one port would
+# see one of them fail to bind while the other answers in its place.
 t_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  local p i
+  for i in $(seq 1 50); do
+    p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    if ! grep -qx "$p" "$T_TMP/ports" 2>/dev/null; then
+      echo "$p" >> "$T_TMP/ports"
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
 }
 
 # t_key FILE: a fresh 32-byte key.
@@ -90,7 +101,12 @@ t_daemon() {
   t_bg "$bin" -F "$mode" -s "$src" -t "$tgt" -k "$key" "${nflag[@]}" "$@"
   local p=${src##*:}
   [[ "$src" == /* ]] && p=$src
-  t_wait_port "$p"
+  t_wait_port "$p" || return 1
+  # The port must be answered by this daemon, not by something else.
+  if ! kill -0 "$T_LAST" 2>/dev/null; then
+    echo "$kind $mode on $src exited at start" >&2
+    return 1
+  fi
 }
 
 # t_addr PORT: the spiped form of 127.0.0.1:PORT.
