@@ -3,8 +3,8 @@
 
 /*
  * Fixed-base exponentiation 2^x mod p for group 14 (internal to crypto_dh):
- * 64 precomputed tables of 16 Montgomery-form entries, T[i][v] = 2^(v 16^i),
- * so 2^x is 64 multiplications of entries picked by the 4-bit windows of x,
+ * 52 precomputed tables of 32 Montgomery-form entries, T[i][v] = 2^(v 32^i),
+ * so 2^x is 51 multiplications of entries picked by the 5-bit windows of x,
  * each picked by a constant-time scan of its whole table.
  */
 
