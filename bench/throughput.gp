@@ -8,6 +8,7 @@ set title "Aggregate one-way throughput through an -e/-d pair on loopback\n{/*0.
 set xlabel "concurrent connections"
 set ylabel "MB/s (payload, 10^6 bytes)"
 set logscale x 2
+set xrange [0.8:320]
 set xtics (1, 4, 16, 64, 256)
 set yrange [0:*]
 set grid ytics xtics
