@@ -26,14 +26,20 @@
 struct crypto_pktkey;
 
 /* One packet to seal.  ${pt} may equal ${out} (sealing in place); otherwise
- * the two must not overlap.  ${out} has room for CRYPTO_PKT_LEN bytes. */
+ * the two must not overlap.  ${out} has room for CRYPTO_PKT_LEN bytes.
+ * ${flags} may hold CRYPTO_SEAL_PTSLACK: the 4 bytes after ${pt}[len - 1]
+ * are readable (their values do not matter and are not changed), which lets
+ * a full packet be encrypted straight from ${pt} without copying it first.
+ * Initializers that leave ${flags} out get 0: no such promise. */
 struct crypto_seal_job {
 	const struct crypto_pktkey * key;
 	const uint8_t * pt;
 	size_t len;		/* 1..CRYPTO_PKT_PTMAX */
 	uint64_t pnum;
 	uint8_t * out;
+	unsigned flags;		/* CRYPTO_SEAL_* */
 };
+#define CRYPTO_SEAL_PTSLACK	1
 
 /* One packet to open.  ${in} holds CRYPTO_PKT_LEN bytes and must be
  * writable: its MAC bytes serve as scratch during the call (so the MAC input

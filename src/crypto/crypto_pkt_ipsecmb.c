@@ -46,6 +46,7 @@ struct crypto_pkt_imb {
 	uint8_t iv[CRYPTO_PKT_CHUNK][16] __attribute__((aligned(16)));
 	uint8_t tag[CRYPTO_PKT_CHUNK][32] __attribute__((aligned(16)));
 	uint8_t ok[CRYPTO_PKT_CHUNK];
+	uint8_t direct[CRYPTO_PKT_CHUNK];	/* Seal: encrypted from pt. */
 
 	/* Open: each packet's received MAC, while its bytes hold pnum. */
 	uint8_t rtag[CRYPTO_PKT_CHUNK][32] __attribute__((aligned(16)));
@@ -202,7 +203,7 @@ selftest(struct crypto_pkt_imb * st)
 
 	if ((key = crypto_pktkey_new(k, k)) == NULL)
 		goto err0;
-	sj = (struct crypto_seal_job){ key, msg, sizeof(msg), 7, pkt };
+	sj = (struct crypto_seal_job){ key, msg, sizeof(msg), 7, pkt, 0 };
 	if (crypto_pkt_imb_seal(st, &sj, 1))
 		goto err1;
 	oj = (struct crypto_open_job){ key, pkt, 7, pkt, 0 };
@@ -408,16 +409,36 @@ crypto_pkt_imb_seal(struct crypto_pkt_imb * st,
 {
 	size_t i;
 
-	/* Lay out every packet (data, zeros, be32(len), be64(pnum)) and
-	 * encrypt the first 1028 bytes of each in place. */
+	/*
+	 * Lay out every packet (data, zeros, be32(len), be64(pnum)) and
+	 * encrypt the first 1028 bytes of each in place; except that a full
+	 * packet whose ${pt} has slack is encrypted straight from ${pt}, 4
+	 * bytes of slack included, and those 4 bytes are fixed up after
+	 * (counter mode: out = in ^ keystream), saving a 1 KiB copy.
+	 */
 	for (i = 0; i < n; i++) {
-		crypto_pkt_fill(&jobs[i]);
 		setiv(st->iv[i], jobs[i].pnum);
-		job_ctr(&st->cj[i], jobs[i].key, st->iv[i], jobs[i].out,
-		    jobs[i].out);
+		st->direct[i] = (jobs[i].len == CRYPTO_PKT_PTMAX &&
+		    jobs[i].pt != jobs[i].out &&
+		    (jobs[i].flags & CRYPTO_SEAL_PTSLACK));
+		if (!st->direct[i])
+			crypto_pkt_fill(&jobs[i]);
+		job_ctr(&st->cj[i], jobs[i].key, st->iv[i], st->direct[i] ?
+		    jobs[i].pt : jobs[i].out, jobs[i].out);
 	}
 	if (ctr_burst(st, n, IMB_DIR_ENCRYPT))
 		goto err0;
+	for (i = 0; i < n; i++) {
+		if (!st->direct[i])
+			continue;
+		/* Swap the slack for be32(1024) = 00 00 04 00. */
+		jobs[i].out[1024] ^= jobs[i].pt[1024];
+		jobs[i].out[1025] ^= jobs[i].pt[1025];
+		jobs[i].out[1026] ^= jobs[i].pt[1026] ^ 0x04;
+		jobs[i].out[1027] ^= jobs[i].pt[1027];
+		crypto_pkt_be64enc(&jobs[i].out[CRYPTO_PKT_PADLEN],
+		    jobs[i].pnum);
+	}
 
 	/* MAC ciphertext || be64(pnum) into separate tag buffers. */
 	for (i = 0; i < n; i++)

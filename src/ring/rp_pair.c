@@ -31,7 +31,8 @@ pair_dir_init(struct rp_dir * d, struct rp_pair * p, int in, int out,
 	d->rcap = PAIR_BATCH * (seal ? CRYPTO_PKT_PTMAX : CRYPTO_PKT_LEN);
 	if ((d->key = crypto_pktkey_new(enc, mac)) == NULL)
 		goto err0;
-	if ((d->rbuf = malloc(d->rcap)) == NULL)
+	/* + slack: sealing reads 4 bytes past a full packet's data. */
+	if ((d->rbuf = malloc(d->rcap + 16)) == NULL)
 		goto err1;
 	return (0);
 

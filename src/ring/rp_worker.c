@@ -449,6 +449,7 @@ batch_take(struct rp_worker * w, struct rp_dir * d, size_t nb,
 			    pending - off : CRYPTO_PKT_PTMAX;
 			j->pnum = d->pnum + i;
 			j->out = out + i * CRYPTO_PKT_LEN;
+			j->flags = CRYPTO_SEAL_PTSLACK;	/* rbuf has slack */
 		}
 		w->bfirst[nb] = *ns;
 		*ns += n;

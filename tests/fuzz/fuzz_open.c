@@ -91,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t * data, size_t size)
 		uint8_t pkt[PROTO_FRAME_PKTLEN];
 
 		sj = (struct crypto_seal_job){ key, rlen ? r : data, mlen, 0,
-		    (i == 0) ? first : pkt };
+		    (i == 0) ? first : pkt, 0 };
 		if (crypto_engine_seal(engs[i], &sj, 1))
 			abort();
 		if ((i > 0) && memcmp(pkt, first, sizeof(pkt)))
