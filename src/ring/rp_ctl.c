@@ -61,6 +61,10 @@ struct ctl {
 	int lfd;
 	int accepting;		/* Multishot accept armed. */
 	double accept_pause;	/* Re-arm accept after this time. */
+	int fds_freed;		/* Descriptors were closed: retry at once. */
+	size_t nneed;		/* Connections with need_connect set. */
+	atomic_size_t nclosed;	/* Pairs closed by workers, ever. */
+	size_t nclosed_seen;
 	int draining;		/* SIGTERM seen. */
 	int wakefd;
 	uint64_t wakebuf;
@@ -118,6 +122,7 @@ ctl_pair_closed(void * cookie, struct rp_pair * p)
 	uint64_t one = 1;
 
 	(void)p;
+	atomic_fetch_add(&ctl->nclosed, 1);
 	/*
 	 * Wake first, count down second: once npairs reaches 0 the control
 	 * thread may exit and close wakefd, so this thread must be done with
@@ -180,6 +185,10 @@ conn_reap(struct ctl * ctl, struct ctl_conn * c)
 	if (c->next)
 		c->next->prev = c->prev;
 	ctl->nconns--;
+	if (c->need_connect)
+		ctl->nneed--;
+	if (c->afd != -1 || c->tfd != -1)
+		ctl->fds_freed = 1;
 	if (c->afd != -1)
 		close(c->afd);
 	if (c->tfd != -1)
@@ -327,6 +336,7 @@ ctl_accepted(struct ctl * ctl, int fd)
 		/* Out of descriptors: keep the client (within -o), retry the
 		 * connect on each tick, and accept nothing more meanwhile. */
 		c->need_connect = 1;
+		ctl->nneed++;
 		ctl->accept_pause = now() + 0.25;
 		ctl_cancel_accept(ctl);
 	}
@@ -535,9 +545,48 @@ ctl_wake(struct ctl * ctl)
 		else
 			conn_step(ctl, c);
 	}
+	if (atomic_load(&ctl->nclosed) != ctl->nclosed_seen) {
+		ctl->nclosed_seen = atomic_load(&ctl->nclosed);
+		ctl->fds_freed = 1;
+	}
 	ctl_unpark(ctl);
 	ctl_arm_accept(ctl);
 	ctl_arm_wake(ctl);
+}
+
+/* Try again to connect ${c}, which ran out of descriptors before. */
+static void
+conn_retry_connect(struct ctl * ctl, struct ctl_conn * c)
+{
+
+	if (conn_connect(ctl, c) == 0) {
+		c->need_connect = 0;
+		ctl->nneed--;
+	} else if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
+	    errno != ENOMEM) {
+		conn_drop(ctl, c);
+	}
+}
+
+/*
+ * Descriptors were freed (a connection closed): end an accept back-off at
+ * once and retry the connections waiting for a descriptor.  Each retry is
+ * paid for by a close, so this cannot spin.
+ */
+static void
+ctl_retry_freed(struct ctl * ctl)
+{
+	struct ctl_conn * c, * next;
+
+	ctl->fds_freed = 0;
+	ctl->accept_pause = 0;
+	for (c = ctl->conns; c != NULL && ctl->nneed > 0; c = next) {
+		next = c->next;
+		if (!c->dead && c->need_connect)
+			conn_retry_connect(ctl, c);
+	}
+	ctl_unpark(ctl);
+	ctl_arm_accept(ctl);
 }
 
 static void
@@ -550,15 +599,10 @@ ctl_tick(struct ctl * ctl)
 		next = c->next;
 		if (c->dead)
 			continue;
-		if (t > c->deadline) {
+		if (t > c->deadline)
 			conn_drop(ctl, c);
-		} else if (c->need_connect) {
-			if (conn_connect(ctl, c) == 0)
-				c->need_connect = 0;
-			else if (errno != EMFILE && errno != ENFILE &&
-			    errno != ENOBUFS && errno != ENOMEM)
-				conn_drop(ctl, c);
-		}
+		else if (c->need_connect)
+			conn_retry_connect(ctl, c);
 	}
 	ctl_unpark(ctl);
 	ctl_arm_accept(ctl);
@@ -760,6 +804,8 @@ rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
 			n++;
 		}
 		io_uring_cq_advance(&ctl->ring, n);
+		if (ctl->fds_freed)
+			ctl_retry_freed(ctl);
 	}
 	rc = 0;
 

@@ -61,8 +61,14 @@ saturate "-e at RLIMIT_NOFILE 32, 80 raw connects" "$E2PID" "$E2" 80
 t_alive "-e is still running after exhaustion" "$E2PID"
 # The -e now works through the connections left in its backlog (each one
 # costs the -d, which is also at 32, descriptors): wait until both are idle.
-for i in $(seq 100); do
-  [ "$(t_nfds "$E2PID")" -le 12 ] && [ "$(t_nfds "$DPID")" -le 12 ] && break
+# (Idle for 0.5 s in a row: a moment between two backlog rounds is not.)
+idle=0
+for i in $(seq 150); do
+  if [ "$(t_nfds "$E2PID")" -le 12 ] && [ "$(t_nfds "$DPID")" -le 12 ]; then
+    idle=$((idle + 1)); [ "$idle" -ge 5 ] && break
+  else
+    idle=0
+  fi
   sleep 0.1
 done
 t_check "-e serves again once descriptors are free: 4 x 2 MB intact" \
