@@ -3,7 +3,8 @@
 #   make              build everything into $(BUILD)/
 #   make test         install deps if missing, build, run all tests
 #   make asan         the same tests under ASan + UBSan (build-asan/)
-#   make tsan         the threaded tests under TSan (build-tsan/)
+#   make tsan         the integration tests against a TSan build (build-tsan/);
+#                     TSAN_TESTS="t_interop t_concurrent" picks some
 #   make soak         mixed load, faults and resource checks (SOAK_SECONDS=60)
 #   make fuzz         run each libFuzzer target for FUZZ_SECONDS
 #   make bench-micro  Google benchmark micro-benchmarks
@@ -124,7 +125,8 @@ tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build-tsan SAN=tsan CC=clang test-build
 	@BUILD=build-tsan SAN=tsan CC=clang \
 		TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-		bash tests/run.sh $(sort $(wildcard tests/integ/t_*.sh))
+		bash tests/run.sh $(if $(TSAN_TESTS),$(TSAN_TESTS:%=tests/integ/%.sh),\
+		$(sort $(wildcard tests/integ/t_*.sh)))
 
 # Mixed load with tampering and resets for SOAK_SECONDS (tests/soak.sh).
 SOAK_SECONDS ?= 60
