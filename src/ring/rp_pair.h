@@ -44,7 +44,6 @@ struct rp_dir {
 	unsigned queued:1;	/* On the worker's ready or wait list. */
 
 	struct rp_dir * next;	/* Ready/wait list link. */
-	uint64_t bytes_in;	/* Counters, for logs and tests. */
 };
 
 struct rp_pair {

@@ -278,7 +278,6 @@ worker_recv_done(struct rp_worker * w, struct rp_dir * d, int res)
 	}
 	if (res > 0) {
 		d->rlen += (size_t)res;
-		d->bytes_in += (uint64_t)res;
 		dir_enqueue(&w->ready, &w->ready_tail, d);
 		/* Keep reading while there is room (e.g. the rest of a
 		 * packet, or the next chunk while this one is sealed). */
