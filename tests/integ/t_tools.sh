@@ -3,24 +3,11 @@
 # UNIX socket and through rp-delay, and rp-load notices corruption, resets and
 # short transfers.  Servers bind port 0 and publish the port (no races); every
 # process is killed on exit; every step is bounded in time (< 30 s in all).
-set -u
-BUILD="${BUILD:-build}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT" || exit 1
+. "$(dirname "$0")/lib.sh"
 T="$ROOT/$BUILD/tools"
-TMP=$(mktemp -d /tmp/rp-tools.XXXXXX)
-PIDS=()
-FAILS=0
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+TMP=$T_TMP
+pass() { t_pass "$@"; }
+fail() { t_fail "$@"; }
 # ok NAME CMD...: PASS if CMD succeeds (bounded to 20 s).
 ok() {
   local name=$1; shift
@@ -40,7 +27,7 @@ serve() {
   local var=$1; shift
   local pf="$TMP/port.$RANDOM$RANDOM"
   "$@" --port-file "$pf" --lifetime 60 &
-  PIDS+=($!)
+  T_PIDS+=($!)
   local i
   for i in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
   if [ ! -s "$pf" ]; then fail "start: $*"; exit 1; fi
@@ -119,7 +106,7 @@ c, _ = s.accept(); c.settimeout(10)
 while c.recv(65536): pass
 c.close()
 PY
-PIDS+=($!)
+T_PIDS+=($!)
 for i in $(seq 100); do [ -s "$SWPF" ] && break; sleep 0.05; done
 must_fail "echo detects a short transfer" short \
   "$T/rp-load" echo -q -c "$(cat "$SWPF")" -b 100k
@@ -130,4 +117,4 @@ must_fail "connect failure is reported" connect \
 "$T/rp-load" bogus >/dev/null 2>&1; rc=$?
 if [ $rc -eq 2 ]; then pass "usage error exits 2"; else fail "usage error exits 2 (rc $rc)"; fi
 
-exit $((FAILS > 0))
+t_exit
