@@ -15,6 +15,7 @@
 #include "crypto_pkt.h"
 #include "crypto_pkt_internal.h"
 #include "packet_vectors.h"
+#include "test_rng.h"
 
 #define MAXENG 4
 
@@ -46,28 +47,6 @@ engines_free(struct engines * es)
 
 	for (i = 0; i < es->n; i++)
 		crypto_engine_free(es->e[i]);
-}
-
-/* Deterministic pseudo-random bytes (xorshift64*). */
-static uint64_t rngstate = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-
-	rngstate ^= rngstate >> 12;
-	rngstate ^= rngstate << 25;
-	rngstate ^= rngstate >> 27;
-	return (rngstate * 0x2545f4914f6cdd1dULL);
-}
-
-static void
-rngfill(uint8_t * p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(rng() >> 32);
 }
 
 static struct crypto_pktkey *

@@ -13,18 +13,8 @@
 #include "crypto_pkt.h"
 #include "proto_frame.h"
 
-/* Deterministic pseudo-random numbers (xorshift64*). */
-static uint64_t rngstate = 0x243f6a8885a308d3ULL;
-
-static uint64_t
-rng(void)
-{
-
-	rngstate ^= rngstate >> 12;
-	rngstate ^= rngstate << 25;
-	rngstate ^= rngstate >> 27;
-	return (rngstate * 0x2545f4914f6cdd1dULL);
-}
+#define TEST_RNG_SEED 0x243f6a8885a308d3ULL
+#include "test_rng.h"
 
 /* Lengths 0..5000 cut into 1024-byte packets, with and without a cap. */
 static void
