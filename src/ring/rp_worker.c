@@ -131,6 +131,15 @@ dir_pending(const struct rp_dir * d)
 	return (d->rlen - d->rhead);
 }
 
+/* Whether ${d} has enough bytes for a batch (a whole packet to open, or
+ * any plaintext to seal). */
+static inline int
+dir_batchable(const struct rp_dir * d)
+{
+
+	return (dir_pending(d) >= (d->seal ? 1 : CRYPTO_PKT_LEN));
+}
+
 /* Queue a recv/read into ${d}'s free buffer space if one is due. */
 static void
 dir_arm_recv(struct rp_worker * w, struct rp_dir * d)
@@ -279,9 +288,14 @@ worker_recv_done(struct rp_worker * w, struct rp_dir * d, int res)
 	if (res > 0) {
 		d->rlen += (size_t)res;
 		dir_enqueue(&w->ready, &w->ready_tail, d);
-		/* Keep reading while there is room (e.g. the rest of a
-		 * packet, or the next chunk while this one is sealed). */
-		dir_arm_recv(w, d);
+		/* If this loop's batch will take the bytes, read again after
+		 * it (batch_finish), into the whole buffer: reading now
+		 * could only fill the tail left after this read, and every
+		 * such short read costs a short batch and a short send.
+		 * Otherwise (the slot is still being sent, or less than a
+		 * packet is here) keep reading while there is room. */
+		if (d->slot != -1 || !dir_batchable(d))
+			dir_arm_recv(w, d);
 	} else if (res == 0) {
 		d->eof = 1;
 		if (dir_pending(d) > 0)
@@ -522,13 +536,15 @@ worker_run_batches(struct rp_worker * w)
 		nb = ns = no = 0;
 		while ((d = w->ready) != NULL && nb < WORKER_JOBS) {
 			if (d->pair->closing || d->slot != -1 ||
-			    dir_pending(d) < (d->seal ? 1 : CRYPTO_PKT_LEN)) {
+			    !dir_batchable(d)) {
 				dir_dequeue(&w->ready, &w->ready_tail);
+				dir_arm_recv(w, d);
 				continue;
 			}
 			if ((d->slot = rp_bufpool_get(&w->pool)) == -1) {
 				dir_dequeue(&w->ready, &w->ready_tail);
 				dir_enqueue(&w->waiting, &w->waiting_tail, d);
+				dir_arm_recv(w, d);
 				continue;
 			}
 			if (!batch_take(w, d, nb, &ns, &no)) {
