@@ -488,8 +488,8 @@ crypto_pkt_imb_open(struct crypto_pkt_imb * st,
 
 	/* Compare in constant time; decrypt only what verified. */
 	for (i = nv = 0; i < n; i++) {
-		st->ok[i] = (CRYPTO_memcmp(st->tag[i], st->rtag[i],
-		    CRYPTO_PKT_MACLEN) == 0);
+		st->ok[i] = (uint8_t)crypto_pkt_tag_eq(st->tag[i],
+		    st->rtag[i]);
 		if (!st->ok[i])
 			continue;
 		setiv(st->iv[nv], jobs[i].pnum);

@@ -206,8 +206,7 @@ crypto_pkt_ossl_open(struct crypto_pkt_ossl * st,
 
 		/* Verify the MAC before touching anything. */
 		mac(jobs[i].key, jobs[i].in, jobs[i].pnum, tag);
-		if (CRYPTO_memcmp(tag, &jobs[i].in[CRYPTO_PKT_PADLEN],
-		    CRYPTO_PKT_MACLEN))
+		if (!crypto_pkt_tag_eq(tag, &jobs[i].in[CRYPTO_PKT_PADLEN]))
 			continue;
 
 		/* Decrypt and check the encoded length. */
