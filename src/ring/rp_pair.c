@@ -5,9 +5,6 @@
 
 #include "rp_pair.h"
 
-/* Packets per read: the batch one direction contributes at most. */
-#define PAIR_BATCH 64
-
 static int
 pair_is_sock(int fd)
 {
@@ -28,7 +25,11 @@ pair_dir_init(struct rp_dir * d, struct rp_pair * p, int in, int out,
 	d->out_sock = pair_is_sock(out);
 	d->seal = seal;
 	d->slot = -1;
-	d->rcap = PAIR_BATCH * (seal ? CRYPTO_PKT_PTMAX : CRYPTO_PKT_LEN);
+	/* Sealing reads one batch of plaintext at a time; opening reads a
+	 * little more than a batch (64 packets), so that the packet cut by
+	 * the end of a read can complete with the next. */
+	d->rcap = seal ? RP_PAIR_SEAL_PKTS * CRYPTO_PKT_PTMAX :
+	    (RP_PAIR_OPEN_PKTS + 1) * CRYPTO_PKT_LEN;
 	if ((d->key = crypto_pktkey_new(enc, mac)) == NULL)
 		goto err0;
 	/* + slack: sealing reads 4 bytes past a full packet's data. */

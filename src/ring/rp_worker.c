@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/param.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,8 +29,10 @@
 /* Ring size and the most packets sealed/opened in one batch. */
 #define WORKER_SQES	1024
 #define WORKER_JOBS	512
-#define SLOT_PKTS	64
-#define SLOT_SIZE	(SLOT_PKTS * CRYPTO_PKT_LEN)
+/* An output slot holds one sealed batch, or one opened batch at the
+ * CRYPTO_PKT_PADLEN stride opening writes (before it is compacted). */
+#define SLOT_SIZE	MAX(RP_PAIR_SEAL_PKTS * CRYPTO_PKT_LEN, \
+			    RP_PAIR_OPEN_PKTS * CRYPTO_PKT_PADLEN)
 
 struct rp_worker {
 	int id;
@@ -468,8 +471,8 @@ batch_take(struct rp_worker * w, struct rp_dir * d, size_t nb,
 		*ns += n;
 	} else {
 		n = pending / CRYPTO_PKT_LEN;
-		if (n > SLOT_PKTS)
-			n = SLOT_PKTS;
+		if (n > RP_PAIR_OPEN_PKTS)
+			n = RP_PAIR_OPEN_PKTS;
 		if (*no + n > WORKER_JOBS)
 			return (0);
 		for (i = 0; i < n; i++) {
