@@ -7,13 +7,18 @@ stock / ringpiped, several repetitions, and reports medians:
 
   * throughput, one connection one way and both ways at once;
   * aggregate throughput at 1, 4, 16, 64, 256 connections;
-  * CPU seconds per GB of each daemon (utime+stime from /proc/PID/stat);
+  * CPU seconds per GB of each daemon (utime+stime from /proc/PID/stat),
+    and of -e against bare OpenSSL AES-256-CTR + HMAC-SHA256 at 1 KiB
+    (`openssl speed`, measured in the same run);
   * new connections per second, with forward secrecy and with -f;
   * 100-byte echo latency p50/p99/p99.9, idle and under bulk load (2
     streams capped at 40 MiB/s each: the same work for both daemons);
   * peak RSS (VmHWM) and memory per idle connection (-e and -d);
   * single-connection throughput and rr latency across an rp-delay link
     (20 ms RTT, 1 Gbit/s cap).
+
+The one-connection stream and the new-connection rate (the headline
+figures, and the noisiest) run 3 times per repetition.
 
 Writes a terminal table with ringpiped/stock ratios, bench/out/bench-*.json
 (every figure, every repetition; latest.json points to the last one) and
@@ -252,7 +257,7 @@ class Bench:
         self.quick = args.quick
         self.build = args.build
         self.t0 = time.monotonic()
-        self.budget = 50 if self.quick else 280
+        self.budget = 50 if self.quick else 330
         self.reps = int(os.environ.get("BENCH_REPS", 1 if self.quick else 3))
         self.secs = float(os.environ.get("BENCH_SECS",
                                          0.5 if self.quick else 2.0))
@@ -261,6 +266,11 @@ class Bench:
         self.idle_hold = 0.3 if self.quick else 1.0
         self.conn_counts = [1, 4, 16, 64, 256]
         self.connrate_par = 8
+        # The headline one-connection figures are the noisiest (one
+        # sender, one path through the 2 cores): run them several times
+        # per repetition, alternating stock and ringpiped, so that their
+        # medians rest on more samples.
+        self.inner = {} if self.quick else {"agg_1": 3, "connrate_pfs": 3}
         self.grace = 10 if self.quick else 15
         self.delay_ms = 10
         self.delay_rate = "1G"
@@ -495,7 +505,9 @@ class Bench:
             t_rep = time.monotonic()
             order = impls if rep % 2 == 0 else list(reversed(impls))
             for name, fn in tests:
-                for impl in order:
+                for impl in [i for k in range(self.inner.get(name, 1))
+                             for i in (order if k % 2 == 0 else
+                                       list(reversed(order)))]:
                     for tag in list(impl.pairs):
                         if not impl.alive(tag):
                             self.failures.append(
@@ -528,6 +540,38 @@ class Bench:
 
     progress = sys.stderr.isatty()
     rep_secs = 0.0
+
+
+def openssl_rate(args):
+    """Bytes/s of `openssl speed ${args}` at 1024-byte blocks, or None."""
+    try:
+        r = subprocess.run(["openssl", "speed", "-seconds", "1", "-bytes",
+                            "1024"] + args, capture_output=True, text=True,
+                           timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    if r.returncode != 0 or not lines:
+        return None
+    last = lines[-1].split()
+    if not last or not last[-1].endswith("k"):
+        return None
+    try:
+        return float(last[-1][:-1]) * 1000.0
+    except ValueError:
+        return None
+
+
+def bare_crypto_s_per_gb():
+    """CPU seconds per GB (1e9 bytes) of single-buffer OpenSSL AES-256-CTR
+    plus HMAC-SHA256 at 1 KiB (`openssl speed`): the yardstick of the -e
+    CPU target.  Measured now, because this shared machine's speed drifts
+    by 10% and more over minutes.  None if openssl is unusable."""
+    aes = openssl_rate(["-evp", "aes-256-ctr"])
+    mac = openssl_rate(["-hmac", "sha256"])
+    if not aes or not mac:
+        return None
+    return 1e9 / aes + 1e9 / mac
 
 
 def median(vals):
@@ -658,7 +702,10 @@ def main():
         spiped, ringpiped + (" (STOCK vs STOCK)" if stock_vs_stock else ""),
         b.reps, b.secs, " (quick)" if b.quick else "", b.logdir))
     sys.stdout.flush()
+    bare = [bare_crypto_s_per_gb()]
     results, skipped = b.run(impls)
+    bare.append(bare_crypto_s_per_gb())
+    bare = median(bare)
 
     # Peak RSS over the whole run of the main (-e/-d, PFS) pair.
     for impl in impls:
@@ -688,6 +735,22 @@ def main():
         lines.append("%-38s %-6s %10s %10s %7s  %s" % (
             label, unit, fmt(s), fmt(r),
             ("%.2fx" % ratio) if ratio is not None else "-", better))
+    for test, k in sorted(b.inner.items()):
+        n = len(results.get(test, {}).get("ringpiped", []))
+        lines.append("(%s: median of %d runs, %d per repetition)" % (
+            test, n, k))
+    if bare:
+        lines.append("")
+        lines.append("CPU -e per GB against bare single-buffer OpenSSL "
+                     "AES-256-CTR + HMAC-SHA256")
+        lines.append("(openssl speed, 1 KiB, this run: %.3f s/GB):" % bare)
+        for impl in ("stock", "ringpiped"):
+            v = med(results, "agg_1", impl, "cpu_e_s_per_GB")
+            if v is not None:
+                medians.setdefault("bare_crypto", {})[impl] = v / bare
+                lines.append("  %-10s %5.2fx" % (
+                    impl if impl == "stock" else ring_label[:10], v / bare))
+        medians.setdefault("bare_crypto", {})["s_per_GB"] = bare
     print("\n".join(lines))
 
     # Chart.
