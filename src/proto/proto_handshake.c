@@ -437,6 +437,40 @@ proto_hs_compute(struct proto_hs * hs)
 }
 
 /**
+ * proto_hs_need_key(hs):
+ * Return non-zero if ${hs} wants a computation that starts by making its
+ * ephemeral key pair (which proto_hs_set_key can supply instead).
+ */
+int
+proto_hs_need_key(const struct proto_hs * hs)
+{
+
+	return (hs_need_compute(hs) && !hs->have_y);
+}
+
+/**
+ * proto_hs_set_key(hs, x, y):
+ * Use the ephemeral key pair (${x}, ${y} = 2^x mod p) made ahead of time,
+ * once, for ${hs}, which must want one (proto_hs_need_key).  The pair must
+ * never be used for anything else.
+ */
+void
+proto_hs_set_key(struct proto_hs * hs, const uint8_t * x, const uint8_t * y)
+{
+
+	if (!proto_hs_need_key(hs))
+		return;
+	memcpy(hs->x, x, CRYPTO_DH_PRIVLEN);
+	memcpy(hs->y_l, y, CRYPTO_DH_PUBLEN);
+	hs->have_y = 1;
+
+	/* A client sends y as soon as the MAC key is known (a server sends
+	 * it from proto_hs_compute, after checking the client's). */
+	if ((hs->role == PROTO_CLIENT) && hs->have_dhmac && hs_queue_y(hs))
+		hs_fail(hs, "HMAC failed");
+}
+
+/**
  * proto_hs_error(hs):
  * Return why ${hs} failed, or NULL if it has not.
  */

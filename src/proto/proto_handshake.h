@@ -93,6 +93,23 @@ void proto_hs_output_done(struct proto_hs * hs, size_t n);
 void proto_hs_compute(struct proto_hs * hs);
 
 /**
+ * proto_hs_need_key(hs):
+ * Return non-zero if ${hs} wants a computation that starts by making its
+ * ephemeral key pair (which proto_hs_set_key can supply instead).
+ */
+int proto_hs_need_key(const struct proto_hs * hs);
+
+/**
+ * proto_hs_set_key(hs, x, y):
+ * Use the ephemeral key pair (${x}: CRYPTO_DH_PRIVLEN bytes; ${y} = 2^x mod
+ * p: CRYPTO_DH_PUBLEN bytes, big-endian) made ahead of time, once, for
+ * ${hs}, which must want one (proto_hs_need_key).  The pair must never be
+ * used for anything else.
+ */
+void proto_hs_set_key(struct proto_hs * hs, const uint8_t * x,
+    const uint8_t * y);
+
+/**
  * proto_hs_error(hs):
  * Return why ${hs} failed, or NULL if it has not.
  */

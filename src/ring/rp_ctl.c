@@ -11,6 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "crypto_dh.h"
 #include "proto_handshake.h"
 #include "rp_ctl.h"
 #include "rp_hspool.h"
@@ -392,6 +395,20 @@ drop:
 	conn_drop(ctl, c);
 }
 
+/* Give ${c} an ephemeral key pair made ahead of time, if one is ready:
+ * then a client needs no thread hop before it can send y, and a server's
+ * computation is the shared secret alone. */
+static void
+conn_take_key(struct ctl * ctl, struct ctl_conn * c)
+{
+	uint8_t x[CRYPTO_DH_PRIVLEN], y[CRYPTO_DH_PUBLEN];
+
+	if (rp_hspool_take_key(ctl->pool, x, y))
+		return;
+	proto_hs_set_key(c->hs, x, y);
+	OPENSSL_cleanse(x, sizeof(x));
+}
+
 /* Drive the handshake of ${c}: feed input, send output, compute. */
 static void
 conn_step(struct ctl * ctl, struct ctl_conn * c)
@@ -407,6 +424,8 @@ conn_step(struct ctl * ctl, struct ctl_conn * c)
 		(void)proto_hs_input(c->hs, c->rbuf, c->rlen);
 		c->rlen = 0;
 	}
+	if (proto_hs_need_key(c->hs))
+		conn_take_key(ctl, c);
 	want = proto_hs_want(c->hs);
 	if (want & PROTO_HS_FAILED) {
 		conn_drop(ctl, c);
@@ -780,8 +799,8 @@ rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
 	}
 	if (rp_uring_init(&ctl->ring, CTL_SQES, 1))
 		goto err3;
-	if ((ctl->pool = rp_hspool_start(cfg->nhsthreads, ctl->wakefd)) ==
-	    NULL) {
+	if ((ctl->pool = rp_hspool_start(cfg->nhsthreads, ctl->wakefd,
+	    !cfg->nopfs)) == NULL) {
 		rp_warnp("Cannot start handshake threads");
 		goto err4;
 	}

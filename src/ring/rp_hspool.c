@@ -1,10 +1,22 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "crypto_dh.h"
 #include "proto_handshake.h"
 #include "rp_hspool.h"
+
+/* Ephemeral key pairs kept ready (288 bytes each). */
+#define HSPOOL_KEYS	16
+
+struct hspool_key {
+	uint8_t x[CRYPTO_DH_PRIVLEN];
+	uint8_t y[CRYPTO_DH_PUBLEN];
+};
 
 struct rp_hspool {
 	pthread_mutex_t mtx;
@@ -14,8 +26,44 @@ struct rp_hspool {
 	int stop;
 	int wakefd;
 	int nthreads;
+
+	/* Key pairs made while no job waited: [0, nkeys) are ready; a
+	 * thread making one counts in nmaking, so the threads never make
+	 * more than HSPOOL_KEYS in all. */
+	int want_keys;
+	int nkeys, nmaking;
+	struct hspool_key keys[HSPOOL_KEYS];
+
 	pthread_t thr[];
 };
+
+/* Whether a thread with nothing queued should make a key pair. */
+static int
+hspool_key_due(const struct rp_hspool * pool)
+{
+
+	return (pool->want_keys && !pool->stop &&
+	    pool->nkeys + pool->nmaking < HSPOOL_KEYS);
+}
+
+/* Make one key pair (${pool}->mtx held on entry and on return). */
+static void
+hspool_make_key(struct rp_hspool * pool)
+{
+	struct hspool_key k;
+	int rc;
+
+	pool->nmaking++;
+	pthread_mutex_unlock(&pool->mtx);
+	rc = crypto_dh_generate(k.x, k.y);
+	pthread_mutex_lock(&pool->mtx);
+	pool->nmaking--;
+	if (rc == 0)
+		pool->keys[pool->nkeys++] = k;
+	else
+		pool->want_keys = 0;	/* Handshakes make their own. */
+	OPENSSL_cleanse(&k, sizeof(k));
+}
 
 static void *
 hspool_main(void * arg)
@@ -26,10 +74,17 @@ hspool_main(void * arg)
 
 	pthread_mutex_lock(&pool->mtx);
 	for (;;) {
-		while (pool->todo == NULL && !pool->stop)
+		while (pool->todo == NULL && !pool->stop &&
+		    !hspool_key_due(pool))
 			pthread_cond_wait(&pool->cv, &pool->mtx);
-		if ((job = pool->todo) == NULL)
-			break;
+		if ((job = pool->todo) == NULL) {
+			if (!hspool_key_due(pool))
+				break;
+			/* Idle: make a key pair ahead of time, so that a
+			 * handshake can skip its 2^x (and a thread hop). */
+			hspool_make_key(pool);
+			continue;
+		}
 		if ((pool->todo = job->next) == NULL)
 			pool->todo_tail = &pool->todo;
 		pthread_mutex_unlock(&pool->mtx);
@@ -48,12 +103,14 @@ hspool_main(void * arg)
 }
 
 /**
- * rp_hspool_start(nthreads, wakefd):
+ * rp_hspool_start(nthreads, wakefd, keys):
  * Start ${nthreads} compute threads; each finished job is announced by
- * writing 1 to the eventfd ${wakefd}.  Return NULL on failure.
+ * writing 1 to the eventfd ${wakefd}.  If ${keys} is non-zero, idle threads
+ * keep a few ephemeral key pairs ready for rp_hspool_take_key.  Return NULL
+ * on failure.
  */
 struct rp_hspool *
-rp_hspool_start(int nthreads, int wakefd)
+rp_hspool_start(int nthreads, int wakefd, int keys)
 {
 	struct rp_hspool * pool;
 	int i;
@@ -65,6 +122,7 @@ rp_hspool_start(int nthreads, int wakefd)
 	pthread_cond_init(&pool->cv, NULL);
 	pool->todo_tail = &pool->todo;
 	pool->wakefd = wakefd;
+	pool->want_keys = keys ? 1 : 0;
 	for (i = 0; i < nthreads; i++) {
 		if (pthread_create(&pool->thr[i], NULL, hspool_main, pool))
 			goto err1;
@@ -93,6 +151,32 @@ rp_hspool_submit(struct rp_hspool * pool, struct rp_hsjob * job)
 	pool->todo_tail = &job->next;
 	pthread_cond_signal(&pool->cv);
 	pthread_mutex_unlock(&pool->mtx);
+}
+
+/**
+ * rp_hspool_take_key(pool, x, y):
+ * Move a key pair made ahead of time into ${x} (CRYPTO_DH_PRIVLEN bytes)
+ * and ${y} (CRYPTO_DH_PUBLEN bytes) and return 0, or return -1 if none is
+ * ready.  The pair is forgotten by the pool.
+ */
+int
+rp_hspool_take_key(struct rp_hspool * pool, uint8_t * x, uint8_t * y)
+{
+	struct hspool_key * k;
+	int rc = -1;
+
+	pthread_mutex_lock(&pool->mtx);
+	if (pool->nkeys > 0) {
+		k = &pool->keys[--pool->nkeys];
+		memcpy(x, k->x, CRYPTO_DH_PRIVLEN);
+		memcpy(y, k->y, CRYPTO_DH_PUBLEN);
+		OPENSSL_cleanse(k, sizeof(*k));
+		rc = 0;
+		/* An idle thread makes the next one. */
+		pthread_cond_signal(&pool->cv);
+	}
+	pthread_mutex_unlock(&pool->mtx);
+	return (rc);
 }
 
 /**
@@ -126,6 +210,7 @@ rp_hspool_stop(struct rp_hspool * pool)
 	pthread_mutex_unlock(&pool->mtx);
 	for (i = 0; i < pool->nthreads; i++)
 		pthread_join(pool->thr[i], NULL);
+	OPENSSL_cleanse(pool->keys, sizeof(pool->keys));
 	pthread_mutex_destroy(&pool->mtx);
 	pthread_cond_destroy(&pool->cv);
 	free(pool);

@@ -9,6 +9,8 @@
  * eventfd.
  */
 
+#include <stdint.h>
+
 struct proto_hs;
 
 struct rp_hsjob {
@@ -19,11 +21,21 @@ struct rp_hsjob {
 struct rp_hspool;
 
 /**
- * rp_hspool_start(nthreads, wakefd):
+ * rp_hspool_start(nthreads, wakefd, keys):
  * Start ${nthreads} compute threads; each finished job is announced by
- * writing 1 to the eventfd ${wakefd}.  Return NULL on failure.
+ * writing 1 to the eventfd ${wakefd}.  If ${keys} is non-zero, idle threads
+ * keep a few ephemeral key pairs ready for rp_hspool_take_key.  Return NULL
+ * on failure.
  */
-struct rp_hspool * rp_hspool_start(int nthreads, int wakefd);
+struct rp_hspool * rp_hspool_start(int nthreads, int wakefd, int keys);
+
+/**
+ * rp_hspool_take_key(pool, x, y):
+ * Move a key pair made ahead of time into ${x} (CRYPTO_DH_PRIVLEN bytes)
+ * and ${y} (CRYPTO_DH_PUBLEN bytes) and return 0, or return -1 if none is
+ * ready.  The pair is forgotten by the pool.
+ */
+int rp_hspool_take_key(struct rp_hspool * pool, uint8_t * x, uint8_t * y);
 
 /**
  * rp_hspool_submit(pool, job):

@@ -770,6 +770,79 @@ test_threads(void ** state)
 	}
 }
 
+/*
+ * Key pairs made ahead of time (proto_hs_set_key): the client's given at
+ * once or only after the server's nonce arrived, the server's only once it
+ * wants one.  Each side sends exactly the y it was given, computes once
+ * (the shared secret alone), and the keys equal the reference derivation.
+ * A pair offered when none is wanted (a server before the client's y, a
+ * -f side) is ignored.
+ */
+static void
+premade_run(int late)
+{
+	uint8_t xc[32], yc[256], xs[32], ys[256], x0[32], y0[256], Z[256];
+	struct proto_keys kc, ref;
+	struct side c, s;
+	int rounds = 0, progress;
+
+	assert_int_equal(crypto_dh_generate(xc, yc), 0);
+	assert_int_equal(crypto_dh_generate(xs, ys), 0);
+	assert_int_equal(crypto_dh_generate(x0, y0), 0);
+	side_init(&c, PROTO_CLIENT, 0, 0);
+	side_init(&s, PROTO_SERVER, 0, 0);
+	assert_true(proto_hs_need_key(c.hs));
+	assert_false(proto_hs_need_key(s.hs));
+	proto_hs_set_key(s.hs, x0, y0);		/* Not wanted: ignored. */
+	if (!late)
+		proto_hs_set_key(c.hs, xc, yc);
+	else
+		assert_true(move(&s, &c, 4096));	/* nonce_S in first */
+	if (late) {
+		assert_true(proto_hs_need_key(c.hs));
+		proto_hs_set_key(c.hs, xc, yc);
+	}
+	assert_false(proto_hs_need_key(c.hs));
+	assert_false(proto_hs_want(c.hs) & PROTO_HS_WANT_COMPUTE);
+	do {
+		assert_true(++rounds < 100);
+		progress = move(&c, &s, 4096);
+		progress |= move(&s, &c, 4096);
+		if (proto_hs_need_key(s.hs))	/* as rp_ctl does */
+			proto_hs_set_key(s.hs, xs, ys);
+		progress |= compute(&s);
+		progress |= compute(&c);
+	} while (progress);
+	assert_keys_match(&c, &s);
+	assert_int_equal(c.computes, 1);
+	assert_int_equal(s.computes, 1);
+	assert_memory_equal(&c.sent[32], yc, 256);
+	assert_memory_equal(&s.sent[32], ys, 256);
+
+	/* Z = y_S^x_C, and the client's keys from it. */
+	assert_int_equal(crypto_dh_compute(ys, xc, Z), 0);
+	ref_keys(c.sent, s.sent, Z, &ref);
+	assert_int_equal(proto_hs_keys(c.hs, &kc), 0);
+	assert_memory_equal(&kc, &ref, sizeof(kc));
+	proto_hs_free(c.hs);
+	proto_hs_free(s.hs);
+
+	/* -f never wants a key pair. */
+	side_init(&c, PROTO_CLIENT, 1, 0);
+	assert_false(proto_hs_need_key(c.hs));
+	proto_hs_set_key(c.hs, xc, yc);
+	proto_hs_free(c.hs);
+}
+
+static void
+test_premade_keys(void ** state)
+{
+
+	(void)state;
+	premade_run(0);
+	premade_run(1);
+}
+
 /* NULL free is a no-op; a bad role is refused. */
 static void
 test_api_edges(void ** state)
@@ -796,6 +869,7 @@ main(void)
 		cmocka_unit_test(test_no_overconsume),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_premade_keys),
 		cmocka_unit_test(test_api_edges),
 	};
 
