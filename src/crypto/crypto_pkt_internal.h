@@ -7,6 +7,7 @@
  * should need this header.
  */
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -200,12 +201,10 @@ int crypto_pkt_padlen(const uint8_t * padded);
 static inline void
 crypto_pkt_be64enc(uint8_t * p, uint64_t x)
 {
-	int i;
 
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)x;
-		x >>= 8;
-	}
+	/* One byte swap and one store (the byte loop was not merged). */
+	x = htobe64(x);
+	memcpy(p, &x, 8);
 }
 
 /**
