@@ -127,6 +127,22 @@ hs_queue_y(struct proto_hs * hs)
 	return (0);
 }
 
+/* A client sends y as soon as it has both y and the MAC key (a server
+ * sends it from proto_hs_compute, after checking the client's).  Fail
+ * ${hs} and return -1 if the MAC cannot be made. */
+static int
+hs_client_send_y(struct proto_hs * hs)
+{
+
+	if ((hs->role != PROTO_CLIENT) || !hs->have_y || !hs->have_dhmac)
+		return (0);
+	if (hs_queue_y(hs)) {
+		hs_fail(hs, "HMAC failed");
+		return (-1);
+	}
+	return (0);
+}
+
 /* Return non-zero if the 256-byte big-endian ${y} is the number 1. */
 static int
 is_one(const uint8_t y[CRYPTO_DH_PUBLEN])
@@ -350,11 +366,8 @@ proto_hs_input(struct proto_hs * hs, const uint8_t * buf, size_t len)
 			hs_fail(hs, "key derivation failed");
 			return (n);
 		}
-		if ((hs->role == PROTO_CLIENT) && hs->have_y &&
-		    hs_queue_y(hs)) {
-			hs_fail(hs, "HMAC failed");
+		if (hs_client_send_y(hs))
 			return (n);
-		}
 	}
 
 	/* The peer's y is complete: check it before anything costly. */
@@ -463,11 +476,7 @@ proto_hs_set_key(struct proto_hs * hs, const uint8_t * x, const uint8_t * y)
 	memcpy(hs->x, x, CRYPTO_DH_PRIVLEN);
 	memcpy(hs->y_l, y, CRYPTO_DH_PUBLEN);
 	hs->have_y = 1;
-
-	/* A client sends y as soon as the MAC key is known (a server sends
-	 * it from proto_hs_compute, after checking the client's). */
-	if ((hs->role == PROTO_CLIENT) && hs->have_dhmac && hs_queue_y(hs))
-		hs_fail(hs, "HMAC failed");
+	(void)hs_client_send_y(hs);
 }
 
 /**

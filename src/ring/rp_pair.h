@@ -21,8 +21,9 @@ struct rp_pair;
  * loopback MSS is 65483; TSO/GSO on Ethernet builds 45 x 1448 = 65160-byte
  * segments).  A 64-packet send (67840 bytes) went out as a full segment
  * plus a 2357-byte one, which costs nearly as much again in the stack
- * (skb, loopback delivery, a wakeup): A/B on loopback, sending at most one
- * segment per send gave +6-8% MB/s on one connection.
+ * (skb, loopback delivery, a wakeup): at most one segment per send made
+ * 24% fewer loopback transmits per GB on one connection (the MB/s change
+ * was within the noise of A/B runs on the shared test machine).
  */
 #define RP_PAIR_SEND_MAX 65160
 /* Packets sealed per batch (61: 64660 bytes out) and opened per batch

@@ -520,7 +520,7 @@ batch_finish(struct rp_worker * w, size_t nb)
 		}
 		d->slen = off;
 		d->rhead += n * CRYPTO_PKT_LEN;
-		if (dir_pending(d) >= CRYPTO_PKT_LEN)
+		if (dir_batchable(d))
 			dir_enqueue(&w->ready, &w->ready_tail, d);
 	}
 	d->soff = 0;
