@@ -16,6 +16,7 @@
 #include "crypto_secret.h"
 #include "proto_handshake.h"
 #include "rp_addr.h"
+#include "rp_engine.h"
 #include "rp_hsio.h"
 #include "rp_log.h"
 #include "rp_opts.h"
@@ -44,13 +45,13 @@ usage(void)
 
 /* Worker callback: the one pair has closed. */
 static void
-pipe_closed(void * cookie, struct rp_pair * p)
+pipe_closed(void * cookie, int failed)
 {
 
 	(void)cookie;
 	pthread_mutex_lock(&done_mtx);
 	done_flag = 1;
-	done_failed = p->failed;
+	done_failed = failed;
 	pthread_cond_signal(&done_cv);
 	pthread_mutex_unlock(&done_mtx);
 }
@@ -68,6 +69,7 @@ main(int argc, char * argv[])
 	struct proto_keys k;
 	struct rp_pair * p;
 	uint8_t K[32];
+	enum rp_engine engine;
 	int ch, fd, nt;
 
 	rp_log_init("ringpipe");
@@ -106,7 +108,7 @@ main(int argc, char * argv[])
 		rp_warn("Invalid socket address");
 		usage();
 	}
-	if (rp_uring_check())
+	if (rp_engine_resolve(RP_ENGINE_AUTO, &engine))
 		exit(1);
 	if ((nt = rp_addr_resolve(opt_t, sa_t, MAXADDR)) < 0)
 		exit(1);
@@ -141,8 +143,8 @@ main(int argc, char * argv[])
 
 	/* Then the data plane: one worker carrying one pair. */
 	memset(&wcfg, 0, sizeof(wcfg));
+	wcfg.engine = engine;
 	wcfg.sendmode = RP_SEND_PLAIN;
-	wcfg.nslots = 4;
 	wcfg.backend = CRYPTO_BACKEND_AUTO;
 	wcfg.closed = pipe_closed;
 	if ((w = rp_worker_start(0, &wcfg)) == NULL)
@@ -150,7 +152,7 @@ main(int argc, char * argv[])
 	p = rp_pair_new(0, 1, fd, k.send_enc, k.send_mac, k.recv_enc,
 	    k.recv_mac);
 	memset(&k, 0, sizeof(k));
-	if (p == NULL || rp_worker_post(w, NULL, p)) {
+	if (p == NULL || rp_worker_post(w, p)) {
 		rp_warnp("Cannot start the pipe");
 		exit(1);
 	}

@@ -15,6 +15,7 @@
 #include "rp_addr.h"
 #include "rp_ctl.h"
 #include "rp_daemon.h"
+#include "rp_engine.h"
 #include "rp_log.h"
 #include "rp_opts.h"
 #include "rp_sock.h"
@@ -90,6 +91,8 @@ main(int argc, char * argv[])
 	struct rp_worker_cfg wcfg;
 	struct rp_ctl_cfg ccfg;
 	struct rp_worker ** workers;
+	struct rp_ctl * ctl;
+	enum rp_engine engine;
 	uint8_t K[32];
 	char * pidfile;
 	sigset_t ss;
@@ -191,7 +194,7 @@ main(int argc, char * argv[])
 	}
 
 	/* Fail early and clearly if io_uring cannot be used here. */
-	if (rp_uring_check())
+	if (rp_engine_resolve(RP_ENGINE_AUTO, &engine))
 		exit(1);
 
 	if (opt_D && !opt_F) {
@@ -237,12 +240,17 @@ main(int argc, char * argv[])
 
 	/* Workers register their buffers before privileges are dropped. */
 	memset(&wcfg, 0, sizeof(wcfg));
+	wcfg.engine = engine;
 	wcfg.sendmode = opt_Z ? RP_SEND_ZC : RP_SEND_PLAIN;
-	wcfg.nslots = 256;
+	wcfg.closed = rp_ctl_pair_closed;
 	wcfg.backend = CRYPTO_BACKEND_AUTO;
 	if (getenv("RINGPIPED_CRYPTO") &&
 	    strcmp(getenv("RINGPIPED_CRYPTO"), "openssl") == 0)
 		wcfg.backend = CRYPTO_BACKEND_OPENSSL;
+	memset(&ccfg, 0, sizeof(ccfg));
+	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
+		exit(1);
+	wcfg.cookie = ctl;
 	nw = (int)opt_w;
 	if ((workers = calloc((size_t)nw, sizeof(*workers))) == NULL)
 		exit(1);
@@ -254,7 +262,6 @@ main(int argc, char * argv[])
 		exit(1);
 	}
 
-	memset(&ccfg, 0, sizeof(ccfg));
 	ccfg.decrypt = opt_d;
 	ccfg.target = opt_t;
 	ccfg.bind = opt_b ? &sa_b : NULL;
@@ -268,11 +275,12 @@ main(int argc, char * argv[])
 	ccfg.workers = workers;
 	ccfg.nworkers = nw;
 	ccfg.nhsthreads = nw;
-	if (rp_ctl_run(lfd, sas_t, nt, &ccfg))
+	if (rp_ctl_run(ctl, lfd, sas_t, nt))
 		exit(1);
 	for (i = 0; i < nw; i++)
 		rp_worker_stop(workers[i]);
 	free(workers);
+	rp_ctl_free(ctl);
 	free(pidfile);
 	memset(K, 0, sizeof(K));
 	return (0);

@@ -39,7 +39,7 @@
 
 /* A connection in its set-up phase (connect + handshake). */
 struct ctl_conn {
-	struct ctl * ctl;
+	struct rp_ctl * ctl;
 	int afd;		/* Accepted socket. */
 	int tfd;		/* Socket to the target, or -1. */
 	int hsfd;		/* The one the handshake runs on. */
@@ -58,7 +58,7 @@ struct ctl_conn {
 	struct ctl_conn * prev, * next;
 };
 
-struct ctl {
+struct rp_ctl {
 	const struct rp_ctl_cfg * cfg;
 	struct io_uring ring;
 	int lfd;
@@ -113,18 +113,18 @@ ud(void * p, int tag)
 	return ((uint64_t)(uintptr_t)p | (uint64_t)tag);
 }
 
-static void conn_step(struct ctl *, struct ctl_conn *);
-static void ctl_accepted(struct ctl *, int);
-static void ctl_unpark(struct ctl *);
+static void conn_step(struct rp_ctl *, struct ctl_conn *);
+static void ctl_accepted(struct rp_ctl *, int);
+static void ctl_unpark(struct rp_ctl *);
 
 /* Worker callback: a pair closed (worker thread). */
-static void
-ctl_pair_closed(void * cookie, struct rp_pair * p)
+void
+rp_ctl_pair_closed(void * cookie, int failed)
 {
-	struct ctl * ctl = cookie;
+	struct rp_ctl * ctl = cookie;
 	uint64_t one = 1;
 
-	(void)p;
+	(void)failed;
 	atomic_fetch_add(&ctl->nclosed, 1);
 	/*
 	 * Wake first, count down second: once npairs reaches 0 the control
@@ -139,14 +139,14 @@ ctl_pair_closed(void * cookie, struct rp_pair * p)
 }
 
 static size_t
-ctl_total(struct ctl * ctl)
+ctl_total(struct rp_ctl * ctl)
 {
 
 	return (ctl->nconns + atomic_load(&ctl->npairs));
 }
 
 static void
-ctl_arm_accept(struct ctl * ctl)
+ctl_arm_accept(struct rp_ctl * ctl)
 {
 	struct io_uring_sqe * sqe;
 
@@ -163,7 +163,7 @@ ctl_arm_accept(struct ctl * ctl)
 }
 
 static void
-ctl_cancel_accept(struct ctl * ctl)
+ctl_cancel_accept(struct rp_ctl * ctl)
 {
 	struct io_uring_sqe * sqe;
 
@@ -176,7 +176,7 @@ ctl_cancel_accept(struct ctl * ctl)
 
 /* Free ${c} once nothing of it is in flight. */
 static void
-conn_reap(struct ctl * ctl, struct ctl_conn * c)
+conn_reap(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 
 	if (c->inflight > 0)
@@ -204,7 +204,7 @@ conn_reap(struct ctl * ctl, struct ctl_conn * c)
 
 /* Keep accepted ${fd} until a connection slot frees; -1 if out of memory. */
 static int
-ctl_park(struct ctl * ctl, int fd)
+ctl_park(struct rp_ctl * ctl, int fd)
 {
 	size_t ncap, i;
 	int * np;
@@ -228,7 +228,7 @@ ctl_park(struct ctl * ctl, int fd)
 
 /* Start parked connections while there is room under -n. */
 static void
-ctl_unpark(struct ctl * ctl)
+ctl_unpark(struct rp_ctl * ctl)
 {
 	int fd;
 
@@ -250,7 +250,7 @@ ctl_unpark(struct ctl * ctl)
 
 /* Drop ${c}: cancel its operations; it is freed when they are back. */
 static void
-conn_drop(struct ctl * ctl, struct ctl_conn * c)
+conn_drop(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 	struct io_uring_sqe * sqe;
 	int fds[2] = { c->afd, c->tfd };
@@ -275,7 +275,7 @@ conn_drop(struct ctl * ctl, struct ctl_conn * c)
 
 /* Start connecting ${c} to the target; return -1 if that failed. */
 static int
-conn_connect(struct ctl * ctl, struct ctl_conn * c)
+conn_connect(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 	struct io_uring_sqe * sqe;
 
@@ -300,7 +300,7 @@ conn_connect(struct ctl * ctl, struct ctl_conn * c)
 }
 
 static void
-conn_start_hs(struct ctl * ctl, struct ctl_conn * c)
+conn_start_hs(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 
 	c->hs_started = 1;
@@ -309,7 +309,7 @@ conn_start_hs(struct ctl * ctl, struct ctl_conn * c)
 }
 
 static void
-ctl_accepted(struct ctl * ctl, int fd)
+ctl_accepted(struct rp_ctl * ctl, int fd)
 {
 	const struct rp_ctl_cfg * cfg = ctl->cfg;
 	struct ctl_conn * c;
@@ -358,7 +358,7 @@ err0:
 
 /* The handshake is done: hand the pair to the least-loaded worker. */
 static void
-conn_handoff(struct ctl * ctl, struct ctl_conn * c)
+conn_handoff(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 	const struct rp_ctl_cfg * cfg = ctl->cfg;
 	struct proto_keys k;
@@ -374,16 +374,14 @@ conn_handoff(struct ctl * ctl, struct ctl_conn * c)
 	memset(&k, 0, sizeof(k));
 	if (p == NULL)
 		goto drop;
-	p->cookie = ctl;
 	for (i = 1; i < cfg->nworkers; i++)
 		if (rp_worker_load(cfg->workers[i]) <
 		    rp_worker_load(cfg->workers[best]))
 			best = i;
 	atomic_fetch_add(&ctl->npairs, 1);
-	if (rp_worker_post(cfg->workers[best], &ctl->ring, p)) {
+	if (rp_worker_post(cfg->workers[best], p)) {
 		atomic_fetch_sub(&ctl->npairs, 1);
-		p->fds[0] = p->fds[1] = p->fds[2] = -1;
-		rp_pair_free(p);
+		rp_pair_discard(p);
 		goto drop;
 	}
 	/* The worker owns the descriptors now. */
@@ -399,7 +397,7 @@ drop:
  * then a client needs no thread hop before it can send y, and a server's
  * computation is the shared secret alone. */
 static void
-conn_take_key(struct ctl * ctl, struct ctl_conn * c)
+conn_take_key(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 	uint8_t x[CRYPTO_DH_PRIVLEN], y[CRYPTO_DH_PUBLEN];
 
@@ -411,7 +409,7 @@ conn_take_key(struct ctl * ctl, struct ctl_conn * c)
 
 /* Drive the handshake of ${c}: feed input, send output, compute. */
 static void
-conn_step(struct ctl * ctl, struct ctl_conn * c)
+conn_step(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 	struct io_uring_sqe * sqe;
 	const uint8_t * out;
@@ -470,7 +468,7 @@ conn_step(struct ctl * ctl, struct ctl_conn * c)
 }
 
 static void
-conn_cqe(struct ctl * ctl, struct ctl_conn * c, int tag, int res)
+conn_cqe(struct rp_ctl * ctl, struct ctl_conn * c, int tag, int res)
 {
 
 	c->inflight--;
@@ -516,7 +514,7 @@ conn_cqe(struct ctl * ctl, struct ctl_conn * c, int tag, int res)
 }
 
 static void
-ctl_arm_wake(struct ctl * ctl)
+ctl_arm_wake(struct rp_ctl * ctl)
 {
 	struct io_uring_sqe * sqe = rp_uring_sqe(&ctl->ring);
 
@@ -526,7 +524,7 @@ ctl_arm_wake(struct ctl * ctl)
 }
 
 static void
-ctl_arm_signal(struct ctl * ctl)
+ctl_arm_signal(struct rp_ctl * ctl)
 {
 	struct io_uring_sqe * sqe = rp_uring_sqe(&ctl->ring);
 
@@ -536,7 +534,7 @@ ctl_arm_signal(struct ctl * ctl)
 }
 
 static void
-ctl_arm_tick(struct ctl * ctl)
+ctl_arm_tick(struct rp_ctl * ctl)
 {
 	struct io_uring_sqe * sqe = rp_uring_sqe(&ctl->ring);
 
@@ -548,7 +546,7 @@ ctl_arm_tick(struct ctl * ctl)
 
 /* Compute jobs came back, or pairs closed. */
 static void
-ctl_wake(struct ctl * ctl)
+ctl_wake(struct rp_ctl * ctl)
 {
 	struct rp_hsjob * job, * next;
 	struct ctl_conn * c;
@@ -575,7 +573,7 @@ ctl_wake(struct ctl * ctl)
 
 /* Try again to connect ${c}, which ran out of descriptors before. */
 static void
-conn_retry_connect(struct ctl * ctl, struct ctl_conn * c)
+conn_retry_connect(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 
 	if (conn_connect(ctl, c) == 0) {
@@ -593,7 +591,7 @@ conn_retry_connect(struct ctl * ctl, struct ctl_conn * c)
  * paid for by a close, so this cannot spin.
  */
 static void
-ctl_retry_freed(struct ctl * ctl)
+ctl_retry_freed(struct rp_ctl * ctl)
 {
 	struct ctl_conn * c, * next;
 
@@ -609,7 +607,7 @@ ctl_retry_freed(struct ctl * ctl)
 }
 
 static void
-ctl_tick(struct ctl * ctl)
+ctl_tick(struct rp_ctl * ctl)
 {
 	struct ctl_conn * c, * next;
 	double t = now();
@@ -629,7 +627,7 @@ ctl_tick(struct ctl * ctl)
 }
 
 static void
-ctl_accept_cqe(struct ctl * ctl, const struct io_uring_cqe * cqe)
+ctl_accept_cqe(struct rp_ctl * ctl, const struct io_uring_cqe * cqe)
 {
 	double t;
 
@@ -678,7 +676,7 @@ ctl_accept_cqe(struct ctl * ctl, const struct io_uring_cqe * cqe)
 }
 
 static void
-ctl_sigterm(struct ctl * ctl)
+ctl_sigterm(struct rp_ctl * ctl)
 {
 
 	ctl->draining = 1;
@@ -698,7 +696,7 @@ ctl_sigterm(struct ctl * ctl)
 static void *
 ctl_resolver(void * arg)
 {
-	struct ctl * ctl = arg;
+	struct rp_ctl * ctl = arg;
 	struct rp_addr a[CTL_MAXADDR];
 	struct timespec ts;
 	double t;
@@ -727,7 +725,7 @@ ctl_resolver(void * arg)
 }
 
 static void
-ctl_cqe(struct ctl * ctl, const struct io_uring_cqe * cqe)
+ctl_cqe(struct rp_ctl * ctl, const struct io_uring_cqe * cqe)
 {
 	uint64_t u = cqe->user_data;
 	void * ptr = (void *)(uintptr_t)(u & ~(uint64_t)TAG_MASK);
@@ -759,38 +757,73 @@ ctl_cqe(struct ctl * ctl, const struct io_uring_cqe * cqe)
 }
 
 /**
- * rp_ctl_run(lfd, taddrs, ntaddrs, cfg):
- * Serve the listening socket ${lfd} towards the already resolved target
- * addresses ${taddrs}[0..${ntaddrs}) according to ${cfg}, until SIGTERM
- * (which must be blocked in every thread) has been received and every
- * connection has finished.  Return 0 then, or -1 on a fatal error.
+ * rp_ctl_new(cfg):
+ * Create the control state for ${cfg} (which must outlive it; its workers
+ * may be filled in later, before rp_ctl_run).  Return NULL on failure.
  */
-int
-rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
-    const struct rp_ctl_cfg * cfg)
+struct rp_ctl *
+rp_ctl_new(const struct rp_ctl_cfg * cfg)
 {
-	struct ctl * ctl;
-	struct io_uring_cqe * cqe;
+	struct rp_ctl * ctl;
 	pthread_condattr_t cattr;
-	sigset_t ss;
-	unsigned head, n;
-	int i, rc = -1;
 
 	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
-		goto err0;
+		return (NULL);
 	ctl->cfg = cfg;
-	ctl->lfd = lfd;
+	ctl->lfd = -1;
+	ctl->wakefd = -1;
 	pthread_mutex_init(&ctl->amtx, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
 	pthread_cond_init(&ctl->rcv, &cattr);
 	pthread_condattr_destroy(&cattr);
-	ctl->ntaddr = ntaddrs < CTL_MAXADDR ? ntaddrs : CTL_MAXADDR;
-	memcpy(ctl->taddr, taddrs, (size_t)ctl->ntaddr * sizeof(taddrs[0]));
 	if ((ctl->wakefd = eventfd(0, EFD_CLOEXEC)) == -1) {
 		rp_warnp("eventfd");
-		goto err1;
+		pthread_cond_destroy(&ctl->rcv);
+		pthread_mutex_destroy(&ctl->amtx);
+		free(ctl);
+		return (NULL);
 	}
+	return (ctl);
+}
+
+/**
+ * rp_ctl_free(ctl):
+ * Free ${ctl} once rp_ctl_run has returned (or was never called).
+ */
+void
+rp_ctl_free(struct rp_ctl * ctl)
+{
+
+	if (ctl == NULL)
+		return;
+	close(ctl->wakefd);
+	pthread_cond_destroy(&ctl->rcv);
+	pthread_mutex_destroy(&ctl->amtx);
+	free(ctl);
+}
+
+/**
+ * rp_ctl_run(ctl, lfd, taddrs, ntaddrs):
+ * Serve the listening socket ${lfd} towards the already resolved target
+ * addresses ${taddrs}[0..${ntaddrs}) according to ${ctl}'s configuration,
+ * until SIGTERM (which must be blocked in every thread) has been received
+ * and every connection has finished.  Return 0 then, or -1 on a fatal
+ * error.
+ */
+int
+rp_ctl_run(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
+    int ntaddrs)
+{
+	const struct rp_ctl_cfg * cfg = ctl->cfg;
+	struct io_uring_cqe * cqe;
+	sigset_t ss;
+	unsigned head, n;
+	int rc = -1;
+
+	ctl->lfd = lfd;
+	ctl->ntaddr = ntaddrs < CTL_MAXADDR ? ntaddrs : CTL_MAXADDR;
+	memcpy(ctl->taddr, taddrs, (size_t)ctl->ntaddr * sizeof(taddrs[0]));
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	if ((ctl->sigfd = signalfd(-1, &ss, SFD_CLOEXEC)) == -1) {
@@ -807,8 +840,6 @@ rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
 	if (cfg->rtime > 0 &&
 	    pthread_create(&ctl->resolver, NULL, ctl_resolver, ctl) == 0)
 		ctl->have_resolver = 1;
-	for (i = 0; i < cfg->nworkers; i++)
-		rp_worker_set_closed(cfg->workers[i], ctl_pair_closed, ctl);
 
 	ctl_arm_wake(ctl);
 	ctl_arm_signal(ctl);
@@ -834,11 +865,10 @@ err4:
 err3:
 	close(ctl->sigfd);
 err2:
-	close(ctl->wakefd);
-err1:
 	if (ctl->lfd != -1)
 		close(ctl->lfd);
 	free(ctl->parked);
+	ctl->parked = NULL;
 	if (ctl->have_resolver) {
 		pthread_mutex_lock(&ctl->amtx);
 		ctl->rstop = 1;
@@ -846,9 +876,5 @@ err1:
 		pthread_mutex_unlock(&ctl->amtx);
 		pthread_join(ctl->resolver, NULL);
 	}
-	pthread_cond_destroy(&ctl->rcv);
-	pthread_mutex_destroy(&ctl->amtx);
-	free(ctl);
-err0:
 	return (rc);
 }

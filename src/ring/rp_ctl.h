@@ -30,14 +30,37 @@ struct rp_ctl_cfg {
 	int nhsthreads;			/* Handshake compute threads. */
 };
 
+struct rp_ctl;
+
 /**
- * rp_ctl_run(lfd, taddrs, ntaddrs, cfg):
- * Serve the listening socket ${lfd} towards the already resolved target
- * addresses ${taddrs}[0..${ntaddrs}) according to ${cfg}, until SIGTERM
- * (which must be blocked in every thread) has been received and every
- * connection has finished.  Return 0 then, or -1 on a fatal error.
+ * rp_ctl_new(cfg):
+ * Create the control state for ${cfg} (which must outlive it; its workers
+ * may be filled in later, before rp_ctl_run).  Return NULL on failure.
  */
-int rp_ctl_run(int lfd, const struct rp_addr * taddrs, int ntaddrs,
-    const struct rp_ctl_cfg * cfg);
+struct rp_ctl * rp_ctl_new(const struct rp_ctl_cfg * cfg);
+
+/**
+ * rp_ctl_pair_closed(cookie, failed):
+ * The worker callback (rp_worker_cfg.closed) for pairs handed off by the
+ * control state ${cookie}: count the pair down and wake the control thread.
+ */
+void rp_ctl_pair_closed(void * cookie, int failed);
+
+/**
+ * rp_ctl_run(ctl, lfd, taddrs, ntaddrs):
+ * Serve the listening socket ${lfd} towards the already resolved target
+ * addresses ${taddrs}[0..${ntaddrs}) according to ${ctl}'s configuration,
+ * until SIGTERM (which must be blocked in every thread) has been received
+ * and every connection has finished.  Return 0 then, or -1 on a fatal
+ * error.
+ */
+int rp_ctl_run(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
+    int ntaddrs);
+
+/**
+ * rp_ctl_free(ctl):
+ * Free ${ctl} once rp_ctl_run has returned (or was never called).
+ */
+void rp_ctl_free(struct rp_ctl * ctl);
 
 #endif /* !RP_CTL_H_ */

@@ -120,3 +120,16 @@ rp_pair_free(struct rp_pair * p)
 	}
 	free(p);
 }
+
+/**
+ * rp_pair_discard(p):
+ * Free ${p} with its buffers and keys but leave its descriptors open (the
+ * caller still owns them: the hand-off failed).
+ */
+void
+rp_pair_discard(struct rp_pair * p)
+{
+
+	p->fds[0] = p->fds[1] = p->fds[2] = -1;
+	rp_pair_free(p);
+}

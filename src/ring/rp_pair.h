@@ -69,7 +69,6 @@ struct rp_pair {
 	int failed;		/* Closed on an error (bad packet, reset). */
 	int use_zc;		/* Send with SEND_ZC (fixed buffers). */
 	struct rp_pair * prev, * next;	/* Worker's list of pairs. */
-	void * cookie;		/* Owner data for the close callback. */
 	atomic_int handoff;	/* Release/acquire across the hand-off. */
 };
 
@@ -101,6 +100,13 @@ void rp_pair_publish(struct rp_pair * p);
  * rp_pair_publish).
  */
 void rp_pair_adopt(struct rp_pair * p);
+
+/**
+ * rp_pair_discard(p):
+ * Free ${p} with its buffers and keys but leave its descriptors open (the
+ * caller still owns them: the hand-off failed).
+ */
+void rp_pair_discard(struct rp_pair * p);
 
 /**
  * rp_pair_free(p):

@@ -34,8 +34,9 @@ rp_uring_has_op(int op)
 	return (op >= 0 && op < 256 && probe_ops[op]);
 }
 
+/* Describe in ${why} why io_uring_setup failed with ${err}. */
 static void
-uring_explain(int err)
+uring_explain(int err, char * why, size_t len)
 {
 	int v = -1;
 	FILE * f;
@@ -46,32 +47,25 @@ uring_explain(int err)
 		fclose(f);
 	}
 	if (err == ENOSYS) {
-		rp_warn("io_uring is not available: the kernel lacks it "
-		    "(Linux 6.1 or newer with CONFIG_IO_URING is needed)");
-	} else if (v == 2 || (v == 1 && err == EPERM)) {
-		rp_warn("io_uring is disabled by the sysctl "
-		    "kernel.io_uring_disabled=%d; set it to 0 (or, for 1, add "
-		    "this user to kernel.io_uring_group) to run ringpiped", v);
-	} else if (err == EPERM) {
-		rp_warn("io_uring_setup was refused (EPERM): a seccomp "
-		    "profile (e.g. a container runtime's default) blocks "
-		    "io_uring; allow io_uring_setup, io_uring_enter and "
-		    "io_uring_register for ringpiped");
+		snprintf(why, len, "io_uring is not available: the kernel "
+		    "lacks it (ENOSYS)");
+	} else if (v == 2 || (v == 1 && (err == EPERM || err == EACCES))) {
+		snprintf(why, len, "io_uring is disabled by the sysctl "
+		    "kernel.io_uring_disabled=%d", v);
+	} else if (err == EPERM || err == EACCES) {
+		snprintf(why, len, "io_uring_setup was refused (%s): a "
+		    "seccomp profile (e.g. a container runtime's default) "
+		    "blocks io_uring", err == EPERM ? "EPERM" : "EACCES");
 	} else {
-		rp_warn("io_uring_setup failed: %s", strerror(err));
+		snprintf(why, len, "io_uring_setup failed: %s",
+		    strerror(err));
 	}
 }
 
-/**
- * rp_uring_init(ring, entries, single):
- * Set up ${ring} with ${entries} entries, asking for SUBMIT_ALL, and when
- * ${single} also SINGLE_ISSUER + DEFER_TASKRUN (the ring is then used by
- * the calling thread only), dropping flags the kernel refuses.  Return 0 on
- * success; on failure print why io_uring is unavailable and what to change,
- * and return -1.
- */
-int
-rp_uring_init(struct io_uring * ring, unsigned entries, int single)
+/* Set up ${ring}; on failure describe the cause in ${why}, return -errno. */
+static int
+uring_init(struct io_uring * ring, unsigned entries, int single,
+    char * why, size_t len)
 {
 	static const unsigned tries[] = {
 		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
@@ -95,23 +89,55 @@ rp_uring_init(struct io_uring * ring, unsigned entries, int single)
 		if (rc != -EINVAL)
 			break;
 	}
-	uring_explain(-rc);
+	uring_explain(-rc, why, len);
+	return (rc);
+}
+
+/**
+ * rp_uring_init(ring, entries, single):
+ * Set up ${ring} with ${entries} entries, asking for SUBMIT_ALL, and when
+ * ${single} also SINGLE_ISSUER + DEFER_TASKRUN (the ring is then used by
+ * the calling thread only), dropping flags the kernel refuses.  Return 0 on
+ * success; on failure print why io_uring is unavailable and what to change,
+ * and return -1.
+ */
+int
+rp_uring_init(struct io_uring * ring, unsigned entries, int single)
+{
+	char why[256];
+
+	if (uring_init(ring, entries, single, why, sizeof(why)) == 0)
+		return (0);
+	rp_warn("%s", why);
 	return (-1);
 }
 
 /**
- * rp_uring_check():
- * Check once that io_uring can be used at all, printing a clear message
- * (io_uring_disabled sysctl, seccomp, old kernel) if not.  Return 0 or -1.
+ * rp_uring_probe(why, len):
+ * Check that io_uring can run the data path here: a ring can be set up and
+ * the kernel has every opcode the engine needs.  Return 0 if so; otherwise
+ * describe the cause in the ${len} bytes at ${why} and return -1.
  */
 int
-rp_uring_check(void)
+rp_uring_probe(char * why, size_t len)
 {
+	static const int needed[] = {
+		IORING_OP_RECV, IORING_OP_SEND, IORING_OP_READ,
+		IORING_OP_WRITE, IORING_OP_ASYNC_CANCEL, IORING_OP_MSG_RING
+	};
 	struct io_uring ring;
+	size_t i;
 
-	if (rp_uring_init(&ring, 4, 0))
+	if (uring_init(&ring, 4, 0, why, len))
 		return (-1);
 	io_uring_queue_exit(&ring);
+	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (!rp_uring_has_op(needed[i])) {
+			snprintf(why, len, "the kernel's io_uring lacks "
+			    "opcode %d", needed[i]);
+			return (-1);
+		}
+	}
 	return (0);
 }
 

@@ -3,6 +3,8 @@
 
 /* io_uring set-up with run-time feature detection. */
 
+#include <stddef.h>
+
 #include <liburing.h>
 
 #include "rp_compat.h"
@@ -24,11 +26,12 @@ int rp_uring_init(struct io_uring * ring, unsigned entries, int single);
 int rp_uring_has_op(int op);
 
 /**
- * rp_uring_check():
- * Check once that io_uring can be used at all, printing a clear message
- * (io_uring_disabled sysctl, seccomp, old kernel) if not.  Return 0 or -1.
+ * rp_uring_probe(why, len):
+ * Check that io_uring can run the data path here: a ring can be set up and
+ * the kernel has every opcode the engine needs.  Return 0 if so; otherwise
+ * describe the cause in the ${len} bytes at ${why} and return -1.
  */
-int rp_uring_check(void);
+int rp_uring_probe(char * why, size_t len);
 
 /**
  * rp_uring_sqe(ring):

@@ -29,6 +29,7 @@
 /* Ring size and the most packets sealed/opened in one batch. */
 #define WORKER_SQES	1024
 #define WORKER_JOBS	512
+#define WORKER_SLOTS	256
 /* An output slot holds one sealed batch, or one opened batch at the
  * CRYPTO_PKT_PADLEN stride opening writes (before it is compacted). */
 #define SLOT_SIZE	MAX(RP_PAIR_SEAL_PKTS * CRYPTO_PKT_LEN, \
@@ -222,7 +223,7 @@ worker_reap_pair(struct rp_worker * w, struct rp_pair * p)
 	if (p->next)
 		p->next->prev = p->prev;
 	if (w->cfg.closed)
-		w->cfg.closed(w->cfg.cookie, p);
+		w->cfg.closed(w->cfg.cookie, p->failed);
 	rp_pair_free(p);
 	atomic_fetch_sub(&w->load, 1);
 }
@@ -588,9 +589,9 @@ worker_setup(struct rp_worker * w)
 		rp_warnp("Cannot set up the crypto backend");
 		goto err1;
 	}
-	if (rp_bufpool_init(&w->pool, &w->ring, SLOT_SIZE, w->cfg.nslots,
+	if (rp_bufpool_init(&w->pool, &w->ring, SLOT_SIZE, (size_t)WORKER_SLOTS,
 	    w->cfg.sendmode == RP_SEND_ZC)) {
-		rp_warnp("Cannot allocate %zu output buffers", w->cfg.nslots);
+		rp_warnp("Cannot allocate %zu output buffers", (size_t)WORKER_SLOTS);
 		goto err2;
 	}
 	w->zc_ok = w->pool.registered && rp_uring_has_op(IORING_OP_SEND_ZC);
@@ -664,8 +665,7 @@ rp_worker_start(int id, const struct rp_worker_cfg * cfg)
 	w->efd = -1;
 	pthread_mutex_init(&w->mtx, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if (!rp_uring_has_op(IORING_OP_MSG_RING) &&
-	    (w->efd = eventfd(0, EFD_CLOEXEC)) == -1)
+	if ((w->efd = eventfd(0, EFD_CLOEXEC)) == -1)
 		goto err1;
 	if ((errno = pthread_create(&w->thr, NULL, worker_main, w)) != 0) {
 		rp_warnp("pthread_create");
@@ -723,47 +723,22 @@ worker_send_msg(struct rp_worker * w, struct io_uring * src, uint64_t tagged)
 }
 
 /**
- * rp_worker_post(w, src, p):
- * Hand pair ${p} to worker ${w}.  When ${src} is not NULL and the kernel has
- * IORING_OP_MSG_RING, queue a message on ${src} (the caller submits it);
- * otherwise use the worker's locked inbox and wake it.  Return 0 on
- * success, -1 on failure (the caller keeps ${p}).
+ * rp_worker_post(w, p):
+ * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell.
+ * May be called from any thread.  Return 0 on success, -1 on failure (the
+ * caller keeps ${p}).
  */
 int
-rp_worker_post(struct rp_worker * w, struct io_uring * src,
-    struct rp_pair * p)
+rp_worker_post(struct rp_worker * w, struct rp_pair * p)
 {
 
 	rp_pair_publish(p);
-	if (w->efd == -1 && src == NULL) {
-		/* No source ring: fall back to a private one-shot ring. */
-		struct io_uring tmp;
-		int rc;
-
-		if (io_uring_queue_init(2, &tmp, 0))
-			return (-1);
-		atomic_fetch_add(&w->load, 1);
-		rc = worker_send_msg(w, &tmp, ud(p, TAG_PAIR));
-		io_uring_submit(&tmp);
-		io_uring_queue_exit(&tmp);
-		return (rc);
-	}
 	atomic_fetch_add(&w->load, 1);
-	return (worker_send_msg(w, src, ud(p, TAG_PAIR)));
-}
-
-/**
- * rp_worker_set_closed(w, closed, cookie):
- * Set the callback run (on the worker thread) as each pair of ${w} closes.
- * Call before the first pair is posted.
- */
-void
-rp_worker_set_closed(struct rp_worker * w,
-    void (* closed)(void *, struct rp_pair *), void * cookie)
-{
-
-	w->cfg.closed = closed;
-	w->cfg.cookie = cookie;
+	if (worker_send_msg(w, NULL, ud(p, TAG_PAIR))) {
+		atomic_fetch_sub(&w->load, 1);
+		return (-1);
+	}
+	return (0);
 }
 
 /**
@@ -773,17 +748,8 @@ rp_worker_set_closed(struct rp_worker * w,
 void
 rp_worker_stop(struct rp_worker * w)
 {
-	struct io_uring tmp;
 
-	if (w->efd == -1) {
-		if (io_uring_queue_init(2, &tmp, 0) == 0) {
-			worker_send_msg(w, &tmp, TAG_STOP);
-			io_uring_submit(&tmp);
-			io_uring_queue_exit(&tmp);
-		}
-	} else {
-		worker_send_msg(w, NULL, TAG_STOP);
-	}
+	worker_send_msg(w, NULL, TAG_STOP);
 	pthread_join(w->thr, NULL);
 	if (w->efd != -1)
 		close(w->efd);

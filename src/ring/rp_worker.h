@@ -12,49 +12,43 @@
 
 #include "crypto_pkt.h"
 
-struct io_uring;
 struct rp_pair;
 struct rp_worker;
 
-/* Send modes (-z). */
-#define RP_SEND_PLAIN	0	/* IORING_OP_SEND. */
-#define RP_SEND_ZC	1	/* SEND_ZC from fixed buffers; per-pair fallback
-				   to plain send when the kernel copies. */
+#include "rp_engine.h"
+
+/* Send modes (-Z). */
+#define RP_SEND_PLAIN	0	/* Plain send. */
+#define RP_SEND_ZC	1	/* io_uring SEND_ZC from fixed buffers; per-pair
+				   fallback to plain send when the kernel
+				   copies.  The epoll engine always sends
+				   plainly. */
 
 struct rp_worker_cfg {
+	enum rp_engine engine;		/* RP_ENGINE_URING or _EPOLL. */
 	int sendmode;			/* RP_SEND_*. */
-	size_t nslots;			/* Output slots in the pool. */
 	enum crypto_backend backend;
-	/* Called on the worker thread as a pair closes, before it is freed. */
-	void (* closed)(void * cookie, struct rp_pair * p);
+	/* Called on the worker thread as each pair closes (${failed}: on
+	 * an error or bad packet rather than EOF both ways). */
+	void (* closed)(void * cookie, int failed);
 	void * cookie;
 };
 
 /**
  * rp_worker_start(id, cfg):
- * Start worker ${id} with ${cfg}, and wait until its ring, crypto engine and
- * buffers are set up (so that this happens before privileges are dropped).
- * Return NULL with a message printed on failure.
+ * Start worker ${id} with ${cfg}, and wait until its engine, crypto engine
+ * and buffers are set up (so that this happens before privileges are
+ * dropped).  Return NULL with a message printed on failure.
  */
 struct rp_worker * rp_worker_start(int id, const struct rp_worker_cfg * cfg);
 
 /**
- * rp_worker_post(w, src, p):
- * Hand pair ${p} to worker ${w}.  When ${src} is not NULL and the kernel has
- * IORING_OP_MSG_RING, queue a message on ${src} (the caller submits it);
- * otherwise use the worker's locked inbox and wake it.  Return 0 on
- * success, -1 on failure (the caller keeps ${p}).
+ * rp_worker_post(w, p):
+ * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell.
+ * May be called from any thread.  Return 0 on success, -1 on failure (the
+ * caller keeps ${p}).
  */
-int rp_worker_post(struct rp_worker * w, struct io_uring * src,
-    struct rp_pair * p);
-
-/**
- * rp_worker_set_closed(w, closed, cookie):
- * Set the callback run (on the worker thread) as each pair of ${w} closes.
- * Call before the first pair is posted.
- */
-void rp_worker_set_closed(struct rp_worker * w,
-    void (* closed)(void *, struct rp_pair *), void * cookie);
+int rp_worker_post(struct rp_worker * w, struct rp_pair * p);
 
 /**
  * rp_worker_stop(w):
