@@ -6,6 +6,12 @@
  * connects to the target (-o, -b), runs handshakes (modexps on a compute
  * pool), re-resolves the target (-r/-R), hands each established pair to the
  * least-loaded worker, and handles SIGTERM (stop accepting, drain, return).
+ * It runs on epoll and non-blocking sockets whichever engine the workers
+ * use, so it needs nothing of io_uring.
+ *
+ * Its parts: the loop (rp_ctl.c), accepting with -n and the back-off
+ * (rp_ctl_accept.c), connect and handshake steps (rp_ctl_conn.c), the hand-
+ * off to workers (rp_ctl_handoff.c), the resolver (rp_ctl_resolver.c).
  */
 
 #include <stddef.h>
@@ -42,7 +48,8 @@ struct rp_ctl * rp_ctl_new(const struct rp_ctl_cfg * cfg);
 /**
  * rp_ctl_pair_closed(cookie, failed):
  * The worker callback (rp_worker_cfg.closed) for pairs handed off by the
- * control state ${cookie}: count the pair down and wake the control thread.
+ * control state ${cookie}: count the pair down and, if the control thread
+ * waits for a close, wake it.
  */
 void rp_ctl_pair_closed(void * cookie, int failed);
 
@@ -59,7 +66,8 @@ int rp_ctl_run(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 
 /**
  * rp_ctl_free(ctl):
- * Free ${ctl} once rp_ctl_run has returned (or was never called).
+ * Free ${ctl} once rp_ctl_run has returned (or was never called) and the
+ * workers that call rp_ctl_pair_closed for it have stopped.
  */
 void rp_ctl_free(struct rp_ctl * ctl);
 

@@ -8,6 +8,115 @@
 #include "proto_handshake.h"
 #include "rp_hsio.h"
 
+/* Bigger than any single read the handshake asks for (a 288-byte y||MAC). */
+#define HSIO_RBUF	512
+
+#define MS_PER_S	1000.0
+
+/*
+ * A send or recv asked for ${len} bytes and returned ${n}: clear ${bit} in
+ * ${ready} if the socket moved less (it is drained or full until the next
+ * edge).  Return 1 if it moved some, 0 if none, -1 on an error or EOF.
+ */
+static int
+hsio_moved(ssize_t n, size_t len, short * ready, short bit)
+{
+
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		*ready &= ~bit;
+		return (0);
+	}
+	if (n <= 0)
+		return (-1);
+	if ((size_t)n < len)
+		*ready &= ~bit;
+	return (1);
+}
+
+/* Send from the pending output of ${hs}; see hsio_moved. */
+static int
+hsio_send(int fd, struct proto_hs * hs, short * ready)
+{
+	const uint8_t * out;
+	size_t len;
+	ssize_t n;
+	int rc;
+
+	out = proto_hs_output(hs, &len);
+	while ((n = send(fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1 &&
+	    errno == EINTR)
+		;
+	if ((rc = hsio_moved(n, len, ready, POLLOUT)) > 0)
+		proto_hs_output_done(hs, (size_t)n);
+	return (rc);
+}
+
+/* Read what ${hs} wants, never more; see hsio_moved. */
+static int
+hsio_recv(int fd, struct proto_hs * hs, short * ready)
+{
+	uint8_t buf[HSIO_RBUF];
+	size_t hint = proto_hs_read_hint(hs);
+	ssize_t n;
+	int rc;
+
+	if (hint > sizeof(buf))
+		hint = sizeof(buf);
+	while ((n = recv(fd, buf, hint, MSG_DONTWAIT)) == -1 &&
+	    errno == EINTR)
+		;
+
+	/* At most the hint: the machine consumes all of it. */
+	if ((rc = hsio_moved(n, hint, ready, POLLIN)) > 0)
+		(void)proto_hs_input(hs, buf, (size_t)n);
+	return (rc);
+}
+
+/**
+ * rp_hsio_pump(fd, hs, ready):
+ * Send what ${hs} has to send and read what it wants from the non-blocking
+ * socket ${fd}, never past the handshake, until neither can go on or ${hs}
+ * wants its computation.  *${ready} holds the poll events (POLLIN,
+ * POLLOUT) ${fd} is taken to be ready for; a direction is tried only while
+ * its bit is set, and the bit is cleared once the socket gave less than
+ * asked (EAGAIN or a short transfer), after which an edge-triggered wait
+ * reports it again.
+ */
+enum rp_hsio_state
+rp_hsio_pump(int fd, struct proto_hs * hs, short * ready)
+{
+	int want, rc;
+
+	for (;;) {
+		want = proto_hs_want(hs);
+		if (want & PROTO_HS_FAILED)
+			return (RP_HSIO_FAILED);
+		if (want & PROTO_HS_DONE)
+			return (RP_HSIO_DONE);
+		if ((want & PROTO_HS_WANT_WRITE) && (*ready & POLLOUT)) {
+			if ((rc = hsio_send(fd, hs, ready)) < 0)
+				return (RP_HSIO_FAILED);
+			if (rc > 0)
+				continue;
+		}
+		if ((want & PROTO_HS_WANT_READ) && (*ready & POLLIN) &&
+		    proto_hs_read_hint(hs) > 0) {
+			if ((rc = hsio_recv(fd, hs, ready)) < 0)
+				return (RP_HSIO_FAILED);
+			if (rc > 0)
+				continue;
+		}
+
+		/* Nothing more moves now: compute before waiting, since the
+		 * computation may be what the peer waits for. */
+		if (want & PROTO_HS_WANT_COMPUTE)
+			return (RP_HSIO_COMPUTE);
+		if (!(want & (PROTO_HS_WANT_WRITE | PROTO_HS_WANT_READ)))
+			return (RP_HSIO_FAILED);
+		return (RP_HSIO_WAIT);
+	}
+}
+
 static double
 hsio_now(void)
 {
@@ -17,11 +126,11 @@ hsio_now(void)
 	return ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
 }
 
-/* Wait for ${events} on ${fd} until ${deadline}; 0 when ready, else -1. */
+/* Wait for ${pfd}'s events until ${deadline}; 0 when one is there (in
+ * revents), else -1 with errno set. */
 static int
-hsio_wait(int fd, short events, double deadline)
+hsio_wait(struct pollfd * pfd, double deadline)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
 	double left = deadline - hsio_now();
 	int rc;
 
@@ -29,7 +138,7 @@ hsio_wait(int fd, short events, double deadline)
 		errno = ETIMEDOUT;
 		return (-1);
 	}
-	while ((rc = poll(&pfd, 1, (int)(left * 1000) + 1)) == -1 &&
+	while ((rc = poll(pfd, 1, (int)(left * MS_PER_S) + 1)) == -1 &&
 	    errno == EINTR)
 		;
 	if (rc == 0) {
@@ -47,6 +156,7 @@ hsio_wait(int fd, short events, double deadline)
 int
 rp_hsio_connect(int fd, const void * sa, unsigned salen, double timeout)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	socklen_t len = sizeof(int);
 	int err = 0;
 
@@ -54,7 +164,7 @@ rp_hsio_connect(int fd, const void * sa, unsigned salen, double timeout)
 		return (0);
 	if (errno != EINPROGRESS)
 		return (-1);
-	if (hsio_wait(fd, POLLOUT, hsio_now() + timeout))
+	if (hsio_wait(&pfd, hsio_now() + timeout))
 		return (-1);
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		return (-1);
@@ -67,54 +177,40 @@ rp_hsio_connect(int fd, const void * sa, unsigned salen, double timeout)
 
 /**
  * rp_hsio_run(fd, hs, timeout):
- * Drive the handshake ${hs} to its end over the connected socket ${fd}
- * with blocking I/O (poll), doing its computation inline, within
+ * Drive the handshake ${hs} to its end over the connected non-blocking
+ * socket ${fd}, waiting with poll and doing its computation inline, within
  * ${timeout} seconds.  Return 0 when it is DONE, -1 on failure or timeout.
  */
 int
 rp_hsio_run(int fd, struct proto_hs * hs, double timeout)
 {
+	struct pollfd pfd = { .fd = fd };
 	double deadline = hsio_now() + timeout;
-	const uint8_t * out;
-	uint8_t buf[512];
-	size_t len, hint;
-	ssize_t n;
+	short ready = POLLIN | POLLOUT;
 	int want;
 
 	for (;;) {
-		want = proto_hs_want(hs);
-		if (want & PROTO_HS_FAILED)
-			return (-1);
-		if (want & PROTO_HS_WANT_WRITE) {
-			out = proto_hs_output(hs, &len);
-			if ((n = send(fd, out, len, MSG_NOSIGNAL)) > 0) {
-				proto_hs_output_done(hs, (size_t)n);
-				continue;
-			}
-			if (n == 0 || (errno != EAGAIN && errno != EINTR))
-				return (-1);
-			if (hsio_wait(fd, POLLOUT, deadline))
-				return (-1);
-			continue;
-		}
-		if (want & PROTO_HS_WANT_COMPUTE) {
-			proto_hs_compute(hs);
-			continue;
-		}
-		if (want & PROTO_HS_DONE)
+		switch (rp_hsio_pump(fd, hs, &ready)) {
+		case RP_HSIO_DONE:
 			return (0);
-		if (!(want & PROTO_HS_WANT_READ) ||
-		    (hint = proto_hs_read_hint(hs)) == 0)
+		case RP_HSIO_FAILED:
 			return (-1);
-		if (hint > sizeof(buf))
-			hint = sizeof(buf);
-		if ((n = recv(fd, buf, hint, 0)) > 0) {
-			(void)proto_hs_input(hs, buf, (size_t)n);
-			continue;
+		case RP_HSIO_COMPUTE:
+			proto_hs_compute(hs);
+			break;
+		case RP_HSIO_WAIT:
+			want = proto_hs_want(hs);
+			pfd.events = 0;
+			if (want & PROTO_HS_WANT_WRITE)
+				pfd.events |= POLLOUT;
+			if (want & PROTO_HS_WANT_READ)
+				pfd.events |= POLLIN;
+			if (hsio_wait(&pfd, deadline))
+				return (-1);
+			ready |= pfd.revents & (POLLIN | POLLOUT);
+			if (pfd.revents & (POLLERR | POLLHUP))
+				ready |= POLLIN | POLLOUT;
+			break;
 		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			return (-1);
-		if (hsio_wait(fd, POLLIN, deadline))
-			return (-1);
 	}
 }

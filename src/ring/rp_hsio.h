@@ -1,12 +1,40 @@
 #ifndef RP_HSIO_H_
 #define RP_HSIO_H_
 
+/*
+ * Handshake I/O over a non-blocking socket: moving the bytes that a
+ * proto_hs machine wants sent and read, as far as the socket allows
+ * without waiting.  The control thread drives its handshakes with
+ * rp_hsio_pump from its event loop; ringpipe runs one to the end with
+ * rp_hsio_run.
+ */
+
 struct proto_hs;
+
+/* What rp_hsio_pump stopped at. */
+enum rp_hsio_state {
+	RP_HSIO_WAIT,		/* Wait until the socket is ready for more. */
+	RP_HSIO_COMPUTE,	/* Run proto_hs_compute, then pump again. */
+	RP_HSIO_DONE,		/* Keys ready and all output sent. */
+	RP_HSIO_FAILED		/* Drop the connection. */
+};
+
+/**
+ * rp_hsio_pump(fd, hs, ready):
+ * Send what ${hs} has to send and read what it wants from the non-blocking
+ * socket ${fd}, never past the handshake, until neither can go on or ${hs}
+ * wants its computation.  *${ready} holds the poll events (POLLIN,
+ * POLLOUT) ${fd} is taken to be ready for; a direction is tried only while
+ * its bit is set, and the bit is cleared once the socket gave less than
+ * asked (EAGAIN or a short transfer), after which an edge-triggered wait
+ * reports it again.
+ */
+enum rp_hsio_state rp_hsio_pump(int fd, struct proto_hs * hs, short * ready);
 
 /**
  * rp_hsio_run(fd, hs, timeout):
- * Drive the handshake ${hs} to its end over the connected socket ${fd}
- * with blocking I/O (poll), doing its computation inline, within
+ * Drive the handshake ${hs} to its end over the connected non-blocking
+ * socket ${fd}, waiting with poll and doing its computation inline, within
  * ${timeout} seconds.  Return 0 when it is DONE, -1 on failure or timeout.
  */
 int rp_hsio_run(int fd, struct proto_hs * hs, double timeout);

@@ -4,9 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "crypto_dh.h"
+#include "crypto_wipe.h"
 #include "proto_handshake.h"
 #include "rp_hspool.h"
 
@@ -62,7 +61,7 @@ hspool_make_key(struct rp_hspool * pool)
 		pool->keys[pool->nkeys++] = k;
 	else
 		pool->want_keys = 0;	/* Handshakes make their own. */
-	OPENSSL_cleanse(&k, sizeof(k));
+	crypto_wipe(&k, sizeof(k));
 }
 
 static void *
@@ -170,7 +169,7 @@ rp_hspool_take_key(struct rp_hspool * pool, uint8_t * x, uint8_t * y)
 		k = &pool->keys[--pool->nkeys];
 		memcpy(x, k->x, CRYPTO_DH_PRIVLEN);
 		memcpy(y, k->y, CRYPTO_DH_PUBLEN);
-		OPENSSL_cleanse(k, sizeof(*k));
+		crypto_wipe(k, sizeof(*k));
 		rc = 0;
 		/* An idle thread makes the next one. */
 		pthread_cond_signal(&pool->cv);
@@ -210,7 +209,7 @@ rp_hspool_stop(struct rp_hspool * pool)
 	pthread_mutex_unlock(&pool->mtx);
 	for (i = 0; i < pool->nthreads; i++)
 		pthread_join(pool->thr[i], NULL);
-	OPENSSL_cleanse(pool->keys, sizeof(pool->keys));
+	crypto_wipe(pool->keys, sizeof(pool->keys));
 	pthread_mutex_destroy(&pool->mtx);
 	pthread_cond_destroy(&pool->cv);
 	free(pool);

@@ -8,6 +8,13 @@
 #include "rp_log.h"
 #include "rp_sock.h"
 
+/*
+ * The listen backlog: deep enough that a burst of connects waits in the
+ * kernel instead of being reset (stock spiped's 10 resets under bursts),
+ * and where connections past -n wait until a slot frees.
+ */
+#define SOCK_BACKLOG	4096
+
 /**
  * rp_sock_listen(a):
  * Create a non-blocking listening socket bound to ${a} (SO_REUSEADDR).
@@ -35,7 +42,7 @@ rp_sock_listen(const struct rp_addr * a)
 		    rp_addr_format(a, name, sizeof(name)));
 		goto err1;
 	}
-	if (listen(s, 4096)) {
+	if (listen(s, SOCK_BACKLOG)) {
 		rp_warnp("Error marking socket as listening");
 		goto err1;
 	}
@@ -85,4 +92,19 @@ rp_sock_tune(int fd, int nokeepalive)
 	if (!nokeepalive)
 		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one,
 		    sizeof(one));
+}
+
+/**
+ * rp_sock_out_of_fds(err):
+ * Return non-zero if the errno value ${err} says that descriptors or
+ * socket memory ran out (EMFILE, ENFILE, ENOBUFS, ENOMEM): a condition
+ * that passes once other connections close, so the caller should wait
+ * and retry rather than give up.
+ */
+int
+rp_sock_out_of_fds(int err)
+{
+
+	return (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM);
 }

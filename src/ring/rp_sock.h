@@ -24,4 +24,13 @@ int rp_sock_new(const struct rp_addr * a, const struct rp_addr * bindaddr);
  */
 void rp_sock_tune(int fd, int nokeepalive);
 
+/**
+ * rp_sock_out_of_fds(err):
+ * Return non-zero if the errno value ${err} says that descriptors or
+ * socket memory ran out (EMFILE, ENFILE, ENOBUFS, ENOMEM): a condition
+ * that passes once other connections close, so the caller should wait
+ * and retry rather than give up.
+ */
+int rp_sock_out_of_fds(int err);
+
 #endif /* !RP_SOCK_H_ */

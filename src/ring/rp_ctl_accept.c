@@ -1,0 +1,172 @@
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rp_ctl_accept.h"
+#include "rp_ctl_conn.h"
+#include "rp_ctl_state.h"
+#include "rp_log.h"
+#include "rp_sock.h"
+
+/* How long accepting pauses when descriptors run out, in seconds. */
+#define ACCEPT_BACKOFF		0.25
+
+/* The least time between two warnings about running out, in seconds: a
+ * daemon out of descriptors would otherwise log four lines a second. */
+#define ACCEPT_WARN_EVERY	10.0
+
+/* Connections taken per round of the loop: a burst of connects is started
+ * a slice at a time, between the handshake steps of the ones before it. */
+#define ACCEPT_PER_ROUND	32
+
+/* Whether ${ctl} is under -n. */
+static int
+accept_room(struct rp_ctl * ctl)
+{
+
+	return (ctl->cfg->maxconn == 0 ||
+	    rp_ctl_total(ctl) < ctl->cfg->maxconn);
+}
+
+/* Whether ${ctl} is in a back-off (which ends by itself when due). */
+static int
+accept_paused(struct rp_ctl * ctl)
+{
+
+	if (ctl->accept_pause == 0)
+		return (0);
+	if (rp_ctl_now() < ctl->accept_pause)
+		return (1);
+	ctl->accept_pause = 0;
+	return (0);
+}
+
+/* Whether a connection may be waiting on ${ctl}'s open listening socket. */
+static int
+accept_open(struct rp_ctl * ctl)
+{
+
+	return (ctl->lfd != -1 && !ctl->draining && ctl->accept_ready);
+}
+
+/* accept4 on ${ctl} failed with ${err}: 0 to try again now, -1 to stop. */
+static int
+accept_failed(struct rp_ctl * ctl, int err)
+{
+	double t;
+
+	switch (err) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+		/* Drained: the next connect is an edge. */
+		ctl->accept_ready = 0;
+		return (-1);
+	case EINTR:
+	case ECONNABORTED:
+		return (0);
+	}
+	t = rp_ctl_now();
+	if (!rp_sock_out_of_fds(err) ||
+	    t - ctl->last_warn_accept > ACCEPT_WARN_EVERY) {
+		errno = err;
+		rp_warnp("accept");
+		if (rp_sock_out_of_fds(err))
+			ctl->last_warn_accept = t;
+	}
+	rp_ctl_accept_backoff(ctl);
+	return (-1);
+}
+
+/**
+ * rp_ctl_accept_run(ctl):
+ * Take the connections waiting on ${ctl}'s listening socket and start them
+ * (rp_ctl_conn_start), as far as -n, the back-off and the per-round bound
+ * allow.
+ */
+void
+rp_ctl_accept_run(struct rp_ctl * ctl)
+{
+	int n, fd;
+
+	for (n = 0; n < ACCEPT_PER_ROUND; n++) {
+		if (!rp_ctl_accept_pending(ctl))
+			return;
+		if ((fd = accept4(ctl->lfd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+			if (accept_failed(ctl, errno))
+				return;
+			continue;
+		}
+		rp_ctl_conn_start(ctl, fd);
+		if (!accept_room(ctl) && !ctl->warned_max) {
+			rp_warn("Maximum number of connections (%zu) reached",
+			    ctl->cfg->maxconn);
+			ctl->warned_max = 1;
+		}
+	}
+}
+
+/**
+ * rp_ctl_accept_pending(ctl):
+ * Return non-zero if rp_ctl_accept_run would take a connection now (so the
+ * loop should not sleep).
+ */
+int
+rp_ctl_accept_pending(struct rp_ctl * ctl)
+{
+
+	return (accept_open(ctl) && accept_room(ctl) && !accept_paused(ctl));
+}
+
+/**
+ * rp_ctl_accept_blocked(ctl):
+ * Return non-zero if connections may be waiting that ${ctl} does not take
+ * until a connection closes or the back-off ends.
+ */
+int
+rp_ctl_accept_blocked(struct rp_ctl * ctl)
+{
+
+	return (accept_open(ctl) && (!accept_room(ctl) || accept_paused(ctl)));
+}
+
+/**
+ * rp_ctl_accept_backoff(ctl):
+ * Descriptors or socket memory ran out: take no connection for a quarter
+ * second, or until rp_ctl_accept_unpause.
+ */
+void
+rp_ctl_accept_backoff(struct rp_ctl * ctl)
+{
+
+	ctl->accept_pause = rp_ctl_now() + ACCEPT_BACKOFF;
+}
+
+/**
+ * rp_ctl_accept_unpause(ctl):
+ * Descriptors were freed: end ${ctl}'s back-off now.
+ */
+void
+rp_ctl_accept_unpause(struct rp_ctl * ctl)
+{
+
+	ctl->accept_pause = 0;
+}
+
+/**
+ * rp_ctl_accept_close(ctl):
+ * SIGTERM: close ${ctl}'s listening socket and accept nothing more (the
+ * connections in its backlog are reset by the kernel).
+ */
+void
+rp_ctl_accept_close(struct rp_ctl * ctl)
+{
+
+	ctl->draining = 1;
+	if (ctl->lfd != -1) {
+		close(ctl->lfd);
+		ctl->lfd = -1;
+	}
+}

@@ -1,0 +1,70 @@
+#ifndef RP_CTL_CONN_H_
+#define RP_CTL_CONN_H_
+
+/*
+ * Connections in their set-up phase, on the control thread: connecting to
+ * the target (non-blocking connect) and running the handshake over the
+ * right socket (rp_hsio_pump), its exponentiations on the compute pool,
+ * within -o; then the hand-off of the pair to a worker.  -e connects first
+ * and handshakes over the target socket; -d handshakes over the accepted
+ * socket at once, in parallel with the connect.
+ *
+ * A connection that is dropped or handed off leaves the live list at once
+ * but its memory stays until rp_ctl_conn_reap, so that the rest of the
+ * round's epoll events, which may name it, find it marked dead.
+ */
+
+#include <stdint.h>
+
+struct rp_ctl;
+struct rp_hsjob;
+
+/**
+ * rp_ctl_conn_start(ctl, fd):
+ * Start a connection for the accepted socket ${fd}, which it owns from now
+ * on (closed on failure).
+ */
+void rp_ctl_conn_start(struct rp_ctl * ctl, int fd);
+
+/**
+ * rp_ctl_conn_event(ctl, c, tag, events):
+ * The epoll ${events} for connection ${c}'s socket named by ${tag}
+ * (RP_CTL_EV_CONN_A or _T) arrived: move it on.
+ */
+void rp_ctl_conn_event(struct rp_ctl * ctl, void * c, int tag,
+    uint32_t events);
+
+/**
+ * rp_ctl_conn_computed(ctl, job):
+ * The compute pool finished ${job}: move its connection on.
+ */
+void rp_ctl_conn_computed(struct rp_ctl * ctl, struct rp_hsjob * job);
+
+/**
+ * rp_ctl_conn_tick(ctl, t):
+ * Drop the connections whose -o deadline is before ${t}, and retry the
+ * connects that wait for a descriptor.
+ */
+void rp_ctl_conn_tick(struct rp_ctl * ctl, double t);
+
+/**
+ * rp_ctl_conn_retry(ctl):
+ * Descriptors were freed: retry the connects that wait for one.
+ */
+void rp_ctl_conn_retry(struct rp_ctl * ctl);
+
+/**
+ * rp_ctl_conn_reap(ctl):
+ * Free the connections dropped or handed off this round whose computation
+ * is not running.
+ */
+void rp_ctl_conn_reap(struct rp_ctl * ctl);
+
+/**
+ * rp_ctl_conn_free_all(ctl):
+ * Close and free every connection of ${ctl}, once the compute pool has
+ * stopped.
+ */
+void rp_ctl_conn_free_all(struct rp_ctl * ctl);
+
+#endif /* !RP_CTL_CONN_H_ */

@@ -1,0 +1,85 @@
+#include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "crypto_wipe.h"
+#include "proto_handshake.h"
+#include "rp_ctl_handoff.h"
+#include "rp_ctl_state.h"
+#include "rp_pair.h"
+#include "rp_worker.h"
+
+/* The worker of ${ctl} that carries the fewest pairs. */
+static struct rp_worker *
+handoff_pick(struct rp_ctl * ctl)
+{
+	const struct rp_ctl_cfg * cfg = ctl->cfg;
+	int i, best = 0, load, bestload;
+
+	bestload = rp_worker_load(cfg->workers[0]);
+	for (i = 1; i < cfg->nworkers && bestload > 0; i++) {
+		if ((load = rp_worker_load(cfg->workers[i])) < bestload) {
+			best = i;
+			bestload = load;
+		}
+	}
+	return (cfg->workers[best]);
+}
+
+/**
+ * rp_ctl_handoff(ctl, plain, cipher, hs):
+ * Make a pair of the plaintext socket ${plain} and the encrypted socket
+ * ${cipher} with the keys of the finished handshake ${hs}, and hand it to
+ * the least-loaded worker of ${ctl}, which owns both sockets from then on.
+ * Return 0 on success, or -1 if the caller still owns them.
+ */
+int
+rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
+    const struct proto_hs * hs)
+{
+	struct proto_keys k;
+	struct rp_pair * p;
+
+	if (proto_hs_keys(hs, &k))
+		goto err0;
+	p = rp_pair_new(plain, plain, cipher, k.send_enc, k.send_mac,
+	    k.recv_enc, k.recv_mac);
+	crypto_wipe(&k, sizeof(k));
+	if (p == NULL)
+		goto err0;
+
+	/* Counted before the post: the worker may close it at once. */
+	atomic_fetch_add(&ctl->npairs, 1);
+	if (rp_worker_post(handoff_pick(ctl), p))
+		goto err1;
+	return (0);
+
+err1:
+	atomic_fetch_sub(&ctl->npairs, 1);
+	rp_pair_discard(p);
+err0:
+	return (-1);
+}
+
+/**
+ * rp_ctl_pair_closed(cookie, failed):
+ * The worker callback (rp_worker_cfg.closed) for pairs handed off by the
+ * control state ${cookie}: count the pair down and, if the control thread
+ * waits for a close, wake it.
+ */
+void
+rp_ctl_pair_closed(void * cookie, int failed)
+{
+	struct rp_ctl * ctl = cookie;
+	uint64_t one = 1;
+
+	(void)failed;
+
+	/* Both counts first, then close_wake: see rp_ctl_state.h. */
+	atomic_fetch_add(&ctl->nclosed, 1);
+	atomic_fetch_sub(&ctl->npairs, 1);
+	if (atomic_load(&ctl->close_wake) &&
+	    write(ctl->wakefd, &one, sizeof(one)) != sizeof(one)) {
+		/* Full only after 2^64 - 2 wakes: cannot happen. */
+	}
+}

@@ -1,0 +1,23 @@
+#ifndef RP_CTL_HANDOFF_H_
+#define RP_CTL_HANDOFF_H_
+
+/*
+ * Handing established pairs from the control thread to the workers, and
+ * counting them back as the workers close them (rp_ctl_pair_closed, in
+ * rp_ctl.h).
+ */
+
+struct proto_hs;
+struct rp_ctl;
+
+/**
+ * rp_ctl_handoff(ctl, plain, cipher, hs):
+ * Make a pair of the plaintext socket ${plain} and the encrypted socket
+ * ${cipher} with the keys of the finished handshake ${hs}, and hand it to
+ * the least-loaded worker of ${ctl}, which owns both sockets from then on.
+ * Return 0 on success, or -1 if the caller still owns them.
+ */
+int rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
+    const struct proto_hs * hs);
+
+#endif /* !RP_CTL_HANDOFF_H_ */

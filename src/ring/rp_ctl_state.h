@@ -1,0 +1,110 @@
+#ifndef RP_CTL_STATE_H_
+#define RP_CTL_STATE_H_
+
+/*
+ * The control thread's state, shared by its parts: the loop (rp_ctl.c),
+ * accepting (rp_ctl_accept.c), connections in set-up (rp_ctl_conn.c) and
+ * the hand-off to workers (rp_ctl_handoff.c).  Everything here belongs to
+ * the control thread except the atomics, which workers update as pairs
+ * close.
+ */
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "rp_ctl.h"
+
+struct ctl_conn;
+struct rp_ctl_resolver;
+struct rp_hspool;
+
+/*
+ * What an epoll event is about: epoll_data.u64 is a pointer (aligned to at
+ * least 8) or'ed with one of these.
+ */
+#define RP_CTL_EV_LISTEN	1	/* The listening socket. */
+#define RP_CTL_EV_SIGNAL	2	/* The signalfd (SIGTERM). */
+#define RP_CTL_EV_WAKE		3	/* The eventfd: compute done, closes. */
+#define RP_CTL_EV_CONN_A	4	/* A connection's accepted socket. */
+#define RP_CTL_EV_CONN_T	5	/* A connection's target socket. */
+#define RP_CTL_EV_MASK		7
+
+struct rp_ctl {
+	const struct rp_ctl_cfg * cfg;
+	int epfd;
+	int wakefd;		/* eventfd: the compute pool and workers. */
+	int sigfd;
+	int draining;		/* SIGTERM seen: accept no more. */
+	int fds_freed;		/* Descriptors were closed since the loop
+				   last retried what waits for one. */
+
+	/* Accepting (rp_ctl_accept.c). */
+	int lfd;		/* Listening socket, or -1 once closed. */
+	int accept_ready;	/* lfd may hold a connection not yet taken. */
+	double accept_pause;	/* Take none before this time (back-off). */
+	int warned_max;
+	double last_warn_accept;
+
+	/* Connections in set-up (rp_ctl_conn.c). */
+	struct ctl_conn * conns;	/* Live ones. */
+	struct ctl_conn * dead;		/* Dropped or handed off; freed after
+					   the events of this round. */
+	size_t nconns;			/* Live ones. */
+	size_t nneed;			/* Live ones waiting for a descriptor. */
+	double last_warn_socket;
+	struct rp_hspool * pool;
+	struct rp_ctl_resolver * resolver;
+
+	/*
+	 * Pairs carried by workers (rp_ctl_handoff.c).  A worker counts a
+	 * closing pair in nclosed and down in npairs, then rings wakefd if
+	 * close_wake is set: the loop sets it while it waits for a close
+	 * (at -n, in an accept back-off, with connections waiting for a
+	 * descriptor, or draining), then looks at nclosed again, so that no
+	 * close it waits for goes unseen.
+	 */
+	atomic_size_t npairs;
+	atomic_size_t nclosed;
+	atomic_int close_wake;
+	size_t nclosed_seen;
+};
+
+/**
+ * rp_ctl_now():
+ * Return the CLOCK_MONOTONIC time in seconds.
+ */
+static inline double
+rp_ctl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+}
+
+/**
+ * rp_ctl_ev(p, tag):
+ * Return the epoll_data.u64 for ${tag} about ${p}.
+ */
+static inline uint64_t
+rp_ctl_ev(void * p, int tag)
+{
+
+	return ((uint64_t)(uintptr_t)p | (uint64_t)tag);
+}
+
+/**
+ * rp_ctl_total(ctl):
+ * Return the number of connections ${ctl} counts against -n: those in
+ * set-up and the pairs workers carry.
+ */
+static inline size_t
+rp_ctl_total(struct rp_ctl * ctl)
+{
+
+	return (ctl->nconns + atomic_load(&ctl->npairs));
+}
+
+#endif /* !RP_CTL_STATE_H_ */
