@@ -1,10 +1,14 @@
 /*
- * ringpiped: a spiped-compatible secure pipe daemon on io_uring.
- * Same flags, defaults and wire protocol as spiped 1.6.2, plus -w and -Z.
+ * ringpiped: a spiped-compatible secure pipe daemon.
+ * Same flags, defaults and wire protocol as spiped 1.6.2, plus -w, -Z and
+ * --engine.  main() parses the command line into a struct rpd_opts, then
+ * rpd_serve() sets everything up, serves until SIGTERM and unwinds.
  */
 
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,7 @@
 
 #include "crypto_dh.h"
 #include "crypto_secret.h"
+#include "crypto_wipe.h"
 #include "rp_addr.h"
 #include "rp_ctl.h"
 #include "rp_daemon.h"
@@ -19,14 +24,73 @@
 #include "rp_log.h"
 #include "rp_opts.h"
 #include "rp_sock.h"
-#include "rp_uring.h"
 #include "rp_worker.h"
 
 #define RINGPIPED_VERSION "0.1.0"
-#define MAXADDR 16
+
+/* spiped's defaults: -n, -o and -r (also what -o 0 and -r 0 mean). */
+#define RPD_MAXCONN	100
+#define RPD_TIMEOUT	5.0
+#define RPD_RTIME	60.0
+
+/* The most worker threads -w takes. */
+#define RPD_MAXWORKERS	256
+
+/* Target addresses kept from one look-up (connections use the first). */
+#define RPD_MAXADDR	16
+
+/* Seconds between look-ups while -D waits for DNS. */
+#define RPD_DNS_RETRY	1
+
+/* The shared secret: SHA-256 of the key file. */
+#define RPD_KEYLEN	32
+
+/* Long options have no short form: their getopt values lie past a char. */
+enum {
+	RPD_OPT_SYSLOG = UCHAR_MAX + 1,
+	RPD_OPT_ENGINE,
+	RPD_OPT_END
+};
+
+static const struct option rpd_longopts[] = {
+	{ "syslog", no_argument, NULL, RPD_OPT_SYSLOG },
+	{ "engine", required_argument, NULL, RPD_OPT_ENGINE },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The command line. */
+struct rpd_opts {
+	int decrypt, encrypt;		/* -d, -e. */
+	int dnswait;			/* -D. */
+	int foreground;			/* -F. */
+	int nopfs, requirepfs;		/* -f, -g. */
+	int nokeepalive;		/* -j. */
+	int noresolve;			/* -R. */
+	int syslog;			/* --syslog. */
+	int sendzc;			/* -Z. */
+	const char * bind;		/* -b, or NULL. */
+	const char * keyfile;		/* -k. */
+	const char * pidfile;		/* -p, or NULL for <source>.pid. */
+	const char * source;		/* -s. */
+	const char * target;		/* -t. */
+	const char * user;		/* -u, or NULL. */
+	size_t maxconn;			/* -n; 0 = no limit. */
+	double timeout;			/* -o. */
+	double rtime;			/* -r. */
+	size_t nworkers;		/* -w; 0 = one per online CPU. */
+	enum rp_engine engine;		/* --engine. */
+	unsigned char given[RPD_OPT_END];	/* Options seen so far. */
+};
+
+/* What main() does once the command line is parsed. */
+enum rpd_parsed {
+	RPD_RUN,			/* Serve. */
+	RPD_EXIT_OK,			/* -v: done. */
+	RPD_EXIT_FAIL			/* Bad command line: said why. */
+};
 
 static void
-usage(void)
+rpd_usage(void)
 {
 
 	fprintf(stderr,
@@ -37,196 +101,293 @@ usage(void)
 	    "    [-o <connection timeout>] [-p <pidfile>] [-r <rtime> | -R] "
 	    "[--syslog]\n"
 	    "    [-u {<username> | <:groupname> | <username:groupname>}]\n"
-	    "    [-w <worker threads>] [-Z]\n"
+	    "    [-w <worker threads>] [-Z] "
+	    "[--engine {auto | io_uring | epoll}]\n"
 	    "       ringpiped -v\n");
-	exit(1);
 }
 
-/* Say what is wrong with the command line, then show the usage. */
-static void
-usage_err(const char * msg, int opt)
+/* The name of option ${ch} as given: "-c" or "--name". */
+static const char *
+rpd_optname(int ch, char * buf, size_t len)
 {
+	const struct option * lo;
 
-	if (opt)
-		rp_warn("%s: -%c", msg, opt);
+	for (lo = rpd_longopts; lo->name != NULL; lo++) {
+		if (lo->val == ch) {
+			snprintf(buf, len, "--%s", lo->name);
+			return (buf);
+		}
+	}
+	snprintf(buf, len, "-%c", ch);
+	return (buf);
+}
+
+/* Say what is wrong with the command line (about option ${ch} if it is
+ * not 0), show the usage, and return RPD_EXIT_FAIL. */
+static enum rpd_parsed
+rpd_usage_err(const char * msg, int ch)
+{
+	char name[32];
+
+	if (ch)
+		rp_warn("%s: %s", msg, rpd_optname(ch, name, sizeof(name)));
 	else
 		rp_warn("%s", msg);
-	usage();
+	rpd_usage();
+	return (RPD_EXIT_FAIL);
 }
 
-#define TWICE(o) usage_err("option given more than once", o)
-#define ONCE(flag) do { if (flag) TWICE(ch); flag = 1; } while (0)
-#define ONCEP(p) do { if (p) TWICE(ch); p = optarg; } while (0)
-#define OPTERR(o, a) do {						\
-	rp_warn("Error parsing argument: -%c %s", o, a);		\
-	exit(1);							\
-} while (0)
+/* The argument ${arg} of option ${ch} does not parse: say so and return
+ * RPD_EXIT_FAIL. */
+static enum rpd_parsed
+rpd_arg_err(int ch, const char * arg)
+{
+	char name[32];
 
-/* Resolve ${s}, retrying every second if ${wait} (-D). */
+	rp_warn("Error parsing argument: %s %s",
+	    rpd_optname(ch, name, sizeof(name)), arg);
+	return (RPD_EXIT_FAIL);
+}
+
+/* Take option ${ch} with argument ${arg} into ${o}. */
+static enum rpd_parsed
+rpd_opt(struct rpd_opts * o, int ch, const char * arg)
+{
+	size_t n;
+
+	if (ch < 0 || ch >= RPD_OPT_END)
+		goto usage;
+	if (o->given[ch])
+		return (rpd_usage_err("option given more than once", ch));
+	o->given[ch] = 1;
+	switch (ch) {
+	case 'b': o->bind = arg; break;
+	case 'd': o->decrypt = 1; break;
+	case 'D': o->dnswait = 1; break;
+	case 'e': o->encrypt = 1; break;
+	case 'f': o->nopfs = 1; break;
+	case 'F': o->foreground = 1; break;
+	case 'g': o->requirepfs = 1; break;
+	case 'j': o->nokeepalive = 1; break;
+	case 'k': o->keyfile = arg; break;
+	case 'p': o->pidfile = arg; break;
+	case 'R': o->noresolve = 1; break;
+	case 's': o->source = arg; break;
+	case 't': o->target = arg; break;
+	case 'u': o->user = arg; break;
+	case 'Z': o->sendzc = 1; break;
+	case RPD_OPT_SYSLOG: o->syslog = 1; break;
+	case 'n':
+		if (rp_opts_size(arg, &o->maxconn))
+			return (rpd_arg_err(ch, arg));
+		break;
+	case 'o':
+		if (rp_opts_double(arg, 0, &o->timeout))
+			return (rpd_arg_err(ch, arg));
+		break;
+	case 'r':
+		if (rp_opts_double(arg, 0, &o->rtime))
+			return (rpd_arg_err(ch, arg));
+		break;
+	case 'w':
+		if (rp_opts_size(arg, &n) || n == 0 || n > RPD_MAXWORKERS)
+			return (rpd_arg_err(ch, arg));
+		o->nworkers = n;
+		break;
+	case RPD_OPT_ENGINE:
+		if (rp_engine_parse(arg, &o->engine))
+			return (rpd_arg_err(ch, arg));
+		break;
+	case 'v':
+		fprintf(stderr, "ringpiped " RINGPIPED_VERSION
+		    " (spiped 1.6.2 protocol)\n");
+		return (RPD_EXIT_OK);
+	default:
+		goto usage;
+	}
+	if (o->decrypt && o->encrypt)
+		return (rpd_usage_err("-e and -d are mutually exclusive", 0));
+	return (RPD_RUN);
+
+usage:
+	rpd_usage();
+	return (RPD_EXIT_FAIL);
+}
+
+/* Check ${o} as a whole, and fill in what follows from what was given. */
+static enum rpd_parsed
+rpd_check(struct rpd_opts * o)
+{
+	long ncpu;
+
+	if (o->timeout == 0.0)
+		o->timeout = RPD_TIMEOUT;
+	if (o->rtime == 0.0)
+		o->rtime = RPD_RTIME;
+	if (!o->decrypt && !o->encrypt)
+		return (rpd_usage_err("one of -e and -d is required", 0));
+	if (o->nopfs && o->requirepfs)
+		return (rpd_usage_err("-f and -g are mutually exclusive", 0));
+	if (o->keyfile == NULL)
+		return (rpd_usage_err("a key file is required", 'k'));
+	if (o->given['r'] && o->noresolve)
+		return (rpd_usage_err("-r and -R are mutually exclusive", 0));
+	if (o->source == NULL)
+		return (rpd_usage_err("a source address is required", 's'));
+	if (rp_addr_validate(o->source)) {
+		rp_warn("Invalid source address: %s", o->source);
+		goto usage;
+	}
+	if (o->target == NULL)
+		return (rpd_usage_err("a target address is required", 't'));
+	if (rp_addr_validate(o->target)) {
+		rp_warn("Invalid target address: %s", o->target);
+		goto usage;
+	}
+	if (o->bind && rp_addr_validate(o->bind)) {
+		rp_warn("Invalid bind address: %s", o->bind);
+		goto usage;
+	}
+	if (o->nworkers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		o->nworkers = (ncpu > 0) ? (size_t)ncpu : 1;
+	}
+	return (RPD_RUN);
+
+usage:
+	rpd_usage();
+	return (RPD_EXIT_FAIL);
+}
+
+/* Parse the command line ${argc}, ${argv} into ${o}. */
+static enum rpd_parsed
+rpd_parse(int argc, char * argv[], struct rpd_opts * o)
+{
+	enum rpd_parsed r;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->maxconn = RPD_MAXCONN;
+	o->timeout = RPD_TIMEOUT;
+	o->rtime = RPD_RTIME;
+	o->engine = RP_ENGINE_AUTO;
+	while ((ch = getopt_long(argc, argv, "b:dDefFgjk:n:o:p:r:Rs:t:u:vw:Z",
+	    rpd_longopts, NULL)) != -1) {
+		if ((r = rpd_opt(o, ch, optarg)) != RPD_RUN)
+			return (r);
+	}
+	if (optind != argc)
+		return (rpd_usage_err("unexpected argument", 0));
+	return (rpd_check(o));
+}
+
+/* Resolve ${s} into at most ${max} addresses at ${a}, retrying every
+ * RPD_DNS_RETRY seconds while ${wait} (-D); the count, or -1 with a
+ * warning printed. */
 static int
-resolve(const char * s, struct rp_addr * a, int max, int wait)
+rpd_resolve(const char * s, struct rp_addr * a, int max, int wait)
 {
 	int n;
 
 	while ((n = rp_addr_resolve(s, a, max)) < 0 && wait)
-		sleep(1);
+		sleep(RPD_DNS_RETRY);
+	if (n < 0)
+		rp_warn("Error resolving socket address: %s", s);
 	return (n);
 }
 
-int
-main(int argc, char * argv[])
+/* Detach into the background with ${pidfile}, logging to syslog after if
+ * ${o} says so; 0 or -1. */
+static int
+rpd_detach(const struct rpd_opts * o, const char * pidfile)
 {
-	static const struct option longopts[] = {
-		{ "syslog", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int opt_d = 0, opt_e = 0, opt_D = 0, opt_F = 0, opt_f = 0, opt_g = 0;
-	int opt_j = 0, opt_R = 0, opt_syslog = 0, opt_Z = 0;
-	int set_n = 0, set_o = 0, set_r = 0, set_w = 0;
-	const char * opt_b = NULL, * opt_k = NULL, * opt_p = NULL;
-	const char * opt_s = NULL, * opt_t = NULL, * opt_u = NULL;
-	size_t opt_n = 100, opt_w = 0;
-	double opt_o = 5.0, opt_r = 60.0;
-	struct rp_addr sa_s, sa_b, sas_t[MAXADDR];
+
+	if (rp_daemonize(pidfile))
+		return (-1);
+	if (o->syslog)
+		rp_log_syslog();
+	return (0);
+}
+
+/* The crypto backend: RINGPIPED_CRYPTO=openssl forces OpenSSL. */
+static enum crypto_backend
+rpd_backend(void)
+{
+	const char * s = getenv("RINGPIPED_CRYPTO");
+
+	if (s != NULL && strcmp(s, "openssl") == 0)
+		return (CRYPTO_BACKEND_OPENSSL);
+	return (CRYPTO_BACKEND_AUTO);
+}
+
+/* Start ${n} workers with ${wcfg} into ${workers}; return how many
+ * started (all of them on success). */
+static size_t
+rpd_start_workers(struct rp_worker ** workers, size_t n,
+    const struct rp_worker_cfg * wcfg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((workers[i] = rp_worker_start((int)i, wcfg)) == NULL)
+			break;
+	return (i);
+}
+
+/* Stop the ${n} workers at ${workers}. */
+static void
+rpd_stop_workers(struct rp_worker ** workers, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		rp_worker_stop(workers[i]);
+}
+
+/*
+ * Set up what ${o} asks for, serve until SIGTERM has drained every
+ * connection, and tear it down.  Return the exit status.
+ */
+static int
+rpd_serve(const struct rpd_opts * o)
+{
+	struct rp_addr sa_s, sa_b, sa_t[RPD_MAXADDR];
 	struct rp_worker_cfg wcfg;
 	struct rp_ctl_cfg ccfg;
 	struct rp_worker ** workers;
 	struct rp_ctl * ctl;
-	enum rp_engine engine;
-	uint8_t K[32];
+	uint8_t K[RPD_KEYLEN];
 	char * pidfile;
 	sigset_t ss;
-	int ch, nt, lfd, i, nw;
+	size_t nstarted;
+	int nt, lfd, rc = 1;
 
-	rp_log_init("ringpiped");
-	while ((ch = getopt_long(argc, argv, "b:dDefFgjk:n:o:p:r:Rs:t:u:vw:Z",
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'b': ONCEP(opt_b); break;
-		case 'd':
-		case 'e':
-			if ((ch == 'd' && opt_d) || (ch == 'e' && opt_e))
-				TWICE(ch);
-			if (opt_d || opt_e)
-				usage_err("-e and -d are mutually exclusive",
-				    0);
-			*(ch == 'd' ? &opt_d : &opt_e) = 1;
-			break;
-		case 'D': ONCE(opt_D); break;
-		case 'f': ONCE(opt_f); break;
-		case 'F': ONCE(opt_F); break;
-		case 'g': ONCE(opt_g); break;
-		case 'j': ONCE(opt_j); break;
-		case 'R': ONCE(opt_R); break;
-		case 'S': ONCE(opt_syslog); break;
-		case 'Z': ONCE(opt_Z); break;
-		case 'k': ONCEP(opt_k); break;
-		case 'p': ONCEP(opt_p); break;
-		case 's': ONCEP(opt_s); break;
-		case 't': ONCEP(opt_t); break;
-		case 'u': ONCEP(opt_u); break;
-		case 'n':
-			ONCE(set_n);
-			if (rp_opts_size(optarg, &opt_n))
-				OPTERR(ch, optarg);
-			break;
-		case 'o':
-			ONCE(set_o);
-			if (rp_opts_double(optarg, 0, &opt_o))
-				OPTERR(ch, optarg);
-			break;
-		case 'r':
-			ONCE(set_r);
-			if (rp_opts_double(optarg, 0, &opt_r))
-				OPTERR(ch, optarg);
-			break;
-		case 'w':
-			ONCE(set_w);
-			if (rp_opts_size(optarg, &opt_w) || opt_w == 0 ||
-			    opt_w > 256)
-				OPTERR(ch, optarg);
-			break;
-		case 'v':
-			fprintf(stderr, "ringpiped " RINGPIPED_VERSION
-			    " (spiped 1.6.2 protocol)\n");
-			exit(0);
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage_err("unexpected argument", 0);
-	if (opt_o == 0.0)
-		opt_o = 5.0;
-	if (opt_r == 0.0)
-		opt_r = 60.0;
-	if (!opt_d && !opt_e)
-		usage_err("one of -e and -d is required", 0);
-	if (opt_f && opt_g)
-		usage_err("-f and -g are mutually exclusive", 0);
-	if (opt_k == NULL)
-		usage_err("a key file is required", 'k');
-	if (set_r && opt_R)
-		usage_err("-r and -R are mutually exclusive", 0);
-	if (opt_s == NULL)
-		usage_err("a source address is required", 's');
-	if (rp_addr_validate(opt_s)) {
-		rp_warn("Invalid source address: %s", opt_s);
-		usage();
-	}
-	if (opt_t == NULL)
-		usage_err("a target address is required", 't');
-	if (rp_addr_validate(opt_t)) {
-		rp_warn("Invalid target address: %s", opt_t);
-		usage();
-	}
-	if (opt_b && rp_addr_validate(opt_b)) {
-		rp_warn("Invalid bind address: %s", opt_b);
-		usage();
-	}
-	if (asprintf(&pidfile, "%s%s", opt_p ? opt_p : opt_s,
-	    opt_p ? "" : ".pid") == -1)
-		exit(1);
-	if (!set_w) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		opt_w = (n > 0) ? (size_t)n : 1;
+	memset(&wcfg, 0, sizeof(wcfg));
+	if (asprintf(&pidfile, "%s%s", o->pidfile ? o->pidfile : o->source,
+	    o->pidfile ? "" : ".pid") == -1) {
+		rp_warnp("asprintf");
+		goto err0;
 	}
 
-	/* Fail early and clearly if io_uring cannot be used here. */
-	if (rp_engine_resolve(RP_ENGINE_AUTO, &engine))
-		exit(1);
+	/* Fail early and clearly if the engine asked for cannot run. */
+	if (rp_engine_resolve(o->engine, &wcfg.engine))
+		goto err1;
 
-	if (opt_D && !opt_F) {
-		if (rp_daemonize(pidfile))
-			exit(1);
-		if (opt_syslog)
-			rp_log_syslog();
-	}
-	if (resolve(opt_s, &sa_s, 1, opt_D) < 0) {
-		rp_warn("Error resolving socket address: %s", opt_s);
-		exit(1);
-	}
-	if ((nt = resolve(opt_t, sas_t, MAXADDR, opt_D)) < 0) {
-		rp_warn("Error resolving socket address: %s", opt_t);
-		exit(1);
-	}
-	if (opt_b && resolve(opt_b, &sa_b, 1, opt_D) < 0) {
-		rp_warn("Error resolving socket address: %s", opt_b);
-		exit(1);
-	}
-	if (crypto_secret_load(opt_k, K)) {
-		rp_warnp("Error reading shared secret from %s", opt_k);
-		exit(1);
+	/* -D waits for DNS in the background; otherwise errors show. */
+	if (o->dnswait && !o->foreground && rpd_detach(o, pidfile))
+		goto err1;
+	if (rpd_resolve(o->source, &sa_s, 1, o->dnswait) < 0 ||
+	    (nt = rpd_resolve(o->target, sa_t, RPD_MAXADDR, o->dnswait)) < 0 ||
+	    (o->bind && rpd_resolve(o->bind, &sa_b, 1, o->dnswait) < 0))
+		goto err1;
+	if (crypto_secret_load(o->keyfile, K)) {
+		rp_warnp("Error reading shared secret from %s", o->keyfile);
+		goto err2;
 	}
 	if ((lfd = rp_sock_listen(&sa_s)) == -1)
-		exit(1);
-	if (!opt_D && !opt_F) {
-		if (rp_daemonize(pidfile))
-			exit(1);
-		if (opt_syslog)
-			rp_log_syslog();
-	}
+		goto err2;
+	if (!o->dnswait && !o->foreground && rpd_detach(o, pidfile))
+		goto err3;
 
 	/* SIGTERM is read through a signalfd; block it in every thread. */
 	sigemptyset(&ss);
@@ -235,53 +396,78 @@ main(int argc, char * argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (crypto_dh_init()) {
 		rp_warn("Cannot set up Diffie-Hellman");
-		exit(1);
+		goto err3;
 	}
+
+	/* The control state first: the workers report closes to it. */
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.decrypt = o->decrypt;
+	ccfg.target = o->target;
+	ccfg.bind = o->bind ? &sa_b : NULL;
+	ccfg.nopfs = o->nopfs;
+	ccfg.requirepfs = o->requirepfs;
+	ccfg.nokeepalive = o->nokeepalive;
+	ccfg.maxconn = o->maxconn;
+	ccfg.timeout = o->timeout;
+	ccfg.rtime = o->noresolve ? 0 : o->rtime;
+	ccfg.K = K;
+	ccfg.nworkers = (int)o->nworkers;
+	ccfg.nhsthreads = (int)o->nworkers;
+	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
+		goto err3;
 
 	/* Workers register their buffers before privileges are dropped. */
-	memset(&wcfg, 0, sizeof(wcfg));
-	wcfg.engine = engine;
-	wcfg.sendmode = opt_Z ? RP_SEND_ZC : RP_SEND_PLAIN;
+	wcfg.sendmode = o->sendzc ? RP_SEND_ZC : RP_SEND_PLAIN;
+	wcfg.backend = rpd_backend();
 	wcfg.closed = rp_ctl_pair_closed;
-	wcfg.backend = CRYPTO_BACKEND_AUTO;
-	if (getenv("RINGPIPED_CRYPTO") &&
-	    strcmp(getenv("RINGPIPED_CRYPTO"), "openssl") == 0)
-		wcfg.backend = CRYPTO_BACKEND_OPENSSL;
-	memset(&ccfg, 0, sizeof(ccfg));
-	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
-		exit(1);
 	wcfg.cookie = ctl;
-	nw = (int)opt_w;
-	if ((workers = calloc((size_t)nw, sizeof(*workers))) == NULL)
-		exit(1);
-	for (i = 0; i < nw; i++)
-		if ((workers[i] = rp_worker_start(i, &wcfg)) == NULL)
-			exit(1);
-	if (opt_u && rp_setuidgid(opt_u)) {
+	if ((workers = calloc(o->nworkers, sizeof(*workers))) == NULL) {
+		rp_warnp("calloc");
+		goto err4;
+	}
+	if ((nstarted = rpd_start_workers(workers, o->nworkers, &wcfg)) <
+	    o->nworkers)
+		goto err5;
+	ccfg.workers = workers;
+	if (o->user && rp_setuidgid(o->user)) {
 		rp_warn("Failed to drop privileges");
-		exit(1);
+		goto err5;
 	}
 
-	ccfg.decrypt = opt_d;
-	ccfg.target = opt_t;
-	ccfg.bind = opt_b ? &sa_b : NULL;
-	ccfg.nopfs = opt_f;
-	ccfg.requirepfs = opt_g;
-	ccfg.nokeepalive = opt_j;
-	ccfg.maxconn = opt_n;
-	ccfg.timeout = opt_o;
-	ccfg.rtime = opt_R ? 0 : opt_r;
-	ccfg.K = K;
-	ccfg.workers = workers;
-	ccfg.nworkers = nw;
-	ccfg.nhsthreads = nw;
-	if (rp_ctl_run(ctl, lfd, sas_t, nt))
-		exit(1);
-	for (i = 0; i < nw; i++)
-		rp_worker_stop(workers[i]);
+	/* rp_ctl_run owns the listening socket from here on. */
+	if (rp_ctl_run(ctl, lfd, sa_t, nt) == 0)
+		rc = 0;
+	lfd = -1;
+
+err5:
+	rpd_stop_workers(workers, nstarted);
 	free(workers);
+err4:
 	rp_ctl_free(ctl);
+err3:
+	if (lfd != -1)
+		close(lfd);
+err2:
+	crypto_wipe(K, sizeof(K));
+err1:
 	free(pidfile);
-	memset(K, 0, sizeof(K));
-	return (0);
+err0:
+	return (rc);
+}
+
+int
+main(int argc, char * argv[])
+{
+	struct rpd_opts o;
+
+	rp_log_init("ringpiped");
+	switch (rpd_parse(argc, argv, &o)) {
+	case RPD_RUN:
+		break;
+	case RPD_EXIT_OK:
+		return (0);
+	case RPD_EXIT_FAIL:
+		return (1);
+	}
+	return (rpd_serve(&o));
 }
