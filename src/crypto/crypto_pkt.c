@@ -1,8 +1,12 @@
 /*
- * Packet crypto engines: pick a backend, cut batches into chunks the
- * backends handle, and the packet layout helpers they share.
+ * Packet crypto engines: run each chunk of a batch on the path the plan
+ * names for its size, through the backends' ops tables; and the process
+ * default (RINGPIPED_CRYPTO, else the measured choice), which AUTO engines
+ * and crypto_pktkey_new() follow.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,90 +14,171 @@
 #include "crypto_pkt_internal.h"
 
 struct crypto_engine {
-	enum crypto_backend backend;
-	struct crypto_pkt_ossl * ossl;		/* CRYPTO_BACKEND_OPENSSL. */
-#ifdef RP_HAVE_IPSECMB
-	struct crypto_pkt_imb * imb;		/* CRYPTO_BACKEND_IPSECMB. */
-#endif
+	struct crypto_pkt_plan plan;
+
+	/* Each used path's backend, its state (shared by that backend's
+	 * paths) and its variant. */
+	struct engine_path {
+		const struct crypto_pkt_ops * ops;
+		void * st;
+		size_t v;
+	} path[CRYPTO_PKT_NPATHS];
+
+	/* Backend states, by enum crypto_backend; NULL if unused. */
+	void * st[CRYPTO_PKT_NBACKENDS];
+
+	char name[128];
 };
 
+/* The process default plan, made once. */
+static struct crypto_pkt_plan defplan;
+static int defplan_errno;		/* 0: ${defplan} is usable. */
+static char defplan_desc[512];
+static pthread_once_t defplan_once = PTHREAD_ONCE_INIT;
+
 /**
- * engine_new(backend, mode):
- * Create an engine using ${backend} (not AUTO); ${mode} is the ipsec-mb
- * manager layout.  Return NULL (with errno set) on failure.
+ * defplan_init(void):
+ * Make ${defplan} and its description.
+ */
+static void
+defplan_init(void)
+{
+	const char * env = getenv("RINGPIPED_CRYPTO");
+	char prefix[64] = "";
+	size_t i, used;
+
+	if ((env != NULL) && (env[0] != '\0'))
+		snprintf(prefix, sizeof(prefix), "RINGPIPED_CRYPTO=%.40s: ", env);
+	if (crypto_pkt_plan_make(NULL, &defplan) == 0) {
+		snprintf(defplan_desc, sizeof(defplan_desc), "%s", prefix);
+		used = strlen(defplan_desc);
+		crypto_pkt_plan_describe(&defplan, &defplan_desc[used],
+		    sizeof(defplan_desc) - used);
+		return;
+	}
+	defplan_errno = errno;
+	if (defplan_errno == ENOTSUP) {
+		snprintf(defplan_desc, sizeof(defplan_desc),
+		    "%sno such crypto path works here", prefix);
+		return;
+	}
+	snprintf(defplan_desc, sizeof(defplan_desc),
+	    "%snot a crypto path (one of auto%s", prefix,
+	    (crypto_pkt_backend(CRYPTO_BACKEND_IPSECMB) != NULL) ?
+	    ", ipsecmb" : "");
+	for (i = 0; crypto_pkt_path_name(i) != NULL; i++) {
+		used = strlen(defplan_desc);
+		snprintf(&defplan_desc[used], sizeof(defplan_desc) - used,
+		    ", %s", crypto_pkt_path_name(i));
+	}
+	used = strlen(defplan_desc);
+	snprintf(&defplan_desc[used], sizeof(defplan_desc) - used, ")");
+}
+
+/**
+ * defplan_get(void):
+ * Return the process default plan, or NULL (errno set).
+ */
+static const struct crypto_pkt_plan *
+defplan_get(void)
+{
+
+	if (pthread_once(&defplan_once, defplan_init)) {
+		errno = EAGAIN;
+		return (NULL);
+	}
+	if (defplan_errno) {
+		errno = defplan_errno;
+		return (NULL);
+	}
+	return (&defplan);
+}
+
+/**
+ * crypto_engine_describe(void):
+ * Return one line saying which crypto path engines made with
+ * CRYPTO_BACKEND_AUTO use at each batch size and why.
+ */
+const char *
+crypto_engine_describe(void)
+{
+
+	(void)defplan_get();
+	return (defplan_desc);
+}
+
+/**
+ * engine_new(plan):
+ * Create an engine running ${plan}.  Return NULL (errno set) on failure.
  */
 static struct crypto_engine *
-engine_new(enum crypto_backend backend, int mode)
+engine_new(const struct crypto_pkt_plan * plan)
 {
 	struct crypto_engine * eng;
+	struct crypto_pkt_path path;
+	unsigned vmask[CRYPTO_PKT_NBACKENDS] = {0};
+	size_t p, b, used;
 
-#ifndef RP_HAVE_IPSECMB
-	(void)mode;
-	if (backend == CRYPTO_BACKEND_IPSECMB) {
-		errno = ENOTSUP;
-		goto err0;
-	}
-#endif
 	if ((eng = calloc(1, sizeof(*eng))) == NULL)
 		goto err0;
-	eng->backend = backend;
-#ifdef RP_HAVE_IPSECMB
-	if (backend == CRYPTO_BACKEND_IPSECMB) {
-		if ((eng->imb = crypto_pkt_imb_new(mode)) == NULL)
+	eng->plan = *plan;
+
+	/* Which variants each backend runs. */
+	for (p = 0; crypto_pkt_path_get(p, &path) == 0; p++) {
+		if (plan->paths & (1u << p))
+			vmask[path.ops->backend] |= 1u << path.v;
+	}
+
+	/* One state per backend used, shared by its paths. */
+	for (b = 0; b < CRYPTO_PKT_NBACKENDS; b++) {
+		if (vmask[b] && ((eng->st[b] = crypto_pkt_backend(
+		    (enum crypto_backend)b)->engine_new(vmask[b])) == NULL))
 			goto err1;
-	} else
-#endif
-	if ((eng->ossl = crypto_pkt_ossl_new()) == NULL)
-		goto err1;
+	}
+	for (p = 0; crypto_pkt_path_get(p, &path) == 0; p++) {
+		if (!(plan->paths & (1u << p)))
+			continue;
+		eng->path[p] = (struct engine_path){ path.ops,
+		    eng->st[path.ops->backend], path.v };
+		used = strlen(eng->name);
+		snprintf(&eng->name[used], sizeof(eng->name) - used, "%s%s",
+		    used ? ", " : "", path.ops->variants[path.v].label);
+	}
 
 	/* Success! */
 	return (eng);
 
 err1:
-	free(eng);
+	crypto_engine_free(eng);
 err0:
 	/* Failure! */
 	return (NULL);
 }
 
 /**
- * crypto_engine_new_imb(mode):
- * Create an ipsec-mb engine with the manager layout ${mode}.  Return NULL
- * (errno set) if ipsec-mb was not built in or cannot start.
- */
-struct crypto_engine *
-crypto_engine_new_imb(int mode)
-{
-
-	return (engine_new(CRYPTO_BACKEND_IPSECMB, mode));
-}
-
-/**
  * crypto_engine_new(backend):
- * Create an engine for the calling thread using ${backend}; AUTO picks
- * ipsec-mb when it was built in and the CPU supports it, else OpenSSL.
- * Return NULL (with errno set) if ${backend} is unavailable.
+ * Create an engine for the calling thread using ${backend}; AUTO follows
+ * RINGPIPED_CRYPTO if set, else the measured choice.  Return NULL (with
+ * errno set) if ${backend} is unavailable.
  */
 struct crypto_engine *
 crypto_engine_new(enum crypto_backend backend)
 {
+	const struct crypto_pkt_plan * plan;
 
 	switch (backend) {
 	case CRYPTO_BACKEND_AUTO:
-#ifdef RP_HAVE_IPSECMB
-		if (crypto_pkt_imb_supported()) {
-			struct crypto_engine * eng;
-
-			if ((eng = engine_new(CRYPTO_BACKEND_IPSECMB,
-			    CRYPTO_PKT_IMB_AUTO)) != NULL)
-				return (eng);
-		}
-#endif
-		return (engine_new(CRYPTO_BACKEND_OPENSSL, 0));
+		if ((plan = defplan_get()) == NULL)
+			return (NULL);
+		return (engine_new(plan));
 	case CRYPTO_BACKEND_IPSECMB:
-		return (engine_new(backend, CRYPTO_PKT_IMB_AUTO));
+		if (crypto_pkt_backend(backend) == NULL) {
+			errno = ENOTSUP;
+			return (NULL);
+		}
+		return (crypto_engine_new_path("ipsecmb"));
 	case CRYPTO_BACKEND_OPENSSL:
-		return (engine_new(backend, 0));
+		return (crypto_engine_new_path("openssl"));
 	default:
 		errno = EINVAL;
 		return (NULL);
@@ -101,31 +186,46 @@ crypto_engine_new(enum crypto_backend backend)
 }
 
 /**
+ * crypto_engine_new_path(name):
+ * Create an engine for the calling thread using ${name}: "auto" (every
+ * path, the measured choice), a backend ("openssl", "ipsecmb": the
+ * measured choice among its paths) or one path (crypto_pkt_path_name()).
+ * Return NULL (errno: EINVAL if ${name} is none of these, ENOTSUP if it
+ * cannot run here).
+ */
+struct crypto_engine *
+crypto_engine_new_path(const char * name)
+{
+	struct crypto_pkt_plan plan;
+
+	if (crypto_pkt_plan_make(name, &plan))
+		return (NULL);
+	return (engine_new(&plan));
+}
+
+/**
  * crypto_engine_backend(eng):
- * Return the backend ${eng} actually uses (never AUTO).
+ * Return the backend ${eng} actually uses (never AUTO); if it runs more
+ * than one, the one that seals full chunks.
  */
 enum crypto_backend
 crypto_engine_backend(const struct crypto_engine * eng)
 {
 
-	return (eng->backend);
+	return (eng->path[eng->plan.seal[CRYPTO_PKT_CHUNK]].ops->backend);
 }
 
 /**
  * crypto_engine_name(eng):
  * Return a short human-readable name of ${eng}'s backend and its SIMD
- * architecture (e.g. "ipsec-mb/avx512+sse", "openssl").
+ * architecture (e.g. "ipsec-mb/avx512+sse", "openssl"); for an engine that
+ * runs several paths, their names separated by ", ".
  */
 const char *
 crypto_engine_name(const struct crypto_engine * eng)
 {
 
-#ifdef RP_HAVE_IPSECMB
-	if (eng->backend == CRYPTO_BACKEND_IPSECMB)
-		return (crypto_pkt_imb_name(eng->imb));
-#endif
-	(void)eng;
-	return ("openssl");
+	return (eng->name);
 }
 
 /**
@@ -135,16 +235,46 @@ crypto_engine_name(const struct crypto_engine * eng)
 void
 crypto_engine_free(struct crypto_engine * eng)
 {
+	size_t b;
 
 	/* Behave consistently with free(NULL). */
 	if (eng == NULL)
 		return;
 
-#ifdef RP_HAVE_IPSECMB
-	crypto_pkt_imb_free(eng->imb);
-#endif
-	crypto_pkt_ossl_free(eng->ossl);
+	for (b = 0; b < CRYPTO_PKT_NBACKENDS; b++) {
+		if (eng->st[b] != NULL)
+			crypto_pkt_backend((enum crypto_backend)b)->engine_free(
+			    eng->st[b]);
+	}
 	free(eng);
+}
+
+/**
+ * crypto_pktkey_new(enc, mac):
+ * Expand the AES-256 key ${enc} and the HMAC-SHA256 key ${mac} (32 bytes
+ * each) for the backends that CRYPTO_BACKEND_AUTO engines use.  Return
+ * NULL on failure.
+ */
+struct crypto_pktkey *
+crypto_pktkey_new(const uint8_t enc[32], const uint8_t mac[32])
+{
+	const struct crypto_pkt_plan * plan;
+
+	if ((plan = defplan_get()) == NULL)
+		return (NULL);
+	return (crypto_pktkey_new_layouts(enc, mac, plan->layouts));
+}
+
+/**
+ * crypto_pktkey_new_engine(eng, enc, mac):
+ * As crypto_pktkey_new(), but for the backends ${eng} uses.
+ */
+struct crypto_pktkey *
+crypto_pktkey_new_engine(const struct crypto_engine * eng,
+    const uint8_t enc[32], const uint8_t mac[32])
+{
+
+	return (crypto_pktkey_new_layouts(enc, mac, eng->plan.layouts));
 }
 
 /**
@@ -156,27 +286,24 @@ int
 crypto_engine_seal(struct crypto_engine * eng,
     struct crypto_seal_job * jobs, size_t n)
 {
+	const struct engine_path * p;
+	unsigned need = eng->plan.layouts;
 	size_t i, k;
-	int rc;
 
-	/* Refuse lengths no packet can carry. */
+	/* Refuse lengths no packet can carry, and keys not made for us. */
 	for (i = 0; i < n; i++) {
-		if ((jobs[i].len == 0) || (jobs[i].len > CRYPTO_PKT_PTMAX)) {
+		if ((jobs[i].len == 0) || (jobs[i].len > CRYPTO_PKT_PTMAX) ||
+		    ((jobs[i].key->layouts & need) != need)) {
 			errno = EINVAL;
 			return (-1);
 		}
 	}
 
-	/* Hand the batch to the backend in chunks. */
+	/* Each chunk on the path for its size. */
 	for (i = 0; i < n; i += k) {
 		k = (n - i < CRYPTO_PKT_CHUNK) ? n - i : CRYPTO_PKT_CHUNK;
-#ifdef RP_HAVE_IPSECMB
-		if (eng->backend == CRYPTO_BACKEND_IPSECMB)
-			rc = crypto_pkt_imb_seal(eng->imb, &jobs[i], k);
-		else
-#endif
-			rc = crypto_pkt_ossl_seal(eng->ossl, &jobs[i], k);
-		if (rc)
+		p = &eng->path[eng->plan.seal[k]];
+		if (p->ops->seal(p->st, p->v, &jobs[i], k))
 			return (-1);
 	}
 
@@ -194,90 +321,26 @@ size_t
 crypto_engine_open(struct crypto_engine * eng,
     struct crypto_open_job * jobs, size_t n)
 {
+	const struct engine_path * p;
+	unsigned need = eng->plan.layouts;
 	size_t i, k, nok = 0;
 
-	/* Hand the batch to the backend in chunks. */
+	/* A key not made for us fails the whole batch. */
+	for (i = 0; i < n; i++) {
+		if ((jobs[i].key->layouts & need) != need) {
+			for (i = 0; i < n; i++)
+				jobs[i].len = -1;
+			errno = EINVAL;
+			return (0);
+		}
+	}
+
+	/* Each chunk on the path for its size. */
 	for (i = 0; i < n; i += k) {
 		k = (n - i < CRYPTO_PKT_CHUNK) ? n - i : CRYPTO_PKT_CHUNK;
-#ifdef RP_HAVE_IPSECMB
-		if (eng->backend == CRYPTO_BACKEND_IPSECMB)
-			nok += crypto_pkt_imb_open(eng->imb, &jobs[i], k);
-		else
-#endif
-			nok += crypto_pkt_ossl_open(eng->ossl, &jobs[i], k);
+		p = &eng->path[eng->plan.open[k]];
+		nok += p->ops->open(p->st, p->v, &jobs[i], k);
 	}
 
 	return (nok);
-}
-
-/**
- * crypto_engine_aesctr(eng, key, iv, in, out, len):
- * Test hook: AES-256-CTR the ${len} bytes at ${in} into ${out} under
- * ${key}'s AES key with the initial 16-byte counter block ${iv}, through
- * the same code path packets use on ${eng}.  Return 0 on success.
- */
-int
-crypto_engine_aesctr(struct crypto_engine * eng,
-    const struct crypto_pktkey * key, const uint8_t iv[16],
-    const uint8_t * in, uint8_t * out, size_t len)
-{
-
-#ifdef RP_HAVE_IPSECMB
-	if (eng->backend == CRYPTO_BACKEND_IPSECMB)
-		return (crypto_pkt_imb_ctr(eng->imb, key, iv, in, out, len));
-#endif
-	return (crypto_pkt_ossl_ctr(eng->ossl, key, iv, in, out, len));
-}
-
-/**
- * crypto_pkt_fill(job):
- * Copy ${job}'s plaintext to its output (unless in place), zero the padding
- * and write be32(len) at offset 1024 and be64(pnum) at offset 1028.
- */
-void
-crypto_pkt_fill(const struct crypto_seal_job * job)
-{
-	uint8_t * p = job->out;
-	size_t len = job->len;
-
-	if (job->pt != p)
-		memcpy(p, job->pt, len);
-	memset(&p[len], 0, CRYPTO_PKT_PTMAX - len);
-	p[1024] = (uint8_t)(len >> 24);
-	p[1025] = (uint8_t)(len >> 16);
-	p[1026] = (uint8_t)(len >> 8);
-	p[1027] = (uint8_t)len;
-	crypto_pkt_be64enc(&p[CRYPTO_PKT_PADLEN], job->pnum);
-}
-
-/**
- * crypto_pkt_hmacpad(block, mac, c):
- * Fill the 64-byte ${block} with the HMAC key ${mac} (32 bytes) XORed into
- * bytes of value ${c} (0x36 for the inner pad, 0x5c for the outer).
- */
-void
-crypto_pkt_hmacpad(uint8_t block[64], const uint8_t mac[32], uint8_t c)
-{
-	size_t i;
-
-	memset(block, c, 64);
-	for (i = 0; i < 32; i++)
-		block[i] ^= mac[i];
-}
-
-/**
- * crypto_pkt_padlen(padded):
- * Return the plaintext length encoded in the 1028-byte ${padded} block, or
- * -1 if it is 0 or over CRYPTO_PKT_PTMAX.
- */
-int
-crypto_pkt_padlen(const uint8_t * padded)
-{
-	uint32_t len;
-
-	len = ((uint32_t)padded[1024] << 24) | ((uint32_t)padded[1025] << 16) |
-	    ((uint32_t)padded[1026] << 8) | (uint32_t)padded[1027];
-	if ((len == 0) || (len > CRYPTO_PKT_PTMAX))
-		return (-1);
-	return ((int)len);
 }

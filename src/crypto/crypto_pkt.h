@@ -22,7 +22,8 @@
 #define CRYPTO_PKT_KEYLEN 32
 
 /* Opaque expanded key set (AES key schedule, HMAC pad states) of one
- * direction.  Immutable once made; may be used by any thread. */
+ * direction, in the layout of each backend it was made for.  Immutable once
+ * made; may be used by any thread. */
 struct crypto_pktkey;
 
 /* One packet to seal.  ${pt} may equal ${out} (sealing in place); otherwise
@@ -58,20 +59,39 @@ struct crypto_open_job {
 };
 
 enum crypto_backend {
-	CRYPTO_BACKEND_AUTO = 0,	/* ipsec-mb if built and supported. */
+	CRYPTO_BACKEND_AUTO = 0,	/* RINGPIPED_CRYPTO, else measured. */
 	CRYPTO_BACKEND_IPSECMB,
 	CRYPTO_BACKEND_OPENSSL
 };
 
-/* Per-thread crypto state (an IMB_MGR, or OpenSSL contexts). */
+/*
+ * Per-thread crypto state: the state of each crypto path it runs (ipsec-mb
+ * managers, OpenSSL contexts) and which path runs a chunk of each size.
+ * A path is one way of running seal and open: "openssl", and with ipsec-mb
+ * "hybrid" (avx512 CTR + sse SHA-NI HMAC), "avx512", "avx2", "sse".  Every
+ * path makes the same packets.  The process default, which AUTO engines
+ * use, is the RINGPIPED_CRYPTO environment variable if set (a name as for
+ * crypto_engine_new_path()), else "auto": every path is timed once per
+ * process (a few ms) and each batch size gets the fastest.
+ */
 struct crypto_engine;
 
 /**
  * crypto_pktkey_new(enc, mac):
  * Expand the AES-256 key ${enc} and the HMAC-SHA256 key ${mac} (32 bytes
- * each) into a key set usable by every backend.  Return NULL on failure.
+ * each) for the backends that CRYPTO_BACKEND_AUTO engines use (the process
+ * default).  Return NULL on failure.
  */
 struct crypto_pktkey * crypto_pktkey_new(const uint8_t enc[32],
+    const uint8_t mac[32]);
+
+/**
+ * crypto_pktkey_new_engine(eng, enc, mac):
+ * As crypto_pktkey_new(), but for the backends ${eng} uses.  An engine
+ * made with another name than the process default needs such keys.
+ */
+struct crypto_pktkey * crypto_pktkey_new_engine(
+    const struct crypto_engine * eng, const uint8_t enc[32],
     const uint8_t mac[32]);
 
 /**
@@ -82,22 +102,51 @@ void crypto_pktkey_free(struct crypto_pktkey * key);
 
 /**
  * crypto_engine_new(backend):
- * Create an engine for the calling thread using ${backend}; AUTO picks
- * ipsec-mb when it was built in and the CPU supports it, else OpenSSL.
- * Return NULL (with errno set) if ${backend} is unavailable.
+ * Create an engine for the calling thread using ${backend}; AUTO follows
+ * RINGPIPED_CRYPTO if set, else the measured choice.  Return NULL (with
+ * errno set) if ${backend} is unavailable.
  */
 struct crypto_engine * crypto_engine_new(enum crypto_backend backend);
 
 /**
+ * crypto_engine_new_path(name):
+ * Create an engine for the calling thread using ${name}: "auto" (every
+ * path, the measured choice), a backend ("openssl", "ipsecmb": the
+ * measured choice among its paths) or one path (crypto_pkt_path_name()).
+ * Return NULL (errno: EINVAL if ${name} is none of these, ENOTSUP if it
+ * cannot run here).
+ */
+struct crypto_engine * crypto_engine_new_path(const char * name);
+
+/**
+ * crypto_pkt_path_name(i):
+ * Return the name of crypto path ${i} (numbered from 0 across the backends
+ * built in, e.g. "openssl", "hybrid"), or NULL if there are not that many.
+ */
+const char * crypto_pkt_path_name(size_t i);
+
+/**
+ * crypto_engine_describe(void):
+ * Return one line saying which crypto path engines made with
+ * CRYPTO_BACKEND_AUTO use at each batch size and why, e.g.
+ * "seal: 1-3 hybrid, 4+ avx512; open: 1-15 hybrid, 16+ avx512", prefixed
+ * by "RINGPIPED_CRYPTO=...: " when that is set.  The first call (of this
+ * or of anything that makes an AUTO engine or key) measures.
+ */
+const char * crypto_engine_describe(void);
+
+/**
  * crypto_engine_backend(eng):
- * Return the backend ${eng} actually uses (never AUTO).
+ * Return the backend ${eng} actually uses (never AUTO); if it runs more
+ * than one, the one that seals full chunks.
  */
 enum crypto_backend crypto_engine_backend(const struct crypto_engine * eng);
 
 /**
  * crypto_engine_name(eng):
  * Return a short human-readable name of ${eng}'s backend and its SIMD
- * architecture (e.g. "ipsec-mb/avx512+sse", "openssl").
+ * architecture (e.g. "ipsec-mb/avx512+sse", "openssl"); for an engine that
+ * runs several paths, their names separated by ", ".
  */
 const char * crypto_engine_name(const struct crypto_engine * eng);
 

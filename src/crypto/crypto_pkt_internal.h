@@ -2,229 +2,167 @@
 #define CRYPTO_PKT_INTERNAL_H_
 
 /*
- * Internals shared by the packet crypto backends (crypto_pkt*.c) and the
- * tests.  Nothing outside src/crypto/crypto_pkt*.c, tests and benchmarks
- * should need this header.
+ * Internals of packet crypto, shared by the dispatcher (crypto_pkt.c), the
+ * backends, the measured choice of path, tests and benchmarks.
+ *
+ * A backend (OpenSSL, ipsec-mb) is a const struct crypto_pkt_ops.  It runs
+ * one or more variants: ways of running seal/open (ipsec-mb: which
+ * managers run AES-256-CTR and which run HMAC-SHA256).  A path is one
+ * variant of one backend; paths are numbered across the backends built in,
+ * OpenSSL's first.  Backends see only this header, crypto_pkt_layout.h and
+ * crypto_wipe.h: they never call the dispatcher or each other.
  */
 
-#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "crypto_pkt.h"
 
 /* Most packets one backend call handles at once; bigger batches are cut. */
 #define CRYPTO_PKT_CHUNK 64
 
-/* Bytes of an HMAC input: ciphertext || be64(pnum). */
-#define CRYPTO_PKT_MACIN (CRYPTO_PKT_PADLEN + 8)
+/* Slots of per-backend arrays, indexed by enum crypto_backend. */
+#define CRYPTO_PKT_NBACKENDS 3
+
+/* Most paths of all backends together (path masks are unsigned). */
+#define CRYPTO_PKT_NPATHS 8
 
 /*
- * Expanded key set of one direction.  Every field is written once by
- * crypto_pktkey_new() and only read afterwards.
+ * Key set of one direction: one expanded key per backend that will use it.
+ * Written once by crypto_pktkey_new_layouts(), only read afterwards.
  */
 struct crypto_pktkey {
-	/* AES-256 encryption round keys, ipsec-mb layout (15 x 16 bytes). */
-	uint8_t aes_enc[240] __attribute__((aligned(16)));
+	/* Backend ${b}'s expansion (its own layout), or NULL. */
+	void * lay[CRYPTO_PKT_NBACKENDS];
 
-	/* SHA-256 states after one block of (H ^ ipad) and (H ^ opad), as
-	 * IMB_SHA256_ONE_BLOCK leaves them (8 host-order words). */
-	uint8_t imb_ipad[32] __attribute__((aligned(16)));
-	uint8_t imb_opad[32] __attribute__((aligned(16)));
+	/* Bit (1 << b) set for each non-NULL lay[b]. */
+	unsigned layouts;
 
-	/* Raw AES key, for backends which schedule it themselves. */
-	uint8_t enc[CRYPTO_PKT_KEYLEN];
-
-	/* Opaque SHA-256 contexts after one block of (H ^ ipad), (H ^ opad),
-	 * for the OpenSSL backend (struct SHA256_CTX, 112 bytes). */
-	uint8_t ossl_ictx[128] __attribute__((aligned(16)));
-	uint8_t ossl_octx[128] __attribute__((aligned(16)));
-
-	/* Unique per key set made by this process (never reused). */
+	/* Unique per key set made by this process (never reused, never 0),
+	 * so engines can cache per-key state safely. */
 	uint64_t id;
 };
 
-/**
- * crypto_pkt_ossl_keyinit(key, mac):
- * Fill the OpenSSL HMAC states of ${key} from the HMAC key ${mac}.
- */
-void crypto_pkt_ossl_keyinit(struct crypto_pktkey * key,
-    const uint8_t mac[32]);
+/* One variant of a backend. */
+struct crypto_pkt_variant {
+	const char * path;	/* Path name: "openssl", "hybrid", ... */
+	const char * label;	/* Backend and SIMD: "ipsec-mb/avx512+sse". */
+};
 
-/* Per-backend engine state. */
-struct crypto_pkt_ossl;
-struct crypto_pkt_imb;
+/* A backend.  Engine state is per thread; keys may be shared. */
+struct crypto_pkt_ops {
+	enum crypto_backend backend;	/* Its slot in key->lay[]. */
+	const struct crypto_pkt_variant * variants;
+	size_t nvariants;
 
-/**
- * crypto_pkt_ossl_new(void):
- * Create OpenSSL backend state for the calling thread.
- */
-struct crypto_pkt_ossl * crypto_pkt_ossl_new(void);
+	/* Non-zero if variant ${v} can run on this CPU. */
+	int (*available)(size_t v);
 
-/**
- * crypto_pkt_ossl_free(st):
- * Free ${st}.  NULL is a no-op.
- */
-void crypto_pkt_ossl_free(struct crypto_pkt_ossl * st);
+	/* State running the variants in the bit mask ${vmask}, or NULL. */
+	void * (*engine_new)(unsigned vmask);
+	void (*engine_free)(void * st);
 
-/**
- * crypto_pkt_ossl_seal(st, jobs, n):
- * Seal the ${n} <= CRYPTO_PKT_CHUNK packets of ${jobs} using ${st}.
- * Return 0 on success or -1 on error.
- */
-int crypto_pkt_ossl_seal(struct crypto_pkt_ossl * st,
-    struct crypto_seal_job * jobs, size_t n);
+	/* Seal / open ${n} <= CRYPTO_PKT_CHUNK packets with variant ${v}
+	 * (one of engine_new's); every key has this backend's layout.
+	 * Contracts as crypto_engine_seal() / crypto_engine_open(). */
+	int (*seal)(void * st, size_t v, struct crypto_seal_job * jobs,
+	    size_t n);
+	size_t (*open)(void * st, size_t v, struct crypto_open_job * jobs,
+	    size_t n);
 
-/**
- * crypto_pkt_ossl_open(st, jobs, n):
- * Open the ${n} <= CRYPTO_PKT_CHUNK packets of ${jobs} using ${st}; return
- * how many opened.
- */
-size_t crypto_pkt_ossl_open(struct crypto_pkt_ossl * st,
-    struct crypto_open_job * jobs, size_t n);
+	/* This backend's expansion of (${enc}, ${mac}), or NULL. */
+	void * (*key_expand)(const uint8_t enc[32], const uint8_t mac[32]);
 
-/**
- * crypto_pkt_ossl_ctr(st, key, iv, in, out, len):
- * AES-256-CTR the ${len} bytes of ${in} into ${out} under ${key} starting at
- * the counter block ${iv}.  Return 0 on success or -1 on error.
- */
-int crypto_pkt_ossl_ctr(struct crypto_pkt_ossl * st,
-    const struct crypto_pktkey * key, const uint8_t iv[16],
-    const uint8_t * in, uint8_t * out, size_t len);
+	/* Wipe and free an expansion; NULL is a no-op. */
+	void (*key_free)(void * k);
+};
 
+extern const struct crypto_pkt_ops crypto_pkt_openssl;
 #ifdef RP_HAVE_IPSECMB
-/**
- * crypto_pkt_imb_keyinit(key, mac):
- * Fill the ipsec-mb AES round keys and HMAC pad states of ${key} from its
- * raw AES key and the HMAC key ${mac}.  Return 0 on success or -1 on error.
- */
-int crypto_pkt_imb_keyinit(struct crypto_pktkey * key,
-    const uint8_t mac[32]);
-
-/**
- * crypto_pkt_imb_supported(void):
- * Return non-zero if the CPU has what the ipsec-mb backend needs to be
- * worth using (AES-NI).
- */
-int crypto_pkt_imb_supported(void);
-
-/**
- * crypto_pkt_imb_new(mode):
- * Create ipsec-mb backend state for the calling thread.  ${mode} picks the
- * manager layout: CRYPTO_PKT_IMB_* (AUTO picks the fastest).
- */
-struct crypto_pkt_imb * crypto_pkt_imb_new(int mode);
-
-/**
- * crypto_pkt_imb_name(st):
- * Return the name of the managers ${st} uses, e.g. "ipsec-mb/avx512+sse".
- */
-const char * crypto_pkt_imb_name(const struct crypto_pkt_imb * st);
-
-/**
- * crypto_pkt_imb_free(st):
- * Free ${st}.  NULL is a no-op.
- */
-void crypto_pkt_imb_free(struct crypto_pkt_imb * st);
-
-/**
- * crypto_pkt_imb_seal(st, jobs, n):
- * As crypto_pkt_ossl_seal() with ipsec-mb.
- */
-int crypto_pkt_imb_seal(struct crypto_pkt_imb * st,
-    struct crypto_seal_job * jobs, size_t n);
-
-/**
- * crypto_pkt_imb_open(st, jobs, n):
- * As crypto_pkt_ossl_open() with ipsec-mb.
- */
-size_t crypto_pkt_imb_open(struct crypto_pkt_imb * st,
-    struct crypto_open_job * jobs, size_t n);
-
-/**
- * crypto_pkt_imb_ctr(st, key, iv, in, out, len):
- * As crypto_pkt_ossl_ctr() with ipsec-mb.
- */
-int crypto_pkt_imb_ctr(struct crypto_pkt_imb * st,
-    const struct crypto_pktkey * key, const uint8_t iv[16],
-    const uint8_t * in, uint8_t * out, size_t len);
+extern const struct crypto_pkt_ops crypto_pkt_ipsecmb;
 #endif
 
-/* ipsec-mb manager layouts (for benchmarks and tests). */
-#define CRYPTO_PKT_IMB_AUTO	0	/* Fastest layout this CPU has. */
-#define CRYPTO_PKT_IMB_HYBRID	1	/* avx512 CTR + sse (SHA-NI) HMAC. */
-#define CRYPTO_PKT_IMB_ONE	2	/* One auto manager, chained jobs. */
+/**
+ * crypto_pkt_backend(b):
+ * Return the backend with enum value ${b}, or NULL if it is not built in.
+ */
+const struct crypto_pkt_ops * crypto_pkt_backend(enum crypto_backend b);
+
+/* Path ${i}: variant ${v} of ${ops}. */
+struct crypto_pkt_path {
+	const struct crypto_pkt_ops * ops;
+	size_t v;
+};
 
 /**
- * crypto_engine_new_imb(mode):
- * Create an ipsec-mb engine with the manager layout ${mode}.  Return NULL
- * (errno set) if ipsec-mb was not built in or cannot start.
+ * crypto_pkt_path_get(i, path):
+ * Fill ${path} with path number ${i}.  Return 0, or -1 if there are not
+ * that many paths.
  */
-struct crypto_engine * crypto_engine_new_imb(int mode);
+int crypto_pkt_path_get(size_t i, struct crypto_pkt_path * path);
 
 /**
- * crypto_engine_aesctr(eng, key, iv, in, out, len):
- * Test hook: AES-256-CTR the ${len} bytes at ${in} into ${out} under
- * ${key}'s AES key with the initial 16-byte counter block ${iv}, through
- * the same code path packets use on ${eng}.  Return 0 on success.
+ * crypto_pkt_path_mask(name):
+ * Return the mask of the paths ${name} stands for: "auto" every path, a
+ * backend ("openssl", "ipsecmb") its paths, a path name that path.  Return
+ * 0 if ${name} is none of these.
  */
-int crypto_engine_aesctr(struct crypto_engine * eng,
-    const struct crypto_pktkey * key, const uint8_t iv[16],
-    const uint8_t * in, uint8_t * out, size_t len);
+unsigned crypto_pkt_path_mask(const char * name);
 
 /**
- * crypto_pkt_fill(job):
- * Copy ${job}'s plaintext to its output (unless in place), zero the padding
- * and write be32(len) at offset 1024 and be64(pnum) at offset 1028.
+ * crypto_pktkey_new_layouts(enc, mac, layouts):
+ * Make a key set of (${enc}, ${mac}) expanded for each backend ${b} with
+ * bit (1 << b) in ${layouts}.  Return NULL on failure.
  */
-void crypto_pkt_fill(const struct crypto_seal_job * job);
+struct crypto_pktkey * crypto_pktkey_new_layouts(const uint8_t enc[32],
+    const uint8_t mac[32], unsigned layouts);
+
+/* Batch sizes the probe times; a chunk between two is interpolated. */
+#define CRYPTO_PKT_PROBE_NSIZES 6
+extern const size_t crypto_pkt_probe_sizes[CRYPTO_PKT_PROBE_NSIZES];
+
+/* What the probe measured. */
+struct crypto_pkt_probe {
+	/* Paths that sealed the same packets as path 0 and opened them. */
+	unsigned ok;
+
+	/* Fastest time of one batch of each probe size, ns, for ok paths. */
+	double seal_ns[CRYPTO_PKT_NPATHS][CRYPTO_PKT_PROBE_NSIZES];
+	double open_ns[CRYPTO_PKT_NPATHS][CRYPTO_PKT_PROBE_NSIZES];
+};
 
 /**
- * crypto_pkt_hmacpad(block, mac, c):
- * Fill the 64-byte ${block} with the HMAC key ${mac} (32 bytes) XORed into
- * bytes of value ${c} (0x36 for the inner pad, 0x5c for the outer).
+ * crypto_pkt_probe_run(res, paths):
+ * Check and time each available path in the mask ${paths} on full packets
+ * at every probe size, into ${res}.  Return 0, or -1 if nothing could be
+ * set up.
  */
-void crypto_pkt_hmacpad(uint8_t block[64], const uint8_t mac[32], uint8_t c);
+int crypto_pkt_probe_run(struct crypto_pkt_probe * res, unsigned paths);
+
+/* Which path runs each chunk size. */
+struct crypto_pkt_plan {
+	uint8_t seal[CRYPTO_PKT_CHUNK + 1];	/* [k]: path for k packets. */
+	uint8_t open[CRYPTO_PKT_CHUNK + 1];
+	unsigned paths;				/* Mask of the paths used. */
+	unsigned layouts;			/* Their backends' key layouts. */
+};
 
 /**
- * crypto_pkt_padlen(padded):
- * Return the plaintext length encoded in the 1028-byte ${padded} block, or
- * -1 if it is 0 or over CRYPTO_PKT_PTMAX.
+ * crypto_pkt_plan_make(name, plan):
+ * Fill ${plan} for ${name} (as crypto_pkt_path_mask()): the fastest of its
+ * paths at each chunk size, measured once per process if there is a
+ * choice.  NULL ${name}: the process default (RINGPIPED_CRYPTO, else
+ * "auto").  Return 0, or -1 (errno: EINVAL unknown name, ENOTSUP none of
+ * its paths available).
  */
-int crypto_pkt_padlen(const uint8_t * padded);
+int crypto_pkt_plan_make(const char * name, struct crypto_pkt_plan * plan);
 
 /**
- * crypto_pkt_be64enc(p, x):
- * Store ${x} big-endian at ${p}.
+ * crypto_pkt_plan_describe(plan, buf, len):
+ * Write "seal: 1-3 hybrid, 4+ avx512; open: ..." for ${plan} into the
+ * ${len} bytes at ${buf}.
  */
-static inline void
-crypto_pkt_be64enc(uint8_t * p, uint64_t x)
-{
-
-	/* One byte swap and one store (the byte loop was not merged). */
-	x = htobe64(x);
-	memcpy(p, &x, 8);
-}
-
-/**
- * crypto_pkt_tag_eq(a, b):
- * Return 1 if the CRYPTO_PKT_MACLEN-byte tags ${a} and ${b} are equal, else
- * 0, in time independent of their contents (no early exit; inlined, unlike
- * CRYPTO_memcmp, which costs a call and a byte loop per packet).
- */
-static inline int
-crypto_pkt_tag_eq(const uint8_t * a, const uint8_t * b)
-{
-	uint64_t x, y, d = 0;
-	size_t i;
-
-	for (i = 0; i < CRYPTO_PKT_MACLEN; i += 8) {
-		memcpy(&x, &a[i], 8);
-		memcpy(&y, &b[i], 8);
-		d |= x ^ y;
-	}
-	return (d == 0);
-}
+void crypto_pkt_plan_describe(const struct crypto_pkt_plan * plan,
+    char * buf, size_t len);
 
 #endif /* !CRYPTO_PKT_INTERNAL_H_ */

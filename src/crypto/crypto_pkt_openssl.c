@@ -1,7 +1,7 @@
 /*
  * OpenSSL backend for packet crypto: one packet at a time, AES-256-CTR via
  * EVP and HMAC-SHA256 from precomputed inner and outer SHA-256 states.
- * Portable: this is what non-x86 builds use.
+ * Portable: this is what non-x86 builds use.  One variant, "openssl".
  */
 #define OPENSSL_SUPPRESS_DEPRECATED	/* SHA256_CTX: fastest HMAC path. */
 
@@ -9,55 +9,94 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "crypto_pkt.h"
 #include "crypto_pkt_internal.h"
+#include "crypto_pkt_layout.h"
+#include "crypto_wipe.h"
 
-_Static_assert(sizeof(SHA256_CTX) <= sizeof(((struct crypto_pktkey *)0)->
-    ossl_ictx), "SHA256_CTX does not fit in struct crypto_pktkey");
+/* This backend's key layout. */
+struct ossl_key {
+	SHA256_CTX ictx;	/* After one block of H ^ 0x36... */
+	SHA256_CTX octx;	/* After one block of H ^ 0x5c... */
+	uint8_t enc[CRYPTO_PKT_KEYLEN];	/* EVP schedules it per engine. */
+};
 
-struct crypto_pkt_ossl {
+struct ossl_state {
 	EVP_CIPHER_CTX * ctx;	/* AES-256-CTR, keyed with key ${keyid}. */
 	uint64_t keyid;		/* 0: not keyed yet. */
 };
 
 /**
- * crypto_pkt_ossl_keyinit(key, mac):
- * Fill the OpenSSL HMAC states of ${key} from the HMAC key ${mac}.
+ * ossl_key_expand(enc, mac):
+ * Return this backend's expansion of (${enc}, ${mac}), or NULL.
  */
-void
-crypto_pkt_ossl_keyinit(struct crypto_pktkey * key, const uint8_t mac[32])
+static void *
+ossl_key_expand(const uint8_t enc[32], const uint8_t mac[32])
 {
+	struct ossl_key * k;
 	uint8_t pad[64];
-	SHA256_CTX ctx;
+
+	if ((k = malloc(sizeof(*k))) == NULL)
+		goto err0;
+	memcpy(k->enc, enc, CRYPTO_PKT_KEYLEN);
 
 	/* Inner state: one block of H ^ 0x36..; outer: H ^ 0x5c.. */
 	crypto_pkt_hmacpad(pad, mac, 0x36);
-	SHA256_Init(&ctx);
-	SHA256_Update(&ctx, pad, sizeof(pad));
-	memcpy(key->ossl_ictx, &ctx, sizeof(ctx));
+	SHA256_Init(&k->ictx);
+	SHA256_Update(&k->ictx, pad, sizeof(pad));
 	crypto_pkt_hmacpad(pad, mac, 0x5c);
-	SHA256_Init(&ctx);
-	SHA256_Update(&ctx, pad, sizeof(pad));
-	memcpy(key->ossl_octx, &ctx, sizeof(ctx));
+	SHA256_Init(&k->octx);
+	SHA256_Update(&k->octx, pad, sizeof(pad));
+	crypto_wipe(pad, sizeof(pad));
 
-	/* Wipe the key-dependent temporaries. */
-	OPENSSL_cleanse(pad, sizeof(pad));
-	OPENSSL_cleanse(&ctx, sizeof(ctx));
+	/* Success! */
+	return (k);
+
+err0:
+	/* Failure! */
+	return (NULL);
 }
 
 /**
- * crypto_pkt_ossl_new(void):
+ * ossl_key_free(k):
+ * Wipe and free the expansion ${k}.  NULL is a no-op.
+ */
+static void
+ossl_key_free(void * k)
+{
+
+	/* Behave consistently with free(NULL). */
+	if (k == NULL)
+		return;
+
+	crypto_wipe(k, sizeof(struct ossl_key));
+	free(k);
+}
+
+/**
+ * ossl_available(v):
+ * Return non-zero if variant ${v} runs here: the only one does everywhere.
+ */
+static int
+ossl_available(size_t v)
+{
+
+	return (v == 0);
+}
+
+/**
+ * ossl_engine_new(vmask):
  * Create OpenSSL backend state for the calling thread.
  */
-struct crypto_pkt_ossl *
-crypto_pkt_ossl_new(void)
+static void *
+ossl_engine_new(unsigned vmask)
 {
-	struct crypto_pkt_ossl * st;
+	struct ossl_state * st;
 
+	(void)vmask;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		goto err0;
 	if ((st->ctx = EVP_CIPHER_CTX_new()) == NULL)
@@ -75,38 +114,40 @@ err0:
 }
 
 /**
- * crypto_pkt_ossl_free(st):
+ * ossl_engine_free(st):
  * Free ${st}.  NULL is a no-op.
  */
-void
-crypto_pkt_ossl_free(struct crypto_pkt_ossl * st)
+static void
+ossl_engine_free(void * st)
 {
+	struct ossl_state * s = st;
 
 	/* Behave consistently with free(NULL). */
-	if (st == NULL)
+	if (s == NULL)
 		return;
 
 	/* EVP_CIPHER_CTX_free wipes the key schedule. */
-	EVP_CIPHER_CTX_free(st->ctx);
-	free(st);
+	EVP_CIPHER_CTX_free(s->ctx);
+	free(s);
 }
 
 /**
- * ctr(st, key, iv, in, out, len):
- * AES-256-CTR ${len} bytes from ${in} to ${out} (which may be equal) under
- * ${key} from the counter block ${iv}, re-keying ${st} only if its last
- * key was another.
+ * ctr(st, key, iv, in, out):
+ * AES-256-CTR the CRYPTO_PKT_PADLEN bytes from ${in} to ${out} (which may
+ * be equal) under ${key} from the counter block ${iv}, re-keying ${st}
+ * only if its last key was another.
  */
 static int
-ctr(struct crypto_pkt_ossl * st, const struct crypto_pktkey * key,
-    const uint8_t iv[16], const uint8_t * in, uint8_t * out, size_t len)
+ctr(struct ossl_state * st, const struct crypto_pktkey * key,
+    const uint8_t iv[16], const uint8_t * in, uint8_t * out)
 {
+	const struct ossl_key * k = key->lay[CRYPTO_BACKEND_OPENSSL];
 	int outl;
 
 	if (st->keyid != key->id) {
 		st->keyid = 0;
 		if (EVP_EncryptInit_ex(st->ctx, EVP_aes_256_ctr(), NULL,
-		    key->enc, iv) != 1)
+		    k->enc, iv) != 1)
 			goto err0;
 		st->keyid = key->id;
 	} else {
@@ -114,9 +155,10 @@ ctr(struct crypto_pkt_ossl * st, const struct crypto_pktkey * key,
 		if (EVP_EncryptInit_ex(st->ctx, NULL, NULL, NULL, iv) != 1)
 			goto err0;
 	}
-	if (EVP_EncryptUpdate(st->ctx, out, &outl, in, (int)len) != 1)
+	if (EVP_EncryptUpdate(st->ctx, out, &outl, in, CRYPTO_PKT_PADLEN) !=
+	    1)
 		goto err0;
-	if ((size_t)outl != len)
+	if (outl != CRYPTO_PKT_PADLEN)
 		goto err0;
 
 	/* Success! */
@@ -136,43 +178,42 @@ static void
 mac(const struct crypto_pktkey * key, const uint8_t * c, uint64_t pnum,
     uint8_t tag[32])
 {
+	const struct ossl_key * k = key->lay[CRYPTO_BACKEND_OPENSSL];
 	SHA256_CTX ctx;
 	uint8_t pnbuf[8];
 	uint8_t ihash[32];
 
 	/* Inner hash. */
 	crypto_pkt_be64enc(pnbuf, pnum);
-	memcpy(&ctx, key->ossl_ictx, sizeof(ctx));
+	memcpy(&ctx, &k->ictx, sizeof(ctx));
 	SHA256_Update(&ctx, c, CRYPTO_PKT_PADLEN);
 	SHA256_Update(&ctx, pnbuf, sizeof(pnbuf));
 	SHA256_Final(ihash, &ctx);
 
 	/* Outer hash. */
-	memcpy(&ctx, key->ossl_octx, sizeof(ctx));
+	memcpy(&ctx, &k->octx, sizeof(ctx));
 	SHA256_Update(&ctx, ihash, sizeof(ihash));
 	SHA256_Final(tag, &ctx);
 }
 
 /**
- * crypto_pkt_ossl_seal(st, jobs, n):
- * Seal the ${n} <= CRYPTO_PKT_CHUNK packets of ${jobs} using ${st}.
- * Return 0 on success or -1 on error.
+ * ossl_seal(st, v, jobs, n):
+ * Seal the ${n} packets of ${jobs} one at a time.
  */
-int
-crypto_pkt_ossl_seal(struct crypto_pkt_ossl * st,
-    struct crypto_seal_job * jobs, size_t n)
+static int
+ossl_seal(void * st, size_t v, struct crypto_seal_job * jobs, size_t n)
 {
 	uint8_t iv[16] = {0};
 	size_t i;
 
+	(void)v;
 	for (i = 0; i < n; i++) {
 		/* Plaintext, padding, length (and pnum, overwritten below). */
 		crypto_pkt_fill(&jobs[i]);
 
 		/* Encrypt in place. */
 		crypto_pkt_be64enc(iv, jobs[i].pnum);
-		if (ctr(st, jobs[i].key, iv, jobs[i].out, jobs[i].out,
-		    CRYPTO_PKT_PADLEN))
+		if (ctr(st, jobs[i].key, iv, jobs[i].out, jobs[i].out))
 			goto err0;
 
 		/* Append the MAC. */
@@ -189,18 +230,18 @@ err0:
 }
 
 /**
- * crypto_pkt_ossl_open(st, jobs, n):
- * Open the ${n} <= CRYPTO_PKT_CHUNK packets of ${jobs} using ${st}; return
+ * ossl_open(st, v, jobs, n):
+ * Verify, then decrypt, the ${n} packets of ${jobs} one at a time; return
  * how many opened.
  */
-size_t
-crypto_pkt_ossl_open(struct crypto_pkt_ossl * st,
-    struct crypto_open_job * jobs, size_t n)
+static size_t
+ossl_open(void * st, size_t v, struct crypto_open_job * jobs, size_t n)
 {
 	uint8_t iv[16] = {0};
 	uint8_t tag[32];
 	size_t i, nok = 0;
 
+	(void)v;
 	for (i = 0; i < n; i++) {
 		jobs[i].len = -1;
 
@@ -211,8 +252,7 @@ crypto_pkt_ossl_open(struct crypto_pkt_ossl * st,
 
 		/* Decrypt and check the encoded length. */
 		crypto_pkt_be64enc(iv, jobs[i].pnum);
-		if (ctr(st, jobs[i].key, iv, jobs[i].in, jobs[i].out,
-		    CRYPTO_PKT_PADLEN))
+		if (ctr(st, jobs[i].key, iv, jobs[i].in, jobs[i].out))
 			continue;
 		if ((jobs[i].len = crypto_pkt_padlen(jobs[i].out)) > 0)
 			nok++;
@@ -221,16 +261,19 @@ crypto_pkt_ossl_open(struct crypto_pkt_ossl * st,
 	return (nok);
 }
 
-/**
- * crypto_pkt_ossl_ctr(st, key, iv, in, out, len):
- * AES-256-CTR the ${len} bytes of ${in} into ${out} under ${key} starting at
- * the counter block ${iv}.  Return 0 on success or -1 on error.
- */
-int
-crypto_pkt_ossl_ctr(struct crypto_pkt_ossl * st,
-    const struct crypto_pktkey * key, const uint8_t iv[16],
-    const uint8_t * in, uint8_t * out, size_t len)
-{
+static const struct crypto_pkt_variant ossl_variants[] = {
+	{ "openssl", "openssl" },
+};
 
-	return (ctr(st, key, iv, in, out, len));
-}
+const struct crypto_pkt_ops crypto_pkt_openssl = {
+	.backend = CRYPTO_BACKEND_OPENSSL,
+	.variants = ossl_variants,
+	.nvariants = sizeof(ossl_variants) / sizeof(ossl_variants[0]),
+	.available = ossl_available,
+	.engine_new = ossl_engine_new,
+	.engine_free = ossl_engine_free,
+	.seal = ossl_seal,
+	.open = ossl_open,
+	.key_expand = ossl_key_expand,
+	.key_free = ossl_key_free,
+};

@@ -1,12 +1,10 @@
 /*
- * Packet key sets: expand (E, H) once into everything every backend needs.
+ * Packet key sets: (E, H) expanded once for each backend that will use
+ * them, in that backend's own layout.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include <openssl/crypto.h>
 
 #include "crypto_pkt.h"
 #include "crypto_pkt_internal.h"
@@ -15,30 +13,35 @@
 static atomic_uint_fast64_t crypto_pktkey_nextid = 1;
 
 /**
- * crypto_pktkey_new(enc, mac):
- * Expand the AES-256 key ${enc} and the HMAC-SHA256 key ${mac} (32 bytes
- * each) into a key set usable by every backend.  Return NULL on failure.
+ * crypto_pktkey_new_layouts(enc, mac, layouts):
+ * Make a key set of (${enc}, ${mac}) expanded for each backend ${b} with
+ * bit (1 << b) in ${layouts}.  Return NULL on failure.
  */
 struct crypto_pktkey *
-crypto_pktkey_new(const uint8_t enc[32], const uint8_t mac[32])
+crypto_pktkey_new_layouts(const uint8_t enc[32], const uint8_t mac[32],
+    unsigned layouts)
 {
+	const struct crypto_pkt_ops * ops;
 	struct crypto_pktkey * key;
+	size_t b;
 
-	/* Aligned allocation: the round keys and pad states want 16. */
-	if ((key = aligned_alloc(64, (sizeof(*key) + 63) & ~(size_t)63)) ==
-	    NULL)
+	if ((key = calloc(1, sizeof(*key))) == NULL)
 		goto err0;
-	memset(key, 0, sizeof(*key));
-
-	/* Raw AES key and the OpenSSL HMAC states. */
-	memcpy(key->enc, enc, CRYPTO_PKT_KEYLEN);
-	crypto_pkt_ossl_keyinit(key, mac);
-
-#ifdef RP_HAVE_IPSECMB
-	/* ipsec-mb round keys and pad states. */
-	if (crypto_pkt_imb_keyinit(key, mac))
+	for (b = 0; b < CRYPTO_PKT_NBACKENDS; b++) {
+		if (!(layouts & (1u << b)))
+			continue;
+		if ((ops = crypto_pkt_backend((enum crypto_backend)b)) == NULL) {
+			errno = ENOTSUP;
+			goto err1;
+		}
+		if ((key->lay[b] = ops->key_expand(enc, mac)) == NULL)
+			goto err1;
+		key->layouts |= 1u << b;
+	}
+	if (key->layouts == 0) {
+		errno = EINVAL;
 		goto err1;
-#endif
+	}
 
 	/* A fresh id, so engines can cache per-key state safely. */
 	key->id = atomic_fetch_add(&crypto_pktkey_nextid, 1);
@@ -46,11 +49,8 @@ crypto_pktkey_new(const uint8_t enc[32], const uint8_t mac[32])
 	/* Success! */
 	return (key);
 
-#ifdef RP_HAVE_IPSECMB
 err1:
-	OPENSSL_cleanse(key, sizeof(*key));
-	free(key);
-#endif
+	crypto_pktkey_free(key);
 err0:
 	/* Failure! */
 	return (NULL);
@@ -63,12 +63,17 @@ err0:
 void
 crypto_pktkey_free(struct crypto_pktkey * key)
 {
+	size_t b;
 
 	/* Behave consistently with free(NULL). */
 	if (key == NULL)
 		return;
 
-	/* Wipe every secret, then free. */
-	OPENSSL_cleanse(key, sizeof(*key));
+	/* Each backend wipes its own expansion. */
+	for (b = 0; b < CRYPTO_PKT_NBACKENDS; b++) {
+		if (key->lay[b] != NULL)
+			crypto_pkt_backend((enum crypto_backend)b)->key_free(
+			    key->lay[b]);
+	}
 	free(key);
 }

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: reassemble a ciphertext stream cut at fuzzer-chosen
- * boundaries, open every packet on every backend, and check that the
- * backends agree and that a packet we sealed always opens.
+ * boundaries, open every packet on every crypto path (and the automatic
+ * choice), and check that the paths agree and that a packet we sealed
+ * always opens.
  *
  * Input: byte 0 seeds the fragment sizes; the rest, R, is used twice: its
  * first min(|R|, 1024) bytes are sealed as packet 0 of the stream, and R
@@ -16,32 +17,39 @@
 #include "crypto_pkt_internal.h"
 #include "proto_frame.h"
 
-#define NENG 3
+#define NENG (CRYPTO_PKT_NPATHS + 1)
 
-static struct crypto_pktkey * key;
+/* Engine i and the key made for it; [0] is OpenSSL. */
 static struct crypto_engine * engs[NENG];
+static struct crypto_pktkey * keys[NENG];
 static size_t neng;
 
-/* Set up the key and engines once. */
+/* Set up the engines and keys once: every path that runs here, then the
+ * automatic choice. */
 static void
 setup(void)
 {
 	static const uint8_t e[32] = {0x11, 0x22}, h[32] = {0x33, 0x44};
-	struct crypto_engine * eng;
+	const char * name;
+	size_t i;
 
-	if ((key = crypto_pktkey_new(e, h)) == NULL)
+	for (i = 0; (name = crypto_pkt_path_name(i)) != NULL; i++) {
+		if ((engs[neng] = crypto_engine_new_path(name)) != NULL)
+			neng++;
+	}
+	if ((neng == 0) ||
+	    ((engs[neng++] = crypto_engine_new(CRYPTO_BACKEND_AUTO)) == NULL))
 		abort();
-	if ((engs[neng++] = crypto_engine_new(CRYPTO_BACKEND_OPENSSL)) == NULL)
-		abort();
-	if ((eng = crypto_engine_new_imb(CRYPTO_PKT_IMB_AUTO)) != NULL)
-		engs[neng++] = eng;
-	if ((eng = crypto_engine_new_imb(CRYPTO_PKT_IMB_ONE)) != NULL)
-		engs[neng++] = eng;
+	for (i = 0; i < neng; i++) {
+		if ((keys[i] = crypto_pktkey_new_engine(engs[i], e, h)) == NULL)
+			abort();
+	}
 }
 
-/* Open ${pkt} (number ${pnum}) on every engine; they must agree. */
+/* Open ${pkt} (number ${pnum}; its MAC bytes are scratch) on every
+ * engine; they must agree. */
 static int
-open_all(const uint8_t * pkt, uint64_t pnum)
+open_all(uint8_t * pkt, uint64_t pnum)
 {
 	uint8_t out[NENG][CRYPTO_PKT_PADLEN];
 	struct crypto_open_job oj;
@@ -50,7 +58,8 @@ open_all(const uint8_t * pkt, uint64_t pnum)
 
 	for (i = 0; i < neng; i++) {
 		memset(out[i], 0xa5, sizeof(out[i]));
-		oj = (struct crypto_open_job){ key, pkt, pnum, out[i], 0 };
+		oj = (struct crypto_open_job){ keys[i], pkt, pnum, out[i],
+		    0 };
 		if (crypto_engine_open(engs[i], &oj, 1) != (oj.len > 0))
 			abort();
 		if (i == 0)
@@ -77,7 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t * data, size_t size)
 	uint32_t seed;
 	uint64_t pnum = 0;
 
-	if (key == NULL)
+	if (neng == 0)
 		setup();
 	if (size < 1)
 		return (0);
@@ -90,8 +99,8 @@ LLVMFuzzerTestOneInput(const uint8_t * data, size_t size)
 	for (i = 0; i < neng; i++) {
 		uint8_t pkt[PROTO_FRAME_PKTLEN];
 
-		sj = (struct crypto_seal_job){ key, rlen ? r : data, mlen, 0,
-		    (i == 0) ? first : pkt, 0 };
+		sj = (struct crypto_seal_job){ keys[i], rlen ? r : data, mlen,
+		    0, (i == 0) ? first : pkt, 0 };
 		if (crypto_engine_seal(engs[i], &sj, 1))
 			abort();
 		if ((i > 0) && memcmp(pkt, first, sizeof(pkt)))
