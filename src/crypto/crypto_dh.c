@@ -3,11 +3,11 @@
 #include <string.h>
 
 #include <openssl/bn.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "crypto_dh.h"
 #include "crypto_dh_fixed.h"
+#include "crypto_wipe.h"
 
 /*
  * Group 14 of RFC 3526: p = 2^2048 - 2^1984 - 1 + 2^64 * (floor(2^1918 pi)
@@ -201,7 +201,7 @@ crypto_dh_generate(uint8_t x[CRYPTO_DH_PRIVLEN],
 	return (0);
 
 err1:
-	OPENSSL_cleanse(x, CRYPTO_DH_PRIVLEN);
+	crypto_wipe(x, CRYPTO_DH_PRIVLEN);
 err0:
 	/* Failure! */
 	return (-1);

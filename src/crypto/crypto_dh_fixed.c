@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include <openssl/bn.h>
-#include <openssl/crypto.h>
 
 #include "crypto_dh_fixed.h"
+#include "crypto_wipe.h"
 
 #define WBITS	5	/* Bits per window (measured: 5 beats 4 and 6). */
 #define NWIN	((256 + WBITS - 1) / WBITS)	/* Windows in x. */
@@ -101,7 +101,7 @@ fixed_select(uint8_t out[ELEN], size_t win, unsigned v)
 		}
 	}
 	memcpy(out, acc, ELEN);
-	OPENSSL_cleanse(acc, sizeof(acc));
+	crypto_wipe(acc, sizeof(acc));
 }
 
 /**
@@ -150,7 +150,7 @@ crypto_dh_fixed_pow2(uint8_t y[256], const uint8_t x[32])
 	rc = 0;
 
 err1:
-	OPENSSL_cleanse(sel, sizeof(sel));
+	crypto_wipe(sel, sizeof(sel));
 	BN_clear_free(f);
 	BN_clear_free(acc);
 	BN_CTX_free(ctx);

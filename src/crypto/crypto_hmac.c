@@ -7,6 +7,7 @@
 #include <openssl/hmac.h>
 
 #include "crypto_hmac.h"
+#include "crypto_wipe.h"
 
 /**
  * crypto_hmac_sha256(key, keylen, data, len, out):
@@ -68,7 +69,7 @@ crypto_hmac_sha256_verify(const uint8_t * key, size_t keylen,
 		rc = 0;
 
 err0:
-	OPENSSL_cleanse(hbuf, sizeof(hbuf));
+	crypto_wipe(hbuf, sizeof(hbuf));
 
 	/* Return the verdict. */
 	return (rc);

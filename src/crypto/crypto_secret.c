@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "crypto_secret.h"
+#include "crypto_wipe.h"
 
 /* Name used in error messages (the running program's name). */
 #define PROGNAME program_invocation_short_name
@@ -73,7 +73,7 @@ crypto_secret_load(const char * path, uint8_t K[32])
 
 	/* Clean up. */
 	EVP_MD_CTX_free(ctx);
-	OPENSSL_cleanse(buf, sizeof(buf));
+	crypto_wipe(buf, sizeof(buf));
 	if ((f != stdin) && fclose(f)) {
 		fprintf(stderr, "%s: error closing key file %s: %s\n",
 		    PROGNAME, name, strerror(errno));
@@ -86,11 +86,11 @@ crypto_secret_load(const char * path, uint8_t K[32])
 err2:
 	EVP_MD_CTX_free(ctx);
 err1:
-	OPENSSL_cleanse(buf, sizeof(buf));
+	crypto_wipe(buf, sizeof(buf));
 	if (f != stdin)
 		fclose(f);
 err0:
-	OPENSSL_cleanse(K, 32);
+	crypto_wipe(K, 32);
 
 	/* Failure! */
 	return (-1);

@@ -2,11 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
 #include "crypto_dh.h"
 #include "crypto_hmac.h"
+#include "crypto_wipe.h"
 
 #include "proto_handshake.h"
 
@@ -58,11 +56,11 @@ hs_fail(struct proto_hs * hs, const char * why)
 
 	if (hs->err == NULL)
 		hs->err = why;
-	OPENSSL_cleanse(hs->K, sizeof(hs->K));
-	OPENSSL_cleanse(hs->dhmac_l, sizeof(hs->dhmac_l));
-	OPENSSL_cleanse(hs->dhmac_r, sizeof(hs->dhmac_r));
-	OPENSSL_cleanse(hs->x, sizeof(hs->x));
-	OPENSSL_cleanse(&hs->keys, sizeof(hs->keys));
+	crypto_wipe(hs->K, sizeof(hs->K));
+	crypto_wipe(hs->dhmac_l, sizeof(hs->dhmac_l));
+	crypto_wipe(hs->dhmac_r, sizeof(hs->dhmac_r));
+	crypto_wipe(hs->x, sizeof(hs->x));
+	crypto_wipe(&hs->keys, sizeof(hs->keys));
 	hs->have_keys = 0;
 	hs->out_start = hs->out_end = 0;
 }
@@ -100,11 +98,11 @@ hs_dhmac(struct proto_hs * hs)
 	hs->have_dhmac = 1;
 
 	/* Success! */
-	OPENSSL_cleanse(dk1, sizeof(dk1));
+	crypto_wipe(dk1, sizeof(dk1));
 	return (0);
 
 err0:
-	OPENSSL_cleanse(dk1, sizeof(dk1));
+	crypto_wipe(dk1, sizeof(dk1));
 
 	/* Failure! */
 	return (-1);
@@ -226,17 +224,17 @@ hs_finish(struct proto_hs * hs)
 	hs->have_keys = 1;
 
 	/* The secrets behind the keys are no longer needed. */
-	OPENSSL_cleanse(hs->x, sizeof(hs->x));
-	OPENSSL_cleanse(hs->K, sizeof(hs->K));
-	OPENSSL_cleanse(dk2, sizeof(dk2));
-	OPENSSL_cleanse(salt, sizeof(salt));
+	crypto_wipe(hs->x, sizeof(hs->x));
+	crypto_wipe(hs->K, sizeof(hs->K));
+	crypto_wipe(dk2, sizeof(dk2));
+	crypto_wipe(salt, sizeof(salt));
 
 	/* Success! */
 	return (0);
 
 err0:
-	OPENSSL_cleanse(dk2, sizeof(dk2));
-	OPENSSL_cleanse(salt, sizeof(salt));
+	crypto_wipe(dk2, sizeof(dk2));
+	crypto_wipe(salt, sizeof(salt));
 
 	/* Failure! */
 	return (-1);
@@ -281,7 +279,7 @@ proto_hs_new(enum proto_role role, const uint8_t K[32], int nopfs,
 	memcpy(hs->K, K, 32);
 
 	/* Our nonce goes out at once. */
-	if (RAND_bytes(hs->nonce_l, HS_NONCELEN) != 1)
+	if (crypto_entropy_read(hs->nonce_l, HS_NONCELEN))
 		goto err1;
 	memcpy(hs->out, hs->nonce_l, HS_NONCELEN);
 	hs->out_end = HS_NONCELEN;
@@ -515,6 +513,6 @@ proto_hs_free(struct proto_hs * hs)
 
 	if (hs == NULL)
 		return;
-	OPENSSL_cleanse(hs, sizeof(struct proto_hs));
+	crypto_wipe(hs, sizeof(struct proto_hs));
 	free(hs);
 }

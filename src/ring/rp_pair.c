@@ -1,55 +1,23 @@
+#include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "proto_pipe.h"
 #include "rp_pair.h"
 
-static int
-pair_is_sock(int fd)
-{
-	struct stat sb;
-
-	return (fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode));
-}
-
-static int
-pair_dir_init(struct rp_dir * d, struct rp_pair * p, int in, int out,
-    int seal, const uint8_t enc[32], const uint8_t mac[32])
-{
-
-	d->pair = p;
-	d->infd = in;
-	d->outfd = out;
-	d->in_sock = pair_is_sock(in);
-	d->out_sock = pair_is_sock(out);
-	d->seal = seal;
-	d->slot = -1;
-	/* Sealing reads one batch of plaintext at a time; opening reads a
-	 * little more than a batch (64 packets), so that the packet cut by
-	 * the end of a read can complete with the next. */
-	d->rcap = seal ? RP_PAIR_SEAL_PKTS * CRYPTO_PKT_PTMAX :
-	    (RP_PAIR_OPEN_PKTS + 1) * CRYPTO_PKT_LEN;
-	if ((d->key = crypto_pktkey_new(enc, mac)) == NULL)
-		goto err0;
-	/* + slack: sealing reads 4 bytes past a full packet's data. */
-	if ((d->rbuf = malloc(d->rcap + 16)) == NULL)
-		goto err1;
-	return (0);
-
-err1:
-	crypto_pktkey_free(d->key);
-err0:
-	return (-1);
-}
+struct rp_pair {
+	int fds[3];			/* RP_PAIR_*. */
+	struct proto_pipe * pipe;
+	atomic_int handoff;
+};
 
 /**
- * rp_pair_new(plain_in, plain_out, cipher, keys_send_enc, keys_send_mac,
- *     keys_recv_enc, keys_recv_mac):
+ * rp_pair_new(plain_in, plain_out, cipher, send_enc, send_mac, recv_enc,
+ *     recv_mac):
  * Create a pair that reads plaintext from ${plain_in}, sends packets to
  * ${cipher}, and writes what it opens from ${cipher} to ${plain_out}
- * (${plain_in} may equal ${plain_out}).  The four 32-byte keys are
- * expanded.  Return NULL on failure.
+ * (${plain_in} may equal ${plain_out}), sealing with ${send_enc} and
+ * ${send_mac} and opening with ${recv_enc} and ${recv_mac} (32 bytes each).
+ * Return NULL on failure (the descriptors stay the caller's).
  */
 struct rp_pair *
 rp_pair_new(int plain_in, int plain_out, int cipher,
@@ -60,20 +28,15 @@ rp_pair_new(int plain_in, int plain_out, int cipher,
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto err0;
-	p->fds[0] = plain_in;
-	p->fds[1] = (plain_out != plain_in) ? plain_out : -1;
-	p->fds[2] = cipher;
-	if (pair_dir_init(&p->dir[0], p, plain_in, cipher, 1, send_enc,
-	    send_mac))
+	p->fds[RP_PAIR_PLAIN_IN] = plain_in;
+	p->fds[RP_PAIR_PLAIN_OUT] = plain_out;
+	p->fds[RP_PAIR_CIPHER] = cipher;
+	/* The worker that adopts the pipe gives it its buffer budget. */
+	if ((p->pipe = proto_pipe_new(send_enc, send_mac, recv_enc, recv_mac,
+	    NULL)) == NULL)
 		goto err1;
-	if (pair_dir_init(&p->dir[1], p, cipher, plain_out, 0, recv_enc,
-	    recv_mac))
-		goto err2;
 	return (p);
 
-err2:
-	free(p->dir[0].rbuf);
-	crypto_pktkey_free(p->dir[0].key);
 err1:
 	free(p);
 err0:
@@ -82,7 +45,7 @@ err0:
 
 /**
  * rp_pair_publish(p):
- * Mark ${p} as fully built before it is handed to a worker (release).
+ * Mark ${p} as fully built before it is handed to another thread.
  */
 void
 rp_pair_publish(struct rp_pair * p)
@@ -92,44 +55,40 @@ rp_pair_publish(struct rp_pair * p)
 }
 
 /**
- * rp_pair_adopt(p):
- * Take ${p} over on the worker that received it (acquire).
+ * rp_pair_fd(p, which):
+ * Return descriptor ${which} (RP_PAIR_*) of ${p}; acquires what
+ * rp_pair_publish released.
  */
-void
-rp_pair_adopt(struct rp_pair * p)
+int
+rp_pair_fd(const struct rp_pair * p, int which)
 {
 
-	(void)atomic_load_explicit(&p->handoff, memory_order_acquire);
+	(void)atomic_load_explicit(&((struct rp_pair *)(uintptr_t)p)->handoff,
+	    memory_order_acquire);
+	return (p->fds[which]);
 }
 
 /**
- * rp_pair_free(p):
- * Close ${p}'s descriptors and free it with its buffers and keys.
+ * rp_pair_take_pipe(p):
+ * Return the pipe of ${p} and leave ${p} without it: the caller owns it.
+ */
+struct proto_pipe *
+rp_pair_take_pipe(struct rp_pair * p)
+{
+	struct proto_pipe * pipe = p->pipe;
+
+	p->pipe = NULL;
+	return (pipe);
+}
+
+/**
+ * rp_pair_release(p):
+ * Free ${p} (and its pipe, if still there) but leave its descriptors open.
  */
 void
-rp_pair_free(struct rp_pair * p)
+rp_pair_release(struct rp_pair * p)
 {
-	int i;
 
-	for (i = 0; i < 3; i++)
-		if (p->fds[i] != -1)
-			close(p->fds[i]);
-	for (i = 0; i < 2; i++) {
-		free(p->dir[i].rbuf);
-		crypto_pktkey_free(p->dir[i].key);
-	}
+	proto_pipe_free(p->pipe);
 	free(p);
-}
-
-/**
- * rp_pair_discard(p):
- * Free ${p} with its buffers and keys but leave its descriptors open (the
- * caller still owns them: the hand-off failed).
- */
-void
-rp_pair_discard(struct rp_pair * p)
-{
-
-	p->fds[0] = p->fds[1] = p->fds[2] = -1;
-	rp_pair_free(p);
 }

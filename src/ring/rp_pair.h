@@ -2,83 +2,30 @@
 #define RP_PAIR_H_
 
 /*
- * An established connection pair as a worker carries it: two directions,
- * each reading from one descriptor, sealing or opening, and writing to the
- * other.  Made by the control thread (or ringpipe), then owned by exactly
- * one worker for the rest of its life.
+ * An established connection pair on its way from the control thread (or
+ * ringpipe) to a worker: the descriptors and the data-phase state
+ * (proto_pipe, with the session keys).  Opaque; the worker that adopts it
+ * takes its descriptors and pipe over, and frees the rest.
  */
 
-#include <stdatomic.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include "crypto_pkt.h"
-
+struct proto_pipe;
 struct rp_pair;
 
-/*
- * The most bytes one send carries: what fits one 64 KiB TCP segment (the
- * loopback MSS is 65483; TSO/GSO on Ethernet builds 45 x 1448 = 65160-byte
- * segments).  A 64-packet send (67840 bytes) went out as a full segment
- * plus a 2357-byte one, which costs nearly as much again in the stack
- * (skb, loopback delivery, a wakeup): at most one segment per send made
- * 24% fewer loopback transmits per GB on one connection (the MB/s change
- * was within the noise of A/B runs on the shared test machine).
- */
-#define RP_PAIR_SEND_MAX 65160
-/* Packets sealed per batch (61: 64660 bytes out) and opened per batch
- * (63: 64512 bytes out) for one direction. */
-#define RP_PAIR_SEAL_PKTS (RP_PAIR_SEND_MAX / CRYPTO_PKT_LEN)
-#define RP_PAIR_OPEN_PKTS (RP_PAIR_SEND_MAX / CRYPTO_PKT_PTMAX)
-
-/* One direction of a pair. */
-struct rp_dir {
-	struct rp_pair * pair;
-	int infd;		/* Read from here ... */
-	int outfd;		/* ... and write the result here. */
-	int in_sock;		/* infd is a socket: recv(), else read(). */
-	int out_sock;		/* outfd is a socket: send(), else write(). */
-	int seal;		/* 1: plaintext -> packets; 0: packets -> text. */
-	struct crypto_pktkey * key;
-	uint64_t pnum;		/* Next packet number. */
-
-	uint8_t * rbuf;		/* Received bytes: [rhead, rlen) are not yet */
-	size_t rcap;		/* sealed/opened; a read in flight lands at */
-	size_t rhead;		/* rbuf + rlen, so rbuf is compacted only */
-	size_t rlen;		/* while no read is in flight. */
-
-	int slot;		/* Output slot being sent, or -1. */
-	size_t slen;		/* Bytes in the slot. */
-	size_t soff;		/* Bytes of it sent so far. */
-	int zc_notifs;		/* SEND_ZC notifications still to come. */
-
-	unsigned recv_busy:1;	/* A recv/read is in flight. */
-	unsigned send_busy:1;	/* A send/write is in flight. */
-	unsigned eof:1;		/* Read side reached EOF. */
-	unsigned done:1;	/* EOF forwarded (shutdown) or output closed. */
-	unsigned queued:1;	/* On the worker's ready or wait list. */
-
-	struct rp_dir * next;	/* Ready/wait list link. */
-};
-
-struct rp_pair {
-	struct rp_dir dir[2];	/* [0] seals (plain -> cipher), [1] opens. */
-	int fds[3];		/* Distinct descriptors to close, -1 unused. */
-	int inflight;		/* Operations in flight on the ring. */
-	int closing;		/* Being torn down. */
-	int failed;		/* Closed on an error (bad packet, reset). */
-	int use_zc;		/* Send with SEND_ZC (fixed buffers). */
-	struct rp_pair * prev, * next;	/* Worker's list of pairs. */
-	atomic_int handoff;	/* Release/acquire across the hand-off. */
-};
+/* Descriptors of a pair, for rp_pair_fd(). */
+#define RP_PAIR_PLAIN_IN	0	/* Read plaintext from here ... */
+#define RP_PAIR_PLAIN_OUT	1	/* ... write plaintext here ... */
+#define RP_PAIR_CIPHER		2	/* ... and packets both ways here. */
 
 /**
- * rp_pair_new(plain_in, plain_out, cipher, keys_send_enc, keys_send_mac,
- *     keys_recv_enc, keys_recv_mac):
+ * rp_pair_new(plain_in, plain_out, cipher, send_enc, send_mac, recv_enc,
+ *     recv_mac):
  * Create a pair that reads plaintext from ${plain_in}, sends packets to
  * ${cipher}, and writes what it opens from ${cipher} to ${plain_out}
- * (${plain_in} may equal ${plain_out}).  The four 32-byte keys are
- * expanded.  Return NULL on failure.
+ * (${plain_in} may equal ${plain_out}), sealing with ${send_enc} and
+ * ${send_mac} and opening with ${recv_enc} and ${recv_mac} (32 bytes each).
+ * Return NULL on failure (the descriptors stay the caller's).
  */
 struct rp_pair * rp_pair_new(int plain_in, int plain_out, int cipher,
     const uint8_t send_enc[32], const uint8_t send_mac[32],
@@ -86,32 +33,38 @@ struct rp_pair * rp_pair_new(int plain_in, int plain_out, int cipher,
 
 /**
  * rp_pair_publish(p):
- * Mark ${p} as fully built before it is handed to a worker (release).  The
- * hand-off itself goes through the kernel (IORING_OP_MSG_RING), which orders
- * memory but is invisible to ThreadSanitizer; this pair of calls makes the
- * happens-before explicit so TSan checks the data plane without false
- * reports.  It costs one atomic store per connection.
+ * Mark ${p} as fully built before it is handed to another thread (release;
+ * the inbox's mutex orders memory too, but this keeps the hand-off
+ * explicit whatever carries it).
  */
 void rp_pair_publish(struct rp_pair * p);
 
 /**
- * rp_pair_adopt(p):
- * Take ${p} over on the worker that received it (acquire; see
- * rp_pair_publish).
+ * rp_pair_fd(p, which):
+ * Return descriptor ${which} (RP_PAIR_*) of ${p}; acquires what
+ * rp_pair_publish released.
  */
-void rp_pair_adopt(struct rp_pair * p);
+int rp_pair_fd(const struct rp_pair * p, int which);
+
+/**
+ * rp_pair_take_pipe(p):
+ * Return the pipe of ${p} and leave ${p} without it: the caller owns it.
+ */
+struct proto_pipe * rp_pair_take_pipe(struct rp_pair * p);
+
+/**
+ * rp_pair_release(p):
+ * Free ${p} (and its pipe, if still there) but leave its descriptors open:
+ * the worker took them over, or the hand-off failed and the caller still
+ * owns them.
+ */
+void rp_pair_release(struct rp_pair * p);
 
 /**
  * rp_pair_discard(p):
- * Free ${p} with its buffers and keys but leave its descriptors open (the
- * caller still owns them: the hand-off failed).
+ * Free ${p} and its pipe, leaving its descriptors open (the hand-off
+ * failed; the caller still owns them).
  */
-void rp_pair_discard(struct rp_pair * p);
-
-/**
- * rp_pair_free(p):
- * Close ${p}'s descriptors and free it with its buffers and keys.
- */
-void rp_pair_free(struct rp_pair * p);
+#define rp_pair_discard(p) rp_pair_release(p)
 
 #endif /* !RP_PAIR_H_ */

@@ -1,0 +1,206 @@
+#ifndef PROTO_PIPE_H_
+#define PROTO_PIPE_H_
+
+/*
+ * The data phase of one connection pair, without I/O.
+ *
+ * A pipe has two independent directions: PROTO_PIPE_SEAL reads plaintext
+ * and produces packets; PROTO_PIPE_OPEN reads packets and produces
+ * plaintext.  For each direction the pipe owns the packet numbers, the
+ * input buffer (plaintext cut into packets, or ciphertext reassembled into
+ * whole packets), the output waiting to be sent, end of stream and
+ * half-close, errors, and how much more it may read (backpressure).
+ *
+ * An engine drives it: it asks where to read into (proto_pipe_rx_get) and
+ * reports what arrived (proto_pipe_rx_put); it gathers crypto jobs from
+ * many pipes into one batch (proto_pipe_seal_jobs / proto_pipe_open_jobs),
+ * runs the batch, and reports back (proto_pipe_seal_done /
+ * proto_pipe_open_done); it asks what to send (proto_pipe_tx_get) and
+ * reports what went out (proto_pipe_tx_put); and when a direction asks for
+ * it, it half-closes the output (proto_pipe_shut_done).
+ *
+ * Buffers start small and grow while a direction streams, within a budget
+ * shared by the pipes of one engine thread; they shrink back when the
+ * direction goes quiet.  A direction holds only its own buffers: a peer
+ * that stops reading stalls that direction alone.
+ *
+ * Invariants, per direction:
+ * - while a read is out (between rx_get and rx_put) the input buffer is not
+ *   moved or resized, and only the bytes after the pending input are handed
+ *   out to it;
+ * - while a send is out (between tx_get and tx_put) the output buffer is
+ *   not written;
+ * - crypto jobs are taken only when the output buffer is empty, and must be
+ *   completed (seal_done / open_done) before any other call on that
+ *   direction.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto_pkt.h"
+
+#define PROTO_PIPE_SEAL	0	/* Plaintext in, packets out. */
+#define PROTO_PIPE_OPEN	1	/* Packets in, plaintext out. */
+
+/* Bits of proto_pipe_want(). */
+#define PROTO_PIPE_WANT_READ	1	/* Room to read into, no EOF yet. */
+#define PROTO_PIPE_WANT_CRYPTO	2	/* Input ready and output free. */
+#define PROTO_PIPE_WANT_SEND	4	/* Output waiting to be sent. */
+#define PROTO_PIPE_WANT_SHUT	8	/* All sent after EOF: half-close. */
+#define PROTO_PIPE_DONE		16	/* Finished: EOF forwarded. */
+
+/* The most packets one direction seals or opens in one batch: what fits
+ * one 64 KiB TCP segment (65160 bytes with TSO on Ethernet; the loopback
+ * MSS is 65483), so one send is one segment. */
+#define PROTO_PIPE_SEND_MAX	65160
+#define PROTO_PIPE_SEAL_PKTS	(PROTO_PIPE_SEND_MAX / CRYPTO_PKT_LEN)
+#define PROTO_PIPE_OPEN_PKTS	(PROTO_PIPE_SEND_MAX / CRYPTO_PKT_PTMAX)
+
+/* Buffer memory beyond the smallest size, shared by the pipes of one
+ * engine thread (single-threaded: plain counters). */
+struct proto_pipe_budget {
+	size_t used;
+	size_t limit;
+};
+
+struct proto_pipe;
+
+/**
+ * proto_pipe_new(send_enc, send_mac, recv_enc, recv_mac, budget):
+ * Create a pipe that seals with the keys ${send_enc}/${send_mac} and opens
+ * with ${recv_enc}/${recv_mac} (32 bytes each), growing its buffers within
+ * ${budget} (which must outlive it; NULL: never grow).  Return NULL on
+ * failure.
+ */
+struct proto_pipe * proto_pipe_new(const uint8_t send_enc[32],
+    const uint8_t send_mac[32], const uint8_t recv_enc[32],
+    const uint8_t recv_mac[32], struct proto_pipe_budget * budget);
+
+/**
+ * proto_pipe_set_budget(p, budget):
+ * Make ${p} grow its buffers within ${budget} from now on (an engine thread
+ * that adopts a pipe made elsewhere).
+ */
+void proto_pipe_set_budget(struct proto_pipe * p,
+    struct proto_pipe_budget * budget);
+
+/**
+ * proto_pipe_free(p):
+ * Wipe and free ${p} with its keys and buffers.  NULL is a no-op.
+ */
+void proto_pipe_free(struct proto_pipe * p);
+
+/**
+ * proto_pipe_want(p, d):
+ * Return what direction ${d} of ${p} needs now, as PROTO_PIPE_* bits.
+ */
+int proto_pipe_want(const struct proto_pipe * p, int d);
+
+/**
+ * proto_pipe_failed(p):
+ * Return non-zero if ${p} failed (a bad packet, EOF inside a packet, or an
+ * I/O error reported by the engine): the pair must be closed at once.
+ */
+int proto_pipe_failed(const struct proto_pipe * p);
+
+/**
+ * proto_pipe_finished(p):
+ * Return non-zero if ${p} failed or both directions are done.
+ */
+int proto_pipe_finished(const struct proto_pipe * p);
+
+/**
+ * proto_pipe_fail(p):
+ * Mark ${p} failed (the engine saw an I/O error on one of its sockets).
+ */
+void proto_pipe_fail(struct proto_pipe * p);
+
+/**
+ * proto_pipe_rx_get(p, d, len):
+ * If direction ${d} of ${p} wants to read, make room, mark a read out and
+ * return where it goes, with its most bytes in *${len}; else return NULL.
+ * The read must be ended with proto_pipe_rx_put().
+ */
+uint8_t * proto_pipe_rx_get(struct proto_pipe * p, int d, size_t * len);
+
+/**
+ * proto_pipe_rx_put(p, d, n):
+ * End the read out on direction ${d} of ${p}: ${n} > 0 bytes arrived, 0 is
+ * end of stream, -1 is an error (the pipe fails).  Cancelled or retried
+ * reads (EAGAIN, EINTR) are reported as proto_pipe_rx_abort().
+ */
+void proto_pipe_rx_put(struct proto_pipe * p, int d, ptrdiff_t n);
+
+/**
+ * proto_pipe_rx_abort(p, d):
+ * End the read out on direction ${d} of ${p} with nothing read and no
+ * change of state (it was cancelled or would have blocked).
+ */
+void proto_pipe_rx_abort(struct proto_pipe * p, int d);
+
+/**
+ * proto_pipe_seal_jobs(p, jobs, max):
+ * If the seal direction of ${p} wants crypto, describe at most ${max}
+ * packets to seal in ${jobs} and return how many (0 if none); they must be
+ * run and reported with proto_pipe_seal_done() before ${p} is used again.
+ */
+size_t proto_pipe_seal_jobs(struct proto_pipe * p,
+    struct crypto_seal_job * jobs, size_t max);
+
+/**
+ * proto_pipe_seal_done(p, n):
+ * The ${n} jobs last taken from ${p}'s seal direction have run: queue the
+ * packets for sending.
+ */
+void proto_pipe_seal_done(struct proto_pipe * p, size_t n);
+
+/**
+ * proto_pipe_open_jobs(p, jobs, max):
+ * If the open direction of ${p} wants crypto, describe at most ${max}
+ * whole packets to open in ${jobs} and return how many (0 if none); they
+ * must be run and reported with proto_pipe_open_done() before ${p} is used
+ * again.
+ */
+size_t proto_pipe_open_jobs(struct proto_pipe * p,
+    struct crypto_open_job * jobs, size_t max);
+
+/**
+ * proto_pipe_open_done(p, jobs, n):
+ * The ${n} jobs at ${jobs}, last taken from ${p}'s open direction, have
+ * run: queue their plaintext for sending, or fail ${p} if any did not
+ * verify.  Return 0, or -1 if ${p} failed.
+ */
+int proto_pipe_open_done(struct proto_pipe * p,
+    const struct crypto_open_job * jobs, size_t n);
+
+/**
+ * proto_pipe_tx_get(p, d, len):
+ * If direction ${d} of ${p} has output to send and no send is out, mark a
+ * send out and return its bytes, with their number in *${len}; else return
+ * NULL.  The send must be ended with proto_pipe_tx_put().
+ */
+const uint8_t * proto_pipe_tx_get(struct proto_pipe * p, int d,
+    size_t * len);
+
+/**
+ * proto_pipe_tx_put(p, d, n):
+ * End the send out on direction ${d} of ${p}: ${n} >= 0 bytes went out
+ * (the rest stays queued), or -1 on an error (the pipe fails).
+ */
+void proto_pipe_tx_put(struct proto_pipe * p, int d, ptrdiff_t n);
+
+/**
+ * proto_pipe_shut_done(p, d):
+ * The engine half-closed the output of direction ${d} of ${p}, which asked
+ * for it with PROTO_PIPE_WANT_SHUT: that direction is done.
+ */
+void proto_pipe_shut_done(struct proto_pipe * p, int d);
+
+/**
+ * proto_pipe_memory(p):
+ * Return the bytes of buffer memory ${p} holds now.
+ */
+size_t proto_pipe_memory(const struct proto_pipe * p);
+
+#endif /* !PROTO_PIPE_H_ */

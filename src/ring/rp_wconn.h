@@ -1,0 +1,99 @@
+#ifndef RP_WCONN_H_
+#define RP_WCONN_H_
+
+/*
+ * What every engine keeps of a connection pair it carries: the pipe core,
+ * the descriptor each direction reads from and writes to, and its place on
+ * the worker's list of pairs waiting for crypto.  An engine embeds this as
+ * the first member of its own per-pair state.
+ */
+
+#include <stddef.h>
+
+#include "proto_pipe.h"
+
+struct rp_wconn {
+	struct proto_pipe * pipe;
+	int fd_in[2];		/* Direction d reads fd_in[d] ... */
+	int fd_out[2];		/* ... and writes fd_out[d]. */
+	int sock_in[2];		/* fd_in[d] is a socket: recv, else read. */
+	int sock_out[2];	/* fd_out[d] is a socket: send, else write. */
+	int fds[3];		/* Distinct descriptors, -1 unused. */
+	int dead;		/* Being closed: no more crypto. */
+	int queued;		/* On a ready list. */
+	struct rp_wconn * rnext;	/* Ready list link. */
+};
+
+/* A list of pairs with input ready for crypto, in arrival order. */
+struct rp_wready {
+	struct rp_wconn * head;
+	struct rp_wconn ** tailp;
+};
+
+/**
+ * rp_wready_init(r):
+ * Make ${r} an empty list.
+ */
+static inline void
+rp_wready_init(struct rp_wready * r)
+{
+
+	r->head = NULL;
+	r->tailp = &r->head;
+}
+
+/**
+ * rp_wready_add(r, c):
+ * Append ${c} to ${r} unless it is on a list already.
+ */
+static inline void
+rp_wready_add(struct rp_wready * r, struct rp_wconn * c)
+{
+
+	if (c->queued)
+		return;
+	c->queued = 1;
+	c->rnext = NULL;
+	*r->tailp = c;
+	r->tailp = &c->rnext;
+}
+
+/**
+ * rp_wready_unlink(r, c):
+ * Remove ${c} from ${r} if it is there.
+ */
+static inline void
+rp_wready_unlink(struct rp_wready * r, struct rp_wconn * c)
+{
+	struct rp_wconn ** pp;
+
+	if (!c->queued)
+		return;
+	for (pp = &r->head; *pp != NULL; pp = &(*pp)->rnext) {
+		if (*pp != c)
+			continue;
+		*pp = c->rnext;
+		if (r->tailp == &c->rnext)
+			r->tailp = pp;
+		c->queued = 0;
+		c->rnext = NULL;
+		return;
+	}
+}
+
+/**
+ * rp_wconn_init(c, pipe, plain_in, plain_out, cipher):
+ * Fill ${c} for ${pipe} over the three descriptors (${plain_in} may equal
+ * ${plain_out}): the seal direction reads ${plain_in} and writes ${cipher},
+ * the open direction reads ${cipher} and writes ${plain_out}.
+ */
+void rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe,
+    int plain_in, int plain_out, int cipher);
+
+/**
+ * rp_wconn_close_fds(c):
+ * Close ${c}'s descriptors.
+ */
+void rp_wconn_close_fds(struct rp_wconn * c);
+
+#endif /* !RP_WCONN_H_ */

@@ -1,0 +1,75 @@
+#ifndef RP_WK_H_
+#define RP_WK_H_
+
+/*
+ * Inside a worker: the state an engine shares with the thread around it
+ * (rp_worker.c), and the table of operations each engine provides.
+ */
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "proto_pipe.h"
+#include "rp_worker.h"
+
+struct rp_batch;
+struct rp_pair;
+
+struct rp_worker {
+	int id;
+	struct rp_worker_cfg cfg;
+	const struct rp_wk_ops * ops;
+	void * eng;			/* The engine's own state. */
+	pthread_t thr;
+	struct crypto_engine * ceng;
+	struct rp_batch * batch;
+	struct proto_pipe_budget budget;
+	char name[192];
+
+	/* Start-up hand-shake with the creating thread. */
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	int started;			/* 1 ok, -1 failed. */
+
+	/* Inbox: pairs posted by other threads, under mtx; the eventfd is
+	 * the doorbell the engine watches. */
+	int doorbell;
+	struct rp_pair ** inbox;
+	size_t ninbox, capinbox;
+	int stop_asked;
+
+	atomic_int load;		/* Pairs carried or posted. */
+	int stopping;			/* Exit once no pair is left. */
+	size_t npairs;			/* Pairs adopted and not closed. */
+};
+
+struct rp_wk_ops {
+	const char * name;
+	/* Set up on the worker thread; describe the set-up in ${desc}. */
+	void * (* init)(struct rp_worker * w, char * desc, size_t len);
+	/* Run until w->stopping and no pair is left. */
+	void (* run)(void * eng);
+	void (* fini)(void * eng);
+};
+
+extern const struct rp_wk_ops rp_wk_uring_ops;
+extern const struct rp_wk_ops rp_wk_epoll_ops;
+
+/**
+ * rp_wk_drain_inbox(w, adopt, eng):
+ * Take every pair posted to ${w} and call ${adopt}(${eng}, pipe, plain_in,
+ * plain_out, cipher) for each; set w->stopping if a stop was asked.  The
+ * doorbell itself is read by the engine.
+ */
+void rp_wk_drain_inbox(struct rp_worker * w,
+    void (* adopt)(void *, struct proto_pipe *, int, int, int), void * eng);
+
+/**
+ * rp_wk_pair_closed(w, failed):
+ * Account for a pair of ${w} that has closed (${failed}: on an error) and
+ * tell the owner through the closed callback.
+ */
+void rp_wk_pair_closed(struct rp_worker * w, int failed);
+
+#endif /* !RP_WK_H_ */

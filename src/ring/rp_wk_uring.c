@@ -1,0 +1,374 @@
+/*
+ * The io_uring engine: each worker owns one ring.  Every loop iteration
+ * reaps all completions, feeds them to the pipes, runs one crypto batch
+ * across every pair with input ready, then queues the sends and reads the
+ * pipes ask for and submits once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto_pipe.h"
+#include "rp_batch.h"
+#include "rp_log.h"
+#include "rp_uring.h"
+#include "rp_wconn.h"
+#include "rp_wk.h"
+
+/* Completion tags in the low bits of user_data (pointers are 8-aligned). */
+#define TAG_NONE	0	/* Cancels: nothing to do. */
+#define TAG_RX		1	/* ptr = conn; + direction. */
+#define TAG_TX		3	/* ptr = conn; + direction. */
+#define TAG_DOORBELL	5
+#define TAG_MASK	7
+
+#define URING_SQES	1024
+
+struct uconn {
+	struct rp_wconn c;		/* First: the batch hands it back. */
+	struct uconn * prev, * next;	/* All pairs of the engine. */
+	int inflight;			/* Operations on the ring. */
+	int closing;
+	int use_zc;			/* SEND_ZC until a copy is reported. */
+	int rx_busy[2], tx_busy[2];
+	int zc_wait[2];			/* SEND_ZC notifications to come. */
+	int tx_res[2];			/* Result held until the notification. */
+};
+
+struct uring_eng {
+	struct rp_worker * w;
+	struct io_uring ring;
+	int zc_ok;
+	uint64_t bell;
+	struct uconn * conns;
+	struct rp_wready ready;
+};
+
+static inline uint64_t
+ud(void * p, int tag)
+{
+
+	return ((uint64_t)(uintptr_t)p | (uint64_t)tag);
+}
+
+static void uconn_pump(struct uring_eng *, struct uconn *);
+
+/* Free ${u} once nothing of it is on the ring. */
+static void
+uconn_reap(struct uring_eng * e, struct uconn * u)
+{
+	int failed;
+
+	if (u->inflight > 0 || u->c.queued)
+		return;
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		e->conns = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	failed = proto_pipe_failed(u->c.pipe);
+	rp_wconn_close_fds(&u->c);
+	proto_pipe_free(u->c.pipe);
+	free(u);
+	rp_wk_pair_closed(e->w, failed);
+}
+
+/* Close ${u}: cancel what is on the ring, then free it when all is back. */
+static void
+uconn_close(struct uring_eng * e, struct uconn * u)
+{
+	struct io_uring_sqe * sqe;
+	int i;
+
+	if (!u->closing) {
+		u->closing = 1;
+		u->c.dead = 1;
+		rp_wready_unlink(&e->ready, &u->c);
+		if (u->inflight > 0) {
+			for (i = 0; i < 3; i++) {
+				if (u->c.fds[i] == -1)
+					continue;
+				sqe = rp_uring_sqe(&e->ring);
+				io_uring_prep_cancel_fd(sqe, u->c.fds[i],
+				    IORING_ASYNC_CANCEL_ALL);
+				io_uring_sqe_set_data64(sqe, TAG_NONE);
+			}
+			/* Submit the cancels now, before the descriptors are
+			 * closed and their numbers can be reused. */
+			io_uring_submit(&e->ring);
+		}
+	}
+	uconn_reap(e, u);
+}
+
+static void
+uconn_arm_recv(struct uring_eng * e, struct uconn * u, int d)
+{
+	struct io_uring_sqe * sqe;
+	uint8_t * buf;
+	size_t len;
+
+	if ((buf = proto_pipe_rx_get(u->c.pipe, d, &len)) == NULL)
+		return;
+	sqe = rp_uring_sqe(&e->ring);
+	if (u->c.sock_in[d])
+		io_uring_prep_recv(sqe, u->c.fd_in[d], buf, len, 0);
+	else
+		io_uring_prep_read(sqe, u->c.fd_in[d], buf, (unsigned)len,
+		    (uint64_t)-1);
+	io_uring_sqe_set_data64(sqe, ud(u, TAG_RX + d));
+	u->rx_busy[d] = 1;
+	u->inflight++;
+}
+
+static void
+uconn_arm_send(struct uring_eng * e, struct uconn * u, int d)
+{
+	struct io_uring_sqe * sqe;
+	const uint8_t * buf;
+	size_t len;
+
+	if ((buf = proto_pipe_tx_get(u->c.pipe, d, &len)) == NULL)
+		return;
+	sqe = rp_uring_sqe(&e->ring);
+	if (!u->c.sock_out[d])
+		io_uring_prep_write(sqe, u->c.fd_out[d], buf, (unsigned)len,
+		    (uint64_t)-1);
+	else if (u->use_zc)
+		io_uring_prep_send_zc(sqe, u->c.fd_out[d], buf, len,
+		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE);
+	else
+		io_uring_prep_send(sqe, u->c.fd_out[d], buf, len,
+		    MSG_NOSIGNAL | MSG_WAITALL);
+	io_uring_sqe_set_data64(sqe, ud(u, TAG_TX + d));
+	u->tx_busy[d] = 1;
+	u->inflight++;
+}
+
+/*
+ * Do what ${u}'s pipe asks for.  A direction with input ready for crypto is
+ * queued for the batch and reads again only after it: a read now could
+ * only fill the tail behind the pending bytes, and every short read costs
+ * a short batch and a short send.
+ */
+static void
+uconn_pump(struct uring_eng * e, struct uconn * u)
+{
+	int d, want;
+
+	if (u->closing)
+		return;
+	for (d = 0; d < 2; d++) {
+		want = proto_pipe_want(u->c.pipe, d);
+		if (want & PROTO_PIPE_WANT_SEND)
+			uconn_arm_send(e, u, d);
+		if (want & PROTO_PIPE_WANT_SHUT) {
+			if (u->c.sock_out[d])
+				(void)shutdown(u->c.fd_out[d], SHUT_WR);
+			proto_pipe_shut_done(u->c.pipe, d);
+		}
+		if (want & PROTO_PIPE_WANT_CRYPTO)
+			rp_wready_add(&e->ready, &u->c);
+		else if (want & PROTO_PIPE_WANT_READ)
+			uconn_arm_recv(e, u, d);
+	}
+	if (proto_pipe_finished(u->c.pipe))
+		uconn_close(e, u);
+}
+
+static void
+uconn_rx_done(struct uring_eng * e, struct uconn * u, int d, int res)
+{
+
+	u->rx_busy[d] = 0;
+	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED)
+		proto_pipe_rx_abort(u->c.pipe, d);
+	else
+		proto_pipe_rx_put(u->c.pipe, d, res < 0 ? -1 : res);
+}
+
+static void
+uconn_tx_done(struct uring_eng * e, struct uconn * u, int d,
+    const struct io_uring_cqe * cqe)
+{
+	int res = cqe->res;
+
+	if (cqe->flags & IORING_CQE_F_NOTIF) {
+		/* The kernel is done with the buffer of a SEND_ZC. */
+		if ((uint32_t)res & IORING_NOTIF_USAGE_ZC_COPIED)
+			u->use_zc = 0;
+		if (--u->zc_wait[d] > 0)
+			return;
+		res = u->tx_res[d];
+	} else if (cqe->flags & IORING_CQE_F_MORE) {
+		/* Hold the result: the buffer is the kernel's until the
+		 * notification comes. */
+		u->zc_wait[d]++;
+		u->inflight++;
+		u->tx_res[d] = res;
+		return;
+	}
+	u->tx_busy[d] = 0;
+	if (res == -EAGAIN || res == -EINTR)
+		res = 0;
+	proto_pipe_tx_put(u->c.pipe, d, res < 0 ? -1 : res);
+}
+
+static void
+uring_adopt(void * arg, struct proto_pipe * pipe, int plain_in,
+    int plain_out, int cipher)
+{
+	struct uring_eng * e = arg;
+	struct uconn * u;
+	int d, fl;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		/* Count it closed at once: the owner sees a failed pair. */
+		close(plain_in);
+		if (plain_out != plain_in)
+			close(plain_out);
+		close(cipher);
+		proto_pipe_free(pipe);
+		rp_wk_pair_closed(e->w, 1);
+		return;
+	}
+	rp_wconn_init(&u->c, pipe, plain_in, plain_out, cipher);
+	/* io_uring completes reads on non-blocking sockets with EAGAIN
+	 * instead of waiting: the ring does the waiting here. */
+	for (d = 0; d < 2; d++) {
+		if (!u->c.sock_in[d])
+			continue;
+		if ((fl = fcntl(u->c.fd_in[d], F_GETFL)) != -1 &&
+		    (fl & O_NONBLOCK))
+			(void)fcntl(u->c.fd_in[d], F_SETFL, fl & ~O_NONBLOCK);
+	}
+	u->use_zc = e->zc_ok;
+	u->next = e->conns;
+	if (e->conns)
+		e->conns->prev = u;
+	e->conns = u;
+	uconn_pump(e, u);
+}
+
+static void
+uring_arm_doorbell(struct uring_eng * e)
+{
+	struct io_uring_sqe * sqe = rp_uring_sqe(&e->ring);
+
+	io_uring_prep_read(sqe, e->w->doorbell, &e->bell, sizeof(e->bell), 0);
+	io_uring_sqe_set_data64(sqe, TAG_DOORBELL);
+}
+
+static void
+uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
+{
+	uint64_t v = cqe->user_data;
+	struct uconn * u = (void *)(uintptr_t)(v & ~(uint64_t)TAG_MASK);
+	int tag = (int)(v & TAG_MASK);
+
+	switch (tag) {
+	case TAG_RX:
+	case TAG_RX + 1:
+		u->inflight--;
+		uconn_rx_done(e, u, tag - TAG_RX, cqe->res);
+		break;
+	case TAG_TX:
+	case TAG_TX + 1:
+		u->inflight--;
+		uconn_tx_done(e, u, tag - TAG_TX, cqe);
+		break;
+	case TAG_DOORBELL:
+		rp_wk_drain_inbox(e->w, uring_adopt, e);
+		uring_arm_doorbell(e);
+		return;
+	default:
+		return;
+	}
+	if (u->closing)
+		uconn_reap(e, u);
+	else
+		uconn_pump(e, u);
+}
+
+/* After the batch: send what was sealed or opened, read again. */
+static void
+uring_after(void * arg, struct rp_wconn * c)
+{
+	struct uring_eng * e = arg;
+	struct uconn * u = (struct uconn *)c;
+
+	if (u->closing)
+		uconn_reap(e, u);
+	else
+		uconn_pump(e, u);
+}
+
+static void *
+uring_init(struct rp_worker * w, char * desc, size_t len)
+{
+	struct uring_eng * e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		goto err0;
+	e->w = w;
+	rp_wready_init(&e->ready);
+	if (rp_uring_init(&e->ring, URING_SQES, 1))
+		goto err1;
+	e->zc_ok = (w->cfg.sendmode == RP_SEND_ZC) &&
+	    rp_uring_has_op(IORING_OP_SEND_ZC);
+	if (w->cfg.sendmode == RP_SEND_ZC && !e->zc_ok)
+		rp_warn("worker %d: SEND_ZC unavailable; using send", w->id);
+	snprintf(desc, len, "%s%s",
+	    (e->ring.flags & IORING_SETUP_DEFER_TASKRUN) ? "defer-taskrun" :
+	    "plain ring", e->zc_ok ? ", send_zc" : "");
+	uring_arm_doorbell(e);
+	return (e);
+
+err1:
+	free(e);
+err0:
+	return (NULL);
+}
+
+static void
+uring_run(void * arg)
+{
+	struct uring_eng * e = arg;
+	struct io_uring_cqe * cqe;
+	unsigned head, n;
+
+	while (!(e->w->stopping && e->w->npairs == 0)) {
+		if (e->ready.head != NULL)
+			io_uring_submit(&e->ring);
+		else
+			io_uring_submit_and_wait(&e->ring, 1);
+		n = 0;
+		io_uring_for_each_cqe(&e->ring, head, cqe) {
+			uring_cqe(e, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&e->ring, n);
+		rp_batch_run(e->w->batch, &e->ready, uring_after, e);
+	}
+}
+
+static void
+uring_fini(void * arg)
+{
+	struct uring_eng * e = arg;
+
+	io_uring_queue_exit(&e->ring);
+	free(e);
+}
+
+const struct rp_wk_ops rp_wk_uring_ops = {
+	.name = "io_uring",
+	.init = uring_init,
+	.run = uring_run,
+	.fini = uring_fini
+};
