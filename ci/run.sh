@@ -8,6 +8,7 @@
 set -euo pipefail
 bash ci/deps.sh
 make test
+make bench-micro BENCH_ARGS="--benchmark_min_time=0.01"
 make fuzz FUZZ_SECONDS="${CI_FUZZ_SECONDS:-10}"
 make asan
 # The threaded data plane under ThreadSanitizer: the tests that drive many
