@@ -15,6 +15,7 @@
 
 struct rp_batch;
 struct rp_pair;
+struct rp_wconn;
 
 struct rp_worker {
 	int id;
@@ -46,6 +47,7 @@ struct rp_worker {
 
 struct rp_wk_ops {
 	const char * name;
+	size_t conn_size;		/* Per-pair state, rp_wconn first. */
 	/* Set up on the worker thread; describe the set-up in ${desc}. */
 	void * (* init)(struct rp_worker * w, char * desc, size_t len);
 	/* Run until w->stopping and no pair is left. */
@@ -58,12 +60,13 @@ extern const struct rp_wk_ops rp_wk_epoll_ops;
 
 /**
  * rp_wk_drain_inbox(w, adopt, eng):
- * Take every pair posted to ${w} and call ${adopt}(${eng}, pipe, plain_in,
- * plain_out, cipher) for each; set w->stopping if a stop was asked.  The
- * doorbell itself is read by the engine.
+ * Take every pair posted to ${w}, make its per-pair state (conn_size bytes,
+ * zeroed, its rp_wconn filled in) and call ${adopt}(${eng}, c) for each;
+ * set w->stopping if a stop was asked.  The doorbell itself is read by the
+ * engine.
  */
 void rp_wk_drain_inbox(struct rp_worker * w,
-    void (* adopt)(void *, struct proto_pipe *, int, int, int), void * eng);
+    void (* adopt)(void *, struct rp_wconn *), void * eng);
 
 /**
  * rp_wk_pair_closed(w, failed):

@@ -241,23 +241,12 @@ econn_fd(struct epoll_eng * e, struct econn * c, int fd)
 }
 
 static void
-epoll_adopt(void * arg, struct proto_pipe * pipe, int plain_in,
-    int plain_out, int cipher)
+epoll_adopt(void * arg, struct rp_wconn * wc)
 {
 	struct epoll_eng * e = arg;
-	struct econn * c;
+	struct econn * c = (struct econn *)wc;
 	int d;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		close(plain_in);
-		if (plain_out != plain_in)
-			close(plain_out);
-		close(cipher);
-		proto_pipe_free(pipe);
-		rp_wk_pair_closed(e->w, 1);
-		return;
-	}
-	rp_wconn_init(&c->c, pipe, plain_in, plain_out, cipher);
 	for (d = 0; d < 2; d++) {
 		c->in[d] = econn_fd(e, c, c->c.fd_in[d]);
 		c->out[d] = econn_fd(e, c, c->c.fd_out[d]);
@@ -364,6 +353,7 @@ epoll_fini(void * arg)
 
 const struct rp_wk_ops rp_wk_epoll_ops = {
 	.name = "epoll",
+	.conn_size = sizeof(struct econn),
 	.init = epoll_init,
 	.run = epoll_run,
 	.fini = epoll_fini

@@ -220,24 +220,12 @@ uconn_tx_done(struct uring_eng * e, struct uconn * u, int d,
 }
 
 static void
-uring_adopt(void * arg, struct proto_pipe * pipe, int plain_in,
-    int plain_out, int cipher)
+uring_adopt(void * arg, struct rp_wconn * wc)
 {
 	struct uring_eng * e = arg;
-	struct uconn * u;
+	struct uconn * u = (struct uconn *)wc;
 	int d, fl;
 
-	if ((u = calloc(1, sizeof(*u))) == NULL) {
-		/* Count it closed at once: the owner sees a failed pair. */
-		close(plain_in);
-		if (plain_out != plain_in)
-			close(plain_out);
-		close(cipher);
-		proto_pipe_free(pipe);
-		rp_wk_pair_closed(e->w, 1);
-		return;
-	}
-	rp_wconn_init(&u->c, pipe, plain_in, plain_out, cipher);
 	/* io_uring completes reads on non-blocking sockets with EAGAIN
 	 * instead of waiting: the ring does the waiting here. */
 	for (d = 0; d < 2; d++) {
@@ -368,6 +356,7 @@ uring_fini(void * arg)
 
 const struct rp_wk_ops rp_wk_uring_ops = {
 	.name = "io_uring",
+	.conn_size = sizeof(struct uconn),
 	.init = uring_init,
 	.run = uring_run,
 	.fini = uring_fini

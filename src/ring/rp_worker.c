@@ -18,6 +18,7 @@
 #include "rp_batch.h"
 #include "rp_log.h"
 #include "rp_pair.h"
+#include "rp_wconn.h"
 #include "rp_wk.h"
 #include "rp_worker.h"
 
@@ -164,18 +165,45 @@ rp_worker_post(struct rp_worker * w, struct rp_pair * p)
 	return (0);
 }
 
+/* Make the per-pair state of ${p} for ${w}'s engine; NULL if out of
+ * memory (the pair is then closed and counted as failed). */
+static struct rp_wconn *
+worker_conn_new(struct rp_worker * w, struct rp_pair * p)
+{
+	struct proto_pipe * pipe = rp_pair_take_pipe(p);
+	int in = rp_pair_fd(p, RP_PAIR_PLAIN_IN);
+	int out = rp_pair_fd(p, RP_PAIR_PLAIN_OUT);
+	int cipher = rp_pair_fd(p, RP_PAIR_CIPHER);
+	struct rp_wconn * c;
+
+	w->npairs++;
+	if ((c = calloc(1, w->ops->conn_size)) == NULL) {
+		close(in);
+		if (out != in)
+			close(out);
+		close(cipher);
+		proto_pipe_free(pipe);
+		rp_wk_pair_closed(w, 1);
+		return (NULL);
+	}
+	proto_pipe_set_budget(pipe, &w->budget);
+	rp_wconn_init(c, pipe, in, out, cipher);
+	return (c);
+}
+
 /**
  * rp_wk_drain_inbox(w, adopt, eng):
- * Take every pair posted to ${w} and call ${adopt}(${eng}, pipe, plain_in,
- * plain_out, cipher) for each; set w->stopping if a stop was asked.  The
- * doorbell itself is read by the engine.
+ * Take every pair posted to ${w}, make its per-pair state (conn_size bytes,
+ * zeroed, its rp_wconn filled in) and call ${adopt}(${eng}, c) for each;
+ * set w->stopping if a stop was asked.  The doorbell itself is read by the
+ * engine.
  */
 void
 rp_wk_drain_inbox(struct rp_worker * w,
-    void (* adopt)(void *, struct proto_pipe *, int, int, int), void * eng)
+    void (* adopt)(void *, struct rp_wconn *), void * eng)
 {
 	struct rp_pair ** list;
-	struct proto_pipe * pipe;
+	struct rp_wconn * c;
 	size_t n, i;
 
 	pthread_mutex_lock(&w->mtx);
@@ -187,12 +215,8 @@ rp_wk_drain_inbox(struct rp_worker * w,
 		w->stopping = 1;
 	pthread_mutex_unlock(&w->mtx);
 	for (i = 0; i < n; i++) {
-		pipe = rp_pair_take_pipe(list[i]);
-		proto_pipe_set_budget(pipe, &w->budget);
-		w->npairs++;
-		adopt(eng, pipe, rp_pair_fd(list[i], RP_PAIR_PLAIN_IN),
-		    rp_pair_fd(list[i], RP_PAIR_PLAIN_OUT),
-		    rp_pair_fd(list[i], RP_PAIR_CIPHER));
+		if ((c = worker_conn_new(w, list[i])) != NULL)
+			adopt(eng, c);
 		rp_pair_release(list[i]);
 	}
 	free(list);
