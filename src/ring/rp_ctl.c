@@ -15,6 +15,7 @@
 #include "rp_ctl_state.h"
 #include "rp_hspool.h"
 #include "rp_log.h"
+#include "rp_sock.h"
 
 /* The period of the tick that enforces -o and retries what waits for a
  * descriptor or the end of a back-off, in seconds. */
@@ -208,7 +209,10 @@ rp_ctl_run(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 	sigset_t ss;
 	int rc = -1;
 
+	/* Linux copies these options of a listener into each socket it
+	 * accepts, which saves two system calls per connection. */
 	ctl->lfd = lfd;
+	rp_sock_tune(lfd, cfg->nokeepalive);
 	if (ntaddrs < 1)
 		goto err0;
 	if ((ctl->resolver = rp_ctl_resolver_start(cfg->target, &taddrs[0],

@@ -179,6 +179,28 @@ conn_ready(uint32_t events)
 }
 
 /*
+ * Whether the connect under way on ${fd} finished: 1 connected, 0 not
+ * yet, -1 failed (errno set).  On loopback it finishes within connect().
+ */
+static int
+conn_poll_connect(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLOUT | POLLERR |
+	    POLLHUP)))
+		return (0);
+	if (!(pfd.revents & (POLLERR | POLLHUP)))
+		return (1);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) || err == 0)
+		err = ECONNREFUSED;
+	errno = err;
+	return (-1);
+}
+
+/*
  * Start connecting ${c} to the target.  Return 0 if the connect is under
  * way (or done), or -1 with errno set; tfd is -1 then.
  */
@@ -186,7 +208,7 @@ static int
 conn_connect(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 	struct rp_addr a;
-	int rc, err;
+	int rc, connected, err;
 
 	rp_ctl_resolver_get(ctl->resolver, &a);
 	if ((c->tfd = rp_sock_new(&a, ctl->cfg->bind)) == -1) {
@@ -194,16 +216,25 @@ conn_connect(struct rp_ctl * ctl, struct ctl_conn * c)
 			conn_warn_socket(ctl);
 		return (-1);
 	}
-
-	/* Watched only once connect is under way: a socket not connecting
-	 * yet polls as hung up. */
 	rc = connect(c->tfd, (const struct sockaddr *)&a.ss, a.len);
 	if (rc == -1 && errno != EINPROGRESS)
 		goto err1;
-	if (conn_watch(ctl, c, c->tfd, RP_CTL_EV_CONN_T))
+	connected = (rc == 0);
+	if (!connected && ctl->cfg->decrypt &&
+	    (connected = conn_poll_connect(c->tfd)) == -1)
 		goto err1;
-	c->t_watched = 1;
-	if (rc == 0)
+
+	/*
+	 * -d never reads tfd here, so a connected one needs no watching (and
+	 * on loopback it is connected at once).  A socket is watched only
+	 * once its connect is under way: before, it polls as hung up.
+	 */
+	if (!(connected && ctl->cfg->decrypt)) {
+		if (conn_watch(ctl, c, c->tfd, RP_CTL_EV_CONN_T))
+			goto err1;
+		c->t_watched = 1;
+	}
+	if (connected)
 		conn_connected(ctl, c, POLLIN | POLLOUT);
 	return (0);
 
@@ -321,7 +352,9 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 	    cfg->K, cfg->nopfs, cfg->requirepfs)) == NULL)
 		goto err1;
 	c->job.hs = c->hs;
-	rp_sock_tune(fd, cfg->nokeepalive);
+
+	/* No rp_sock_tune(fd): an accepted socket inherits TCP_NODELAY and
+	 * SO_KEEPALIVE from the listener, which rp_ctl_run tuned. */
 	conn_link(&ctl->conns, c);
 	ctl->nconns++;
 
