@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "crypto_secret.h"
+#include "crypto_wipe.h"
 #include "proto_handshake.h"
 #include "rp_addr.h"
 #include "rp_engine.h"
@@ -22,14 +23,24 @@
 #include "rp_opts.h"
 #include "rp_pair.h"
 #include "rp_sock.h"
-#include "rp_uring.h"
 #include "rp_worker.h"
 
 #define MAXADDR 16
+#define RINGPIPE_VERSION "0.1.0"
 
 static pthread_mutex_t done_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static int done_flag, done_failed;
+
+/* The command line, parsed. */
+struct pipe_opts {
+	int nopfs, requirepfs, nokeepalive;	/* -f, -g, -j */
+	const char * bind;			/* -b */
+	const char * keyfile;			/* -k */
+	const char * target;			/* -t */
+	double timeout;				/* -o */
+	enum rp_engine engine;			/* --engine */
+};
 
 static void
 usage(void)
@@ -38,9 +49,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: ringpipe -t <target socket> -k <key file> "
 	    "[-b <bind address>] [-fgj]\n"
-	    "    [-o <connection timeout>]\n"
+	    "    [-o <connection timeout>] [--engine auto|io_uring|epoll]\n"
 	    "       ringpipe -v\n");
-	exit(1);
 }
 
 /* Worker callback: the one pair has closed. */
@@ -56,110 +66,187 @@ pipe_closed(void * cookie, int failed)
 	pthread_mutex_unlock(&done_mtx);
 }
 
-int
-main(int argc, char * argv[])
+/*
+ * Parse ${argv} into ${o}.  Return 0 to go on, 1 if the program is done
+ * (-v), -1 on a bad command line (after saying what is wrong).
+ */
+static int
+pipe_parse(int argc, char * argv[], struct pipe_opts * o)
 {
-	int opt_f = 0, opt_g = 0, opt_j = 0, set_o = 0;
-	const char * opt_b = NULL, * opt_k = NULL, * opt_t = NULL;
-	double opt_o = 5.0;
-	struct rp_addr sa_t[MAXADDR], sa_b;
-	struct rp_worker_cfg wcfg;
-	struct rp_worker * w;
-	struct proto_hs * hs;
-	struct proto_keys k;
-	struct rp_pair * p;
-	uint8_t K[32];
-	enum rp_engine engine;
-	int ch, fd, nt;
+	static const struct option longopts[] = {
+		{ "engine", required_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch, set_o = 0, set_E = 0;
 
-	rp_log_init("ringpipe");
-	while ((ch = getopt(argc, argv, "b:fgjk:o:t:v")) != -1) {
+	memset(o, 0, sizeof(*o));
+	o->timeout = 5.0;
+	o->engine = RP_ENGINE_AUTO;
+	while ((ch = getopt_long(argc, argv, "b:fgjk:o:t:v", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
-		case 'b': if (opt_b) usage(); opt_b = optarg; break;
-		case 'f': if (opt_f) usage(); opt_f = 1; break;
-		case 'g': if (opt_g) usage(); opt_g = 1; break;
-		case 'j': if (opt_j) usage(); opt_j = 1; break;
-		case 'k': if (opt_k) usage(); opt_k = optarg; break;
-		case 't': if (opt_t) usage(); opt_t = optarg; break;
+		case 'b': if (o->bind) goto twice; o->bind = optarg; break;
+		case 'f': if (o->nopfs) goto twice; o->nopfs = 1; break;
+		case 'g': if (o->requirepfs) goto twice; o->requirepfs = 1;
+			break;
+		case 'j': if (o->nokeepalive) goto twice; o->nokeepalive = 1;
+			break;
+		case 'k': if (o->keyfile) goto twice; o->keyfile = optarg;
+			break;
+		case 't': if (o->target) goto twice; o->target = optarg;
+			break;
 		case 'o':
-			if (set_o) usage();
-			set_o = 1;
-			if (rp_opts_double(optarg, 0, &opt_o)) {
+			if (set_o++)
+				goto twice;
+			if (rp_opts_double(optarg, 0, &o->timeout) ||
+			    !(o->timeout > 0.0)) {
 				rp_warn("Error parsing argument: -o %s",
 				    optarg);
-				exit(1);
+				return (-1);
+			}
+			break;
+		case 'E':
+			if (set_E++)
+				goto twice;
+			if (rp_engine_parse(optarg, &o->engine)) {
+				rp_warn("Error parsing argument: --engine %s",
+				    optarg);
+				return (-1);
 			}
 			break;
 		case 'v':
-			fprintf(stderr, "ringpipe 0.1.0 (spiped 1.6.2 "
-			    "protocol)\n");
-			exit(0);
+			fprintf(stderr, "ringpipe " RINGPIPE_VERSION
+			    " (spiped 1.6.2 protocol)\n");
+			return (1);
 		default:
-			usage();
+			goto bad;
 		}
 	}
-	if (optind != argc || opt_k == NULL || opt_t == NULL)
-		usage();
-	if ((opt_f && opt_g) || !(opt_o > 0.0))
-		usage();
-	if (opt_o == 0.0)
-		opt_o = 5.0;
-	if (rp_addr_validate(opt_t) || (opt_b && rp_addr_validate(opt_b))) {
+	if (optind != argc || o->keyfile == NULL || o->target == NULL)
+		goto bad;
+	if (o->nopfs && o->requirepfs)
+		goto bad;
+	if (rp_addr_validate(o->target) ||
+	    (o->bind && rp_addr_validate(o->bind))) {
 		rp_warn("Invalid socket address");
-		usage();
+		goto bad;
 	}
-	if (rp_engine_resolve(RP_ENGINE_AUTO, &engine))
-		exit(1);
-	if ((nt = rp_addr_resolve(opt_t, sa_t, MAXADDR)) < 0)
-		exit(1);
-	if (opt_b && rp_addr_resolve(opt_b, &sa_b, 1) < 0)
-		exit(1);
-	if (crypto_secret_load(opt_k, K)) {
-		rp_warn("Error reading shared secret");
-		exit(1);
-	}
-	signal(SIGPIPE, SIG_IGN);
+	return (0);
 
-	/* Connect and handshake (blocking: there is one connection). */
-	if ((fd = rp_sock_new(&sa_t[0], opt_b ? &sa_b : NULL)) == -1) {
+twice:
+	rp_warn("option given more than once: -%c", ch);
+bad:
+	usage();
+	return (-1);
+}
+
+/* Connect to the target and run the handshake; return the socket and the
+ * session keys in *${k}, or -1. */
+static int
+pipe_connect(const struct pipe_opts * o, const uint8_t K[32],
+    struct proto_keys * k)
+{
+	struct rp_addr sa_t[MAXADDR], sa_b;
+	struct proto_hs * hs;
+	int fd, nt;
+
+	if ((nt = rp_addr_resolve(o->target, sa_t, MAXADDR)) < 1) {
+		rp_warn("Error resolving socket address: %s", o->target);
+		goto err0;
+	}
+	if (o->bind && rp_addr_resolve(o->bind, &sa_b, 1) < 1) {
+		rp_warn("Error resolving socket address: %s", o->bind);
+		goto err0;
+	}
+	if ((fd = rp_sock_new(&sa_t[0], o->bind ? &sa_b : NULL)) == -1) {
 		rp_warnp("socket");
-		exit(1);
+		goto err0;
 	}
-	if (rp_hsio_connect(fd, &sa_t[0].ss, sa_t[0].len, opt_o)) {
-		rp_warnp("Could not connect to %s", opt_t);
-		exit(1);
+	if (rp_hsio_connect(fd, &sa_t[0].ss, sa_t[0].len, o->timeout)) {
+		rp_warnp("Could not connect to %s", o->target);
+		goto err1;
 	}
-	rp_sock_tune(fd, opt_j);
-	if ((hs = proto_hs_new(PROTO_CLIENT, K, opt_f, opt_g)) == NULL)
-		exit(1);
-	if (rp_hsio_run(fd, hs, opt_o) || proto_hs_keys(hs, &k)) {
-		rp_warn("Handshake with %s failed%s%s", opt_t,
+	rp_sock_tune(fd, o->nokeepalive);
+	if ((hs = proto_hs_new(PROTO_CLIENT, K, o->nopfs,
+	    o->requirepfs)) == NULL)
+		goto err1;
+	if (rp_hsio_run(fd, hs, o->timeout) || proto_hs_keys(hs, k)) {
+		rp_warn("Handshake with %s failed%s%s", o->target,
 		    proto_hs_error(hs) ? ": " : "",
 		    proto_hs_error(hs) ? proto_hs_error(hs) : "");
-		exit(1);
+		goto err2;
 	}
 	proto_hs_free(hs);
-	memset(K, 0, sizeof(K));
+	return (fd);
 
-	/* Then the data plane: one worker carrying one pair. */
+err2:
+	proto_hs_free(hs);
+err1:
+	close(fd);
+err0:
+	return (-1);
+}
+
+/* Carry standard input and output over ${fd} with the keys ${k} on one
+ * worker until the pair closes; return the exit status. */
+static int
+pipe_run(enum rp_engine engine, int fd, struct proto_keys * k)
+{
+	struct rp_worker_cfg wcfg;
+	struct rp_worker * w;
+	struct rp_pair * p;
+
 	memset(&wcfg, 0, sizeof(wcfg));
 	wcfg.engine = engine;
 	wcfg.sendmode = RP_SEND_PLAIN;
 	wcfg.backend = CRYPTO_BACKEND_AUTO;
 	wcfg.closed = pipe_closed;
 	if ((w = rp_worker_start(0, &wcfg)) == NULL)
-		exit(1);
-	p = rp_pair_new(0, 1, fd, k.send_enc, k.send_mac, k.recv_enc,
-	    k.recv_mac);
-	memset(&k, 0, sizeof(k));
-	if (p == NULL || rp_worker_post(w, p)) {
-		rp_warnp("Cannot start the pipe");
-		exit(1);
-	}
+		goto err0;
+	if ((p = rp_pair_new(STDIN_FILENO, STDOUT_FILENO, fd, k->send_enc,
+	    k->send_mac, k->recv_enc, k->recv_mac)) == NULL)
+		goto err1;
+	if (rp_worker_post(w, p))
+		goto err2;
 	pthread_mutex_lock(&done_mtx);
 	while (!done_flag)
 		pthread_cond_wait(&done_cv, &done_mtx);
 	pthread_mutex_unlock(&done_mtx);
 	rp_worker_stop(w);
 	return (done_failed ? 1 : 0);
+
+err2:
+	rp_pair_discard(p);
+err1:
+	rp_worker_stop(w);
+err0:
+	rp_warnp("Cannot start the pipe");
+	close(fd);
+	return (1);
+}
+
+int
+main(int argc, char * argv[])
+{
+	struct pipe_opts o;
+	struct proto_keys k;
+	enum rp_engine engine;
+	uint8_t K[32];
+	int fd, rc;
+
+	rp_log_init("ringpipe");
+	if ((rc = pipe_parse(argc, argv, &o)) != 0)
+		return (rc > 0 ? 0 : 1);
+	if (rp_engine_resolve(o.engine, &engine))
+		return (1);
+	if (crypto_secret_load(o.keyfile, K))
+		return (1);
+	signal(SIGPIPE, SIG_IGN);
+	fd = pipe_connect(&o, K, &k);
+	crypto_wipe(K, sizeof(K));
+	if (fd == -1)
+		return (1);
+	rc = pipe_run(engine, fd, &k);
+	crypto_wipe(&k, sizeof(k));
+	return (rc);
 }
