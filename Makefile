@@ -108,19 +108,31 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/libring.a
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libring.a \
 		$(BUILD)/libcore.a $(LDFLAGS_ALL) $(LIBS) -lcmocka
 
-test-build: all $(UNIT)
+# Helper programs for the tests (tests/helpers/): rp-nouring runs a program
+# under a seccomp filter that blocks io_uring (the epoll run of make test).
+# Built without the sanitizers: it only sets up the filter and execs.
+HELPERS := $(BUILD)/tests/rp-nouring
+$(BUILD)/tests/rp-nouring: tests/helpers/rp_nouring.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+test-build: all $(UNIT) $(HELPERS)
 
 deps:
 	@bash ci/deps.sh
 
-# Unit tests first, then the integration tests against stock spiped.
+# Unit tests first, then the integration tests against stock spiped, once
+# per engine run: TEST_ENGINES="auto epoll" (auto: as the programs are;
+# epoll: every ringpiped/ringpipe under rp-nouring, io_uring blocked).
+# make test TEST_ENGINES=epoll runs only the epoll suite.
+TEST_ENGINES ?= auto epoll
 test: deps
 	@$(MAKE) --no-print-directory test-build
-	@BUILD=$(BUILD) bash tests/run.sh $(UNIT) $(sort $(wildcard tests/integ/t_*.sh))
+	@BUILD=$(BUILD) RUN_ENGINES="$(TEST_ENGINES)" bash tests/run.sh $(UNIT) $(sort $(wildcard tests/integ/t_*.sh))
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=asan CC=clang test-build
-	@BUILD=build-asan SAN=asan CC=clang \
+	@BUILD=build-asan SAN=asan CC=clang RUN_ENGINES="$(TEST_ENGINES)" \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		bash tests/run.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT)) \
@@ -128,7 +140,7 @@ asan: deps
 
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build-tsan SAN=tsan CC=clang test-build
-	@BUILD=build-tsan SAN=tsan CC=clang \
+	@BUILD=build-tsan SAN=tsan CC=clang RUN_ENGINES="$(TEST_ENGINES)" \
 		TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 		bash tests/run.sh $(if $(TSAN_TESTS),$(TSAN_TESTS:%=tests/integ/%.sh),\
 		$(sort $(wildcard tests/integ/t_*.sh)))

@@ -188,3 +188,65 @@ t_nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
 # t_rss_kb PID: resident set size of PID in kB.
 t_rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# --- The engine run (tests/run.sh sets RP_ENGINE_RUN for each run).
+# Unset or "auto": ringpiped and ringpipe run as they are (the default
+# engine choice: io_uring where the kernel allows it).  "epoll": every
+# ringpiped and ringpipe a test starts through $RINGPIPED / $RINGPIPE runs
+# under tests/helpers/rp-nouring, a seccomp filter that makes io_uring_setup,
+# io_uring_enter and io_uring_register fail with EPERM as Docker's default
+# profile does, so the default choice must fall back to epoll (no flag
+# forces it).  RINGPIPED and RINGPIPE then name wrapper scripts that exec
+# the real binary under the filter in place (same pid), so a test that
+# starts "$RINGPIPED" directly, through prlimit, timeout or sh -c needs no
+# change.  RINGPIPED_REAL / RINGPIPE_REAL name the binaries themselves.
+RPNOURING="$ROOT/$BUILD/tests/rp-nouring"
+RP_ENGINE_RUN="${RP_ENGINE_RUN:-auto}"
+RINGPIPED_REAL=$RINGPIPED
+RINGPIPE_REAL=$RINGPIPE
+
+# t_nouring_wrap NAME REAL: write the wrapper $T_TMP/bin/NAME that execs
+# REAL under rp-nouring with its arguments; print its path.
+t_nouring_wrap() {
+  local w="$T_TMP/bin/$1"
+  case "$RPNOURING$2" in *"'"*) echo "t_nouring_wrap: a quote in $2" >&2; return 1;; esac
+  mkdir -p "$T_TMP/bin"
+  printf "#!/bin/sh\nexec '%s' '%s' \"\$@\"\n" "$RPNOURING" "$2" >"$w"
+  chmod 755 "$w"
+  echo "$w"
+}
+
+case "$RP_ENGINE_RUN" in
+  auto) ;;
+  epoll)
+    if [ ! -x "$RPNOURING" ]; then
+      echo "FAIL: $RPNOURING is not built (make BUILD=$BUILD test-build)"
+      exit 1
+    fi
+    RINGPIPED=$(t_nouring_wrap ringpiped "$RINGPIPED_REAL") || exit 1
+    RINGPIPE=$(t_nouring_wrap ringpipe "$RINGPIPE_REAL") || exit 1
+    ;;
+  *)
+    echo "FAIL: RP_ENGINE_RUN=$RP_ENGINE_RUN: want auto or epoll"
+    exit 1
+    ;;
+esac
+
+# t_seccomp_mode PID: the Seccomp field of PID's status (0 none, 2 filter).
+t_seccomp_mode() { awk '/^Seccomp:/{print $2}' "/proc/$1/status" 2>/dev/null || echo none; }
+
+# t_hwm_kb PID: peak resident set size (VmHWM) of PID in kB.
+t_hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# t_nofile_atleast N: raise this shell's soft RLIMIT_NOFILE to at least N
+# (up to the hard limit) for what it starts; fail if the hard limit is lower.
+t_nofile_atleast() {
+  local hard
+  [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -ge "$1" ] && return 0
+  hard=$(ulimit -Hn)
+  if [ "$hard" != unlimited ] && [ "$hard" -lt "$1" ]; then
+    echo "RLIMIT_NOFILE hard limit $hard < $1" >&2
+    return 1
+  fi
+  ulimit -Sn "$1"
+}
