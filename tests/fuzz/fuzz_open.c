@@ -1,12 +1,13 @@
 /*
- * libFuzzer target: reassemble a ciphertext stream cut at fuzzer-chosen
- * boundaries, open every packet on every crypto path (and the automatic
- * choice), and check that the paths agree and that a packet we sealed
- * always opens.
+ * libFuzzer target: open every packet of a ciphertext stream on every
+ * crypto path (and the automatic choice), and check that the paths agree
+ * and that a packet we sealed always opens.  (Cutting a stream into
+ * packets across reads is the pipe core's, fuzzed by fuzz_pipe.)
  *
- * Input: byte 0 seeds the fragment sizes; the rest, R, is used twice: its
- * first min(|R|, 1024) bytes are sealed as packet 0 of the stream, and R
- * itself follows as raw ciphertext (packets 1, 2, ...).
+ * Input: byte 0 is ignored (it seeded fragment sizes once, and keeps the
+ * corpus valid); the rest, R, is used twice: its first min(|R|, 1024)
+ * bytes are sealed as packet 0 of the stream, and R itself follows as raw
+ * ciphertext (packets 1, 2, ...).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +16,6 @@
 
 #include "crypto_pkt.h"
 #include "crypto_pkt_internal.h"
-#include "proto_frame.h"
 
 #define NENG (CRYPTO_PKT_NPATHS + 1)
 
@@ -76,28 +76,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t * data, size_t size)
 {
-	static uint8_t rxbuf[3 * PROTO_FRAME_PKTLEN + 7];
-	uint8_t first[PROTO_FRAME_PKTLEN];
+	uint8_t first[CRYPTO_PKT_LEN];
 	struct crypto_seal_job sj;
-	struct proto_frame_rx rx;
 	const uint8_t * r;
-	uint8_t * stream, * space;
-	size_t rlen, slen, off, avail, frag, k, i, mlen;
-	uint32_t seed;
+	uint8_t * stream;
+	size_t rlen, slen, off, i, mlen;
 	uint64_t pnum = 0;
 
 	if (neng == 0)
 		setup();
 	if (size < 1)
 		return (0);
-	seed = data[0] * 2654435761u + 1;
 	r = &data[1];
 	rlen = size - 1;
 
 	/* Packet 0: the first bytes of R, sealed by every engine alike. */
 	mlen = (rlen == 0) ? 1 : (rlen < 1024 ? rlen : 1024);
 	for (i = 0; i < neng; i++) {
-		uint8_t pkt[PROTO_FRAME_PKTLEN];
+		uint8_t pkt[CRYPTO_PKT_LEN];
 
 		sj = (struct crypto_seal_job){ keys[i], rlen ? r : data, mlen,
 		    0, (i == 0) ? first : pkt, 0 };
@@ -108,35 +104,18 @@ LLVMFuzzerTestOneInput(const uint8_t * data, size_t size)
 	}
 
 	/* The stream: packet 0, then R. */
-	slen = PROTO_FRAME_PKTLEN + rlen;
+	slen = CRYPTO_PKT_LEN + rlen;
 	if ((stream = malloc(slen)) == NULL)
 		abort();
-	memcpy(stream, first, PROTO_FRAME_PKTLEN);
-	memcpy(&stream[PROTO_FRAME_PKTLEN], r, rlen);
+	memcpy(stream, first, CRYPTO_PKT_LEN);
+	memcpy(&stream[CRYPTO_PKT_LEN], r, rlen);
 
-	/* Feed it in fragments; open packets as they complete. */
-	if (proto_frame_rx_init(&rx, rxbuf, sizeof(rxbuf)))
-		abort();
-	for (off = 0; off < slen; off += frag) {
-		space = proto_frame_rx_space(&rx, &avail);
-		seed = seed * 1103515245u + 12345u;
-		frag = 1 + (seed >> 16) % (seed & 1 ? 3000 : 64);
-		if (frag > avail)
-			frag = avail;
-		if (frag > slen - off)
-			frag = slen - off;
-		memcpy(space, &stream[off], frag);
-		proto_frame_rx_commit(&rx, frag);
-		k = proto_frame_rx_npkts(&rx);
-		for (i = 0; i < k; i++, pnum++) {
-			if ((open_all(&rx.buf[i * PROTO_FRAME_PKTLEN], pnum) ==
-			    -1) && (pnum == 0))
-				abort();	/* Our own packet must open. */
-		}
-		proto_frame_rx_consume(&rx, k);
+	/* Open each whole packet; a trailing part packet is left over. */
+	for (off = 0; off + CRYPTO_PKT_LEN <= slen; off += CRYPTO_PKT_LEN,
+	    pnum++) {
+		if ((open_all(&stream[off], pnum) == -1) && (pnum == 0))
+			abort();	/* Our own packet must open. */
 	}
-	if (rx.len != slen % PROTO_FRAME_PKTLEN)
-		abort();
 
 	free(stream);
 	return (0);
