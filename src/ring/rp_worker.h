@@ -2,10 +2,11 @@
 #define RP_WORKER_H_
 
 /*
- * A data-plane worker: one thread, one io_uring, one pool of (registered)
- * output slots, and the connection pairs handed to it.  Each loop iteration
- * reaps every completion, seals and opens everything that is ready across
- * all its pairs as one crypto batch, queues the sends and submits once.
+ * A data-plane worker: one thread running one engine (io_uring or epoll)
+ * over the connection pairs handed to it, each pair with its own pipe core
+ * and buffers.  Each loop iteration takes every completion or readiness
+ * event, seals and opens everything that is ready across all its pairs as
+ * one crypto batch, then sends and reads again.
  */
 
 #include <stddef.h>
