@@ -435,9 +435,12 @@ proto_pipe_seal_jobs(struct proto_pipe * p, struct crypto_seal_job * jobs,
 		    pending - off : CRYPTO_PKT_PTMAX;
 		jobs[n].pnum = pd->pnum + n;
 		jobs[n].out = pd->obuf + n * CRYPTO_PKT_LEN;
-		/* rbuf has RBUF_SLACK bytes past its capacity. */
-		jobs[n].flags = CRYPTO_SEAL_PTSLACK;
 		off += jobs[n].len;
+		/* The bytes after a job are the next job's, or rbuf's own
+		 * slack past its capacity, or where a read out may be
+		 * writing now: never read those. */
+		jobs[n].flags = (off == pending && pd->rx_out &&
+		    pd->rlen < pd->rcap) ? 0 : CRYPTO_SEAL_PTSLACK;
 	}
 	pd->pnum += n;
 	pd->crypt_in = off;

@@ -32,7 +32,7 @@
  *   not written;
  * - crypto jobs are taken only when the output buffer is empty, and must be
  *   completed (seal_done / open_done) before any other call on that
- *   direction.
+ *   direction; they never read bytes a read out may be writing.
  */
 
 #include <stddef.h>

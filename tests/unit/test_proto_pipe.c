@@ -356,6 +356,45 @@ t_directions_independent(void ** state)
 	free(in);
 }
 
+/* While a read is out into the bytes after the pending input, the last
+ * seal job must not read past its plaintext (CRYPTO_SEAL_PTSLACK); the
+ * others may (their next bytes are the following job's). */
+static void
+t_no_slack_into_read(void ** state)
+{
+	struct crypto_seal_job jobs[8];
+	uint8_t * in = pattern(3 * 1024, 31), * buf;
+	struct sim s;
+	size_t len, n;
+
+	(void)state;
+	assert_int_equal(sim_init(&s, eng, in, 3 * 1024, SIZE_MAX), 0);
+	/* Grow A's seal buffer to level 1, then read 3 full packets. */
+	sim_step(&s, SIM_A_READ, 1024);
+	sim_step(&s, SIM_A_CRYPTO, 0);
+	sim_step(&s, SIM_A_SEND, (size_t)-1);
+	s.inoff = 0;
+	assert_non_null(buf = proto_pipe_rx_get(s.a, PROTO_PIPE_SEAL, &len));
+	assert_true(len > 3 * 1024);
+	memcpy(buf, in, 3 * 1024);
+	proto_pipe_rx_put(s.a, PROTO_PIPE_SEAL, 3 * 1024);
+	/* A read goes out into the tail; crypto runs meanwhile. */
+	assert_non_null(proto_pipe_rx_get(s.a, PROTO_PIPE_SEAL, &len));
+	n = proto_pipe_seal_jobs(s.a, jobs, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(jobs[0].flags, CRYPTO_SEAL_PTSLACK);
+	assert_int_equal(jobs[1].flags, CRYPTO_SEAL_PTSLACK);
+	assert_int_equal(jobs[2].flags, 0);
+	assert_int_equal(crypto_engine_seal(eng, jobs, n), 0);
+	proto_pipe_seal_done(s.a, n);
+	proto_pipe_rx_abort(s.a, PROTO_PIPE_SEAL);
+	/* With no read out, the last job may use the slack. */
+	assert_non_null(buf = proto_pipe_rx_get(s.a, PROTO_PIPE_SEAL, &len));
+	proto_pipe_rx_abort(s.a, PROTO_PIPE_SEAL);
+	sim_free(&s);
+	free(in);
+}
+
 static int
 setup(void ** state)
 {
@@ -387,6 +426,7 @@ main(void)
 		cmocka_unit_test(t_budget),
 		cmocka_unit_test(t_io_errors),
 		cmocka_unit_test(t_directions_independent),
+		cmocka_unit_test(t_no_slack_into_read),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
