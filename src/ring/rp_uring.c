@@ -144,14 +144,20 @@ rp_uring_probe(char * why, size_t len)
 /**
  * rp_uring_sqe(ring):
  * Return a free SQE of ${ring}, submitting queued entries first if the
- * queue is full.  Never returns NULL.
+ * queue is full; NULL if the kernel takes none now (its completion queue
+ * is backed up: reap completions, then try again).
  */
 struct io_uring_sqe *
 rp_uring_sqe(struct io_uring * ring)
 {
 	struct io_uring_sqe * sqe;
+	int i, rc;
 
-	while ((sqe = io_uring_get_sqe(ring)) == NULL)
-		io_uring_submit(ring);
-	return (sqe);
+	for (i = 0; i < 3; i++) {
+		if ((sqe = io_uring_get_sqe(ring)) != NULL)
+			return (sqe);
+		if ((rc = io_uring_submit(ring)) < 0 && rc != -EINTR)
+			break;
+	}
+	return (NULL);
 }

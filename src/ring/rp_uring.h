@@ -36,7 +36,8 @@ int rp_uring_probe(char * why, size_t len);
 /**
  * rp_uring_sqe(ring):
  * Return a free SQE of ${ring}, submitting queued entries first if the
- * queue is full.  Never returns NULL.
+ * queue is full; NULL if the kernel takes none now (its completion queue
+ * is backed up: reap completions, then try again).
  */
 struct io_uring_sqe * rp_uring_sqe(struct io_uring * ring);
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@ struct uconn {
 	int rx_busy[2], tx_busy[2];
 	int zc_wait[2];			/* SEND_ZC notifications to come. */
 	int tx_res[2];			/* Result held until the notification. */
+	int retry;			/* On the retry list. */
+	struct uconn * rnext;		/* Retry list link. */
 };
 
 struct uring_eng {
@@ -44,8 +47,11 @@ struct uring_eng {
 	struct io_uring ring;
 	int zc_ok;
 	uint64_t bell;
+	int bell_armed;
 	struct uconn * conns;
 	struct rp_wready ready;
+	struct uconn * retry;		/* Could not arm: no SQE was free. */
+	double last_warn;
 };
 
 static inline uint64_t
@@ -57,13 +63,25 @@ ud(void * p, int tag)
 
 static void uconn_pump(struct uring_eng *, struct uconn *);
 
+/* No SQE was free for ${u}: pump it again after the next reap. */
+static void
+uconn_defer(struct uring_eng * e, struct uconn * u)
+{
+
+	if (u->retry)
+		return;
+	u->retry = 1;
+	u->rnext = e->retry;
+	e->retry = u;
+}
+
 /* Free ${u} once nothing of it is on the ring. */
 static void
 uconn_reap(struct uring_eng * e, struct uconn * u)
 {
 	int failed;
 
-	if (u->inflight > 0 || u->c.queued)
+	if (u->inflight > 0 || u->c.queued || u->retry)
 		return;
 	if (u->prev)
 		u->prev->next = u->next;
@@ -90,10 +108,14 @@ uconn_close(struct uring_eng * e, struct uconn * u)
 		u->c.dead = 1;
 		rp_wready_unlink(&e->ready, &u->c);
 		if (u->inflight > 0) {
+			/* Shutting the sockets down ends their operations
+			 * even if no SQE is free for the cancels. */
 			for (i = 0; i < 3; i++) {
 				if (u->c.fds[i] == -1)
 					continue;
-				sqe = rp_uring_sqe(&e->ring);
+				(void)shutdown(u->c.fds[i], SHUT_RDWR);
+				if ((sqe = rp_uring_sqe(&e->ring)) == NULL)
+					continue;
 				io_uring_prep_cancel_fd(sqe, u->c.fds[i],
 				    IORING_ASYNC_CANCEL_ALL);
 				io_uring_sqe_set_data64(sqe, TAG_NONE);
@@ -115,7 +137,11 @@ uconn_arm_recv(struct uring_eng * e, struct uconn * u, int d)
 
 	if ((buf = proto_pipe_rx_get(u->c.pipe, d, &len)) == NULL)
 		return;
-	sqe = rp_uring_sqe(&e->ring);
+	if ((sqe = rp_uring_sqe(&e->ring)) == NULL) {
+		proto_pipe_rx_abort(u->c.pipe, d);
+		uconn_defer(e, u);
+		return;
+	}
 	if (u->c.sock_in[d])
 		io_uring_prep_recv(sqe, u->c.fd_in[d], buf, len, 0);
 	else
@@ -135,7 +161,11 @@ uconn_arm_send(struct uring_eng * e, struct uconn * u, int d)
 
 	if ((buf = proto_pipe_tx_get(u->c.pipe, d, &len)) == NULL)
 		return;
-	sqe = rp_uring_sqe(&e->ring);
+	if ((sqe = rp_uring_sqe(&e->ring)) == NULL) {
+		proto_pipe_tx_put(u->c.pipe, d, 0);
+		uconn_defer(e, u);
+		return;
+	}
 	if (!u->c.sock_out[d])
 		io_uring_prep_write(sqe, u->c.fd_out[d], buf, (unsigned)len,
 		    (uint64_t)-1);
@@ -246,10 +276,58 @@ uring_adopt(void * arg, struct rp_wconn * wc)
 static void
 uring_arm_doorbell(struct uring_eng * e)
 {
-	struct io_uring_sqe * sqe = rp_uring_sqe(&e->ring);
+	struct io_uring_sqe * sqe;
 
+	if ((sqe = rp_uring_sqe(&e->ring)) == NULL)
+		return;
 	io_uring_prep_read(sqe, e->w->doorbell, &e->bell, sizeof(e->bell), 0);
 	io_uring_sqe_set_data64(sqe, TAG_DOORBELL);
+	e->bell_armed = 1;
+}
+
+/* Pump the pairs that found no SQE free, and re-arm the doorbell. */
+static void
+uring_retry(struct uring_eng * e)
+{
+	struct uconn * u, * list = e->retry;
+
+	e->retry = NULL;
+	while ((u = list) != NULL) {
+		list = u->rnext;
+		u->retry = 0;
+		if (u->closing)
+			uconn_reap(e, u);
+		else
+			uconn_pump(e, u);
+	}
+	if (!e->bell_armed)
+		uring_arm_doorbell(e);
+}
+
+/* Submit, waiting for a completion if ${wait}; an error other than an
+ * interruption or a backed-up completion queue is logged (at most every
+ * 10 s) and slowed down, never spun on. */
+static void
+uring_submit(struct uring_eng * e, int wait)
+{
+	struct timespec ts;
+	double t;
+	int rc;
+
+	rc = wait ? io_uring_submit_and_wait(&e->ring, 1) :
+	    io_uring_submit(&e->ring);
+	if (rc >= 0 || rc == -EINTR || rc == -EBUSY || rc == -EAGAIN)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	if (t - e->last_warn > 10) {
+		errno = -rc;
+		rp_warnp("worker %d: io_uring_enter", e->w->id);
+		e->last_warn = t;
+	}
+	ts.tv_sec = 0;
+	ts.tv_nsec = 1000000;
+	nanosleep(&ts, NULL);
 }
 
 static void
@@ -271,6 +349,7 @@ uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
 		uconn_tx_done(e, u, tag - TAG_TX, cqe);
 		break;
 	case TAG_DOORBELL:
+		e->bell_armed = 0;
 		rp_wk_drain_inbox(e->w, uring_adopt, e);
 		uring_arm_doorbell(e);
 		return;
@@ -331,10 +410,7 @@ uring_run(void * arg)
 	unsigned head, n;
 
 	while (!(e->w->stopping && e->w->npairs == 0)) {
-		if (e->ready.head != NULL)
-			io_uring_submit(&e->ring);
-		else
-			io_uring_submit_and_wait(&e->ring, 1);
+		uring_submit(e, e->ready.head == NULL && e->retry == NULL);
 		n = 0;
 		io_uring_for_each_cqe(&e->ring, head, cqe) {
 			uring_cqe(e, cqe);
@@ -342,6 +418,8 @@ uring_run(void * arg)
 		}
 		io_uring_cq_advance(&e->ring, n);
 		rp_batch_run(e->w->batch, &e->ready, uring_after, e);
+		if (e->retry != NULL || !e->bell_armed)
+			uring_retry(e);
 	}
 }
 
