@@ -154,7 +154,39 @@ is_one(const uint8_t y[CRYPTO_DH_PUBLEN])
 	return (acc == 0);
 }
 
-/* The peer's y || MAC is complete: validate it as spiped does. */
+/*
+ * Return non-zero if the 256-byte big-endian ${y} is 0 or p - 1.  p is a
+ * safe prime (p = 2q + 1), so the only elements of small order are 1 and
+ * p - 1 (order 2); 0 is no group element at all.  With y_peer in {0, p - 1}
+ * our Z = y_peer^x lies in {0, 1, p - 1} whatever x is, so a peer that holds
+ * the key could make the session keys independent of our ephemeral secret
+ * (no forward secrecy, and -g defeated).  y is public: no need for constant
+ * time, but the loop runs over every byte anyway.
+ */
+static int
+is_degenerate(const uint8_t y[CRYPTO_DH_PUBLEN])
+{
+	const uint8_t * p = crypto_dh_prime();
+	uint8_t zero = 0, pm1 = 0;
+	unsigned int borrow = 1;
+	size_t i;
+
+	/* Compare y with p - 1, subtracting the 1 with borrow from the end. */
+	for (i = CRYPTO_DH_PUBLEN; i-- > 0; ) {
+		unsigned int d = (unsigned int)p[i] - borrow;
+
+		borrow = (d >> 8) & 1;
+		pm1 |= y[i] ^ (uint8_t)d;
+		zero |= y[i];
+	}
+	return ((zero == 0) || (pm1 == 0));
+}
+
+/*
+ * The peer's y || MAC is complete: validate it as spiped does (MAC, y < p,
+ * -g), and, unlike stock spiped 1.6.2, refuse y = 0 and y = p - 1 in every
+ * mode (see is_degenerate).
+ */
 static int
 hs_validate(struct proto_hs * hs)
 {
@@ -170,6 +202,12 @@ hs_validate(struct proto_hs * hs)
 	/* y_r < p. */
 	if (crypto_dh_sanitycheck(yh_r)) {
 		hs_fail(hs, "peer's DH value is not less than p");
+		return (-1);
+	}
+
+	/* 0 and p - 1 force Z into {0, 1, p - 1}: never a genuine key. */
+	if (is_degenerate(yh_r)) {
+		hs_fail(hs, "peer's DH value is 0 or p - 1 (degenerate)");
 		return (-1);
 	}
 
@@ -261,7 +299,8 @@ hs_need_compute(const struct proto_hs * hs)
  * proto_hs_new(role, K, nopfs, requirepfs):
  * Create a handshake for ${role} with the shared secret ${K}; ${nopfs} is
  * spiped's -f (send y = 1, no exponentiation), ${requirepfs} its -g (reject
- * a peer whose y is 1).  Return NULL on failure.
+ * a peer whose y is 1).  In every mode the peer's y must carry a good MAC and
+ * be less than p, and must be neither 0 nor p - 1.  Return NULL on failure.
  */
 struct proto_hs *
 proto_hs_new(enum proto_role role, const uint8_t K[32], int nopfs,

@@ -47,7 +47,8 @@ struct proto_hs;
  * proto_hs_new(role, K, nopfs, requirepfs):
  * Create a handshake for ${role} with the shared secret ${K}; ${nopfs} is
  * spiped's -f (send y = 1, no exponentiation), ${requirepfs} its -g (reject
- * a peer whose y is 1).  Return NULL on failure.
+ * a peer whose y is 1).  In every mode the peer's y must carry a good MAC and
+ * be less than p, and must be neither 0 nor p - 1.  Return NULL on failure.
  */
 struct proto_hs * proto_hs_new(enum proto_role role, const uint8_t K[32],
     int nopfs, int requirepfs);

@@ -20,7 +20,8 @@
  * after FAILED; a server never asks for COMPUTE before it has a verified
  * 288-byte y || MAC; without "fix up" (the MAC is then garbage with
  * overwhelming probability) the machine never reports DONE; with it, the
- * outcome is DONE exactly when y < p and not (-g and y == 1).
+ * outcome is DONE exactly when y < p, y is neither 0 nor p - 1, and not
+ * (-g and y == 1).
  */
 
 #include <stdint.h>
@@ -84,6 +85,25 @@ hsf_is_one(const uint8_t * y)
 		if (y[i] != 0)
 			return (0);
 	return (y[255] == 1);
+}
+
+/* Is the 256-byte big-endian ${y} 0 or p - 1 (p ends in 0xff, so p - 1 is
+ * p with its last byte 0xfe)? */
+static int
+hsf_is_degenerate(const uint8_t * y)
+{
+	uint8_t pm1[256];
+	size_t i;
+
+	for (i = 0; i < 256; i++)
+		if (y[i] != 0)
+			break;
+	if (i == 256)
+		return (1);
+	memcpy(pm1, crypto_dh_prime(), 256);
+	HSF_CHECK(pm1[255] == 0xff);
+	pm1[255] = 0xfe;
+	return (memcmp(y, pm1, 256) == 0);
 }
 
 static int
@@ -165,6 +185,7 @@ hsf_run(enum proto_role role, const uint8_t * data, size_t size)
 	}
 	if (fixed && (consumed == HSF_MSGLEN)) {
 		int good = (crypto_dh_sanitycheck(&stream[32]) == 0) &&
+		    !hsf_is_degenerate(&stream[32]) &&
 		    !(requirepfs && hsf_is_one(&stream[32]));
 
 		HSF_CHECK((proto_hs_want(hs) == PROTO_HS_DONE) == good);

@@ -436,17 +436,19 @@ build_yh(const uint8_t key[32], const uint8_t y[256], enum tamper t,
 		yh[200] ^= 0x01;
 }
 
-/* Give a fresh server the y ${y} (NULL: a genuine one) tampered as ${t};
- * expect failure saying ${why}, with no COMPUTE and nothing more sent. */
+/* Give a fresh server (-f ${sf}, -g ${sg}) the y ${y} (NULL: a genuine
+ * one) tampered as ${t}; expect failure saying ${why}, with no COMPUTE and
+ * nothing more sent. */
 static void
-server_rejects(const uint8_t * y, enum tamper t, int sg, const char * why)
+server_rejects(const uint8_t * y, enum tamper t, int sf, int sg,
+    const char * why)
 {
 	struct fake f;
 	struct proto_hs * s;
 	uint8_t yh[288];
 	size_t n;
 
-	s = fake_client_start(&f, 0, sg);
+	s = fake_client_start(&f, sf, sg);
 	build_yh(f.dk1, (y != NULL) ? y : f.y, t, yh);
 	assert_int_equal(proto_hs_input(s, yh, 288), 288);
 	assert_int_equal(proto_hs_want(s), PROTO_HS_FAILED);
@@ -463,22 +465,94 @@ server_rejects(const uint8_t * y, enum tamper t, int sg, const char * why)
 	proto_hs_free(s);
 }
 
-/* Give a fresh server ${y} with a good MAC; expect it to want COMPUTE. */
+/* Give a fresh server (-f ${sf}, -g ${sg}) ${y} with a good MAC; expect it
+ * to want COMPUTE (with -f: nothing to compute, its y_S goes out at once). */
 static void
-server_accepts(const uint8_t y[256], int sg)
+server_accepts(const uint8_t y[256], int sf, int sg)
 {
 	struct fake f;
 	struct proto_hs * s;
 	uint8_t yh[288];
 
-	s = fake_client_start(&f, 0, sg);
+	s = fake_client_start(&f, sf, sg);
 	build_yh(f.dk1, y, T_NONE, yh);
 	assert_int_equal(proto_hs_input(s, yh, 288), 288);
-	assert_int_equal(proto_hs_want(s), PROTO_HS_WANT_COMPUTE);
-	proto_hs_compute(s);
+	if (!sf) {
+		assert_int_equal(proto_hs_want(s), PROTO_HS_WANT_COMPUTE);
+		proto_hs_compute(s);
+	}
 	assert_int_equal(proto_hs_want(s), PROTO_HS_WANT_WRITE);
+	assert_null(proto_hs_error(s));
 	proto_hs_free(s);
 }
+
+/* The peer values every role must judge alike (y as 256 bytes). */
+enum yval { Y_ZERO, Y_ONE, Y_TWO, Y_PM2, Y_PM1, Y_P, Y_PP1, Y_MAX, Y_N };
+static const char * const yval_name[Y_N] = {
+	"0", "1", "2", "p-2", "p-1", "p", "p+1", "2^2048-1"
+};
+
+/* Set ${y} to the value ${v}.  p ends in 0xff, so p - 2 and p - 1 touch
+ * only its last byte. */
+static void
+set_yval(enum yval v, uint8_t y[256])
+{
+	const uint8_t * p = crypto_dh_prime();
+	size_t i;
+
+	assert_int_equal(p[255], 0xff);
+	memset(y, 0, 256);
+	switch (v) {
+	case Y_ZERO:
+		break;
+	case Y_ONE:
+		y[255] = 1;
+		break;
+	case Y_TWO:
+		y[255] = 2;
+		break;
+	case Y_PM2:
+	case Y_PM1:
+	case Y_P:
+		memcpy(y, p, 256);
+		y[255] = (uint8_t)(0xff - (Y_P - v));
+		break;
+	case Y_PP1:
+		/* p + 1: add with carry (p's low 64 bits are all ones). */
+		memcpy(y, p, 256);
+		for (i = 256; i-- > 0; )
+			if (++y[i] != 0)
+				break;
+		break;
+	default:
+		memset(y, 0xff, 256);
+		break;
+	}
+}
+
+/* What a side with -g ${g} must say about ${v}: NULL to accept, else a
+ * piece of the error.  The same in both roles and with or without -f. */
+static const char *
+yval_verdict(enum yval v, int g)
+{
+
+	switch (v) {
+	case Y_ZERO:
+	case Y_PM1:
+		return ("degenerate");
+	case Y_P:
+	case Y_PP1:
+	case Y_MAX:
+		return ("not less than p");
+	case Y_ONE:
+		return (g ? "forward secrecy" : NULL);
+	default:
+		return (NULL);
+	}
+}
+
+/* Modes of one side: none, -f, -g (spiped takes -f and -g exclusively). */
+static const int yval_modes[3][2] = { {0, 0}, {1, 0}, {0, 1} };
 
 /* Bad MACs, y >= p (with a valid MAC), and -g against y = 1. */
 static void
@@ -487,22 +561,59 @@ test_server_rejects(void ** state)
 	uint8_t y[256];
 
 	(void)state;
-	server_rejects(NULL, T_FLIP_MAC, 0, "MAC");
-	server_rejects(NULL, T_FLIP_Y, 0, "MAC");
+	server_rejects(NULL, T_FLIP_MAC, 0, 0, "MAC");
+	server_rejects(NULL, T_FLIP_Y, 0, 0, "MAC");
 	memcpy(y, crypto_dh_prime(), 256);
-	server_rejects(y, T_NONE, 0, "not less than p");
+	server_rejects(y, T_NONE, 0, 0, "not less than p");
 	memset(y, 0xff, 256);
-	server_rejects(y, T_NONE, 0, "not less than p");
+	server_rejects(y, T_NONE, 0, 0, "not less than p");
 	set_one(y);
-	server_rejects(y, T_NONE, 1, "forward secrecy");
+	server_rejects(y, T_NONE, 0, 1, "forward secrecy");
 
-	/* As stock spiped: without -g, 1 is fine; p - 1 and 0 are < p. */
-	server_accepts(y, 0);
-	memcpy(y, crypto_dh_prime(), 256);
-	y[255] -= 1;
-	server_accepts(y, 1);
-	memset(y, 0, 256);
-	server_accepts(y, 1);
+	/* As stock spiped: without -g, 1 is fine. */
+	server_accepts(y, 0, 0);
+}
+
+/*
+ * Every peer value of enum yval against a ${who} in every mode: ${rejects}
+ * where yval_verdict says so, else ${accepts}.
+ */
+static void
+yvals_each(const char * who,
+    void (* rejects)(const uint8_t *, enum tamper, int, int, const char *),
+    void (* accepts)(const uint8_t *, int, int))
+{
+	uint8_t y[256];
+	const char * why;
+	int v, m, f, g;
+
+	for (m = 0; m < 3; m++) {
+		f = yval_modes[m][0];
+		g = yval_modes[m][1];
+		for (v = 0; v < Y_N; v++) {
+			print_message("%s -f %d -g %d, y = %s\n", who, f, g,
+			    yval_name[v]);
+			set_yval((enum yval)v, y);
+			why = yval_verdict((enum yval)v, g);
+			if (why != NULL)
+				rejects(y, T_NONE, f, g, why);
+			else
+				accepts(y, f, g);
+		}
+	}
+}
+
+/*
+ * A client y of 0 or p - 1 (which stock spiped 1.6.2 accepts) is refused
+ * before any exponentiation, in every server mode, as are y >= p and, with
+ * -g, y = 1; the neighbours 2 and p - 2 are accepted.
+ */
+static void
+test_server_yvals(void ** state)
+{
+
+	(void)state;
+	yvals_each("server", server_rejects, server_accepts);
 }
 
 /* A server keyed with another secret fails on the MAC. */
@@ -587,28 +698,71 @@ test_client_vs_reference(void ** state)
 	proto_hs_free(c);
 }
 
-/* Give a client a server transcript with ${y} tampered as ${t}. */
-static void
-client_rejects(const uint8_t y[256], enum tamper t, int cg, const char * why)
+/* Start a client (-f ${cf}, -g ${cg}) and give it, before it computed
+ * anything, a whole server transcript with ${y} tampered as ${t}. */
+static struct proto_hs *
+client_fed(const uint8_t y[256], enum tamper t, int cf, int cg)
 {
 	struct proto_hs * c;
 	uint8_t nonce_C[32], msg[MSGLEN], dk1[64];
 	const uint8_t * o;
 	size_t n;
 
-	assert_non_null(c = proto_hs_new(PROTO_CLIENT, testK, 0, cg));
+	assert_non_null(c = proto_hs_new(PROTO_CLIENT, testK, cf, cg));
 	assert_non_null(o = proto_hs_output(c, &n));
 	memcpy(nonce_C, o, 32);
 	proto_hs_output_done(c, 32);
 	memset(msg, 0x3c, 32);
 	ref_dhmac(nonce_C, msg, dk1);
 	build_yh(&dk1[32], y, t, &msg[32]);
-
-	/* Server bytes arrive before the client computed anything. */
 	assert_int_equal(proto_hs_input(c, msg, MSGLEN), MSGLEN);
+	return (c);
+}
+
+/* Give a client (-f ${cf}, -g ${cg}) a server transcript with ${y}
+ * tampered as ${t}; expect failure saying ${why}, nothing more sent. */
+static void
+client_rejects(const uint8_t y[256], enum tamper t, int cf, int cg,
+    const char * why)
+{
+	struct proto_hs * c;
+	size_t n;
+
+	c = client_fed(y, t, cf, cg);
 	assert_int_equal(proto_hs_want(c), PROTO_HS_FAILED);
 	assert_non_null(strstr(proto_hs_error(c), why));
 	assert_null(proto_hs_output(c, &n));
+	assert_int_equal(n, 0);
+	assert_int_equal(proto_hs_read_hint(c), 0);
+
+	/* compute is a no-op now. */
+	proto_hs_compute(c);
+	assert_int_equal(proto_hs_want(c), PROTO_HS_FAILED);
+	assert_null(proto_hs_output(c, &n));
+	proto_hs_free(c);
+}
+
+/* Give a client (-f ${cf}, -g ${cg}) a server transcript with ${y}; expect
+ * it to finish the handshake. */
+static void
+client_accepts(const uint8_t y[256], int cf, int cg)
+{
+	struct proto_hs * c;
+	const uint8_t * o;
+	size_t n;
+	int i;
+
+	c = client_fed(y, T_NONE, cf, cg);
+
+	/* At most: compute, send y_C || MAC, done. */
+	for (i = 0; i < 3; i++) {
+		if (proto_hs_want(c) & PROTO_HS_WANT_COMPUTE)
+			proto_hs_compute(c);
+		if ((o = proto_hs_output(c, &n)) != NULL)
+			proto_hs_output_done(c, n);
+	}
+	assert_null(proto_hs_error(c));
+	assert_int_equal(proto_hs_want(c), PROTO_HS_DONE);
 	proto_hs_free(c);
 }
 
@@ -619,14 +773,25 @@ test_client_rejects(void ** state)
 
 	(void)state;
 	assert_int_equal(crypto_dh_generate(x, y), 0);
-	client_rejects(y, T_FLIP_MAC, 0, "MAC");
-	client_rejects(y, T_FLIP_Y, 0, "MAC");
+	client_rejects(y, T_FLIP_MAC, 0, 0, "MAC");
+	client_rejects(y, T_FLIP_Y, 0, 0, "MAC");
+	client_accepts(y, 0, 0);
 	memcpy(y, crypto_dh_prime(), 256);
-	client_rejects(y, T_NONE, 0, "not less than p");
+	client_rejects(y, T_NONE, 0, 0, "not less than p");
 	memset(y, 0xff, 256);
-	client_rejects(y, T_NONE, 0, "not less than p");
+	client_rejects(y, T_NONE, 0, 0, "not less than p");
 	set_one(y);
-	client_rejects(y, T_NONE, 1, "forward secrecy");
+	client_rejects(y, T_NONE, 0, 1, "forward secrecy");
+}
+
+/* The server's y judged by the client as the server judges the client's
+ * (test_server_yvals), in every client mode. */
+static void
+test_client_yvals(void ** state)
+{
+
+	(void)state;
+	yvals_each("client", client_rejects, client_accepts);
 }
 
 /* Whole messages plus trailing data: exactly 320 bytes are consumed. */
@@ -863,9 +1028,11 @@ main(void)
 		cmocka_unit_test(test_partial_writes),
 		cmocka_unit_test(test_server_vs_reference),
 		cmocka_unit_test(test_server_rejects),
+		cmocka_unit_test(test_server_yvals),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_client_vs_reference),
 		cmocka_unit_test(test_client_rejects),
+		cmocka_unit_test(test_client_yvals),
 		cmocka_unit_test(test_no_overconsume),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_threads),
