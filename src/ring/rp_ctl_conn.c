@@ -155,7 +155,6 @@ conn_connected(struct rp_ctl * ctl, struct ctl_conn * c, short ready)
 {
 
 	c->connected = 1;
-	rp_sock_tune(c->tfd, ctl->cfg->nokeepalive);
 	if (c->hsfd == -1 && !ctl->cfg->decrypt) {
 		c->hsfd = c->tfd;
 		c->ready = ready;
@@ -216,18 +215,23 @@ conn_connect(struct rp_ctl * ctl, struct ctl_conn * c)
 			conn_warn_socket(ctl);
 		return (-1);
 	}
+
+	/* Before the first byte, so that no handshake message waits for
+	 * Nagle. */
+	rp_sock_tune(c->tfd, ctl->cfg->nokeepalive);
 	rc = connect(c->tfd, (const struct sockaddr *)&a.ss, a.len);
 	if (rc == -1 && errno != EINPROGRESS)
 		goto err1;
-	connected = (rc == 0);
-	if (!connected && ctl->cfg->decrypt &&
-	    (connected = conn_poll_connect(c->tfd)) == -1)
+
+	/* On loopback the connect has finished by now: go on at once. */
+	if ((connected = (rc == 0) ? 1 : conn_poll_connect(c->tfd)) == -1)
 		goto err1;
 
 	/*
-	 * -d never reads tfd here, so a connected one needs no watching (and
-	 * on loopback it is connected at once).  A socket is watched only
-	 * once its connect is under way: before, it polls as hung up.
+	 * -d never reads tfd here, so a connected one needs no watching.  A
+	 * socket is watched only once its connect is under way (before, it
+	 * polls as hung up); what arrives from then on is reported, so it is
+	 * taken to be ready for output only.
 	 */
 	if (!(connected && ctl->cfg->decrypt)) {
 		if (conn_watch(ctl, c, c->tfd, RP_CTL_EV_CONN_T))
@@ -235,7 +239,7 @@ conn_connect(struct rp_ctl * ctl, struct ctl_conn * c)
 		c->t_watched = 1;
 	}
 	if (connected)
-		conn_connected(ctl, c, POLLIN | POLLOUT);
+		conn_connected(ctl, c, POLLOUT);
 	return (0);
 
 err1:
@@ -358,7 +362,11 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 	conn_link(&ctl->conns, c);
 	ctl->nconns++;
 
-	/* -d: the handshake starts at once, in parallel with the connect. */
+	/*
+	 * -d: the handshake starts at once, in parallel with the connect, and
+	 * its first message goes out before the connect is begun: the peer
+	 * waits for it, while the target is not needed before the end.
+	 */
 	if (cfg->decrypt) {
 		if (conn_watch(ctl, c, fd, RP_CTL_EV_CONN_A)) {
 			conn_drop(ctl, c);
@@ -369,9 +377,11 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 		/* The client's first bytes are likely here already. */
 		c->hsfd = fd;
 		c->ready = POLLIN | POLLOUT;
+		conn_step(ctl, c);
+		if (c->dead)
+			return;
 	}
 	conn_try_connect(ctl, c);
-	conn_step(ctl, c);
 	return;
 
 err1:
