@@ -65,6 +65,7 @@ ctl_wake(struct rp_ctl * ctl)
 	}
 }
 
+/* Dispatch the epoll event ${ev} by the tag it carries. */
 static void
 ctl_event(struct rp_ctl * ctl, const struct epoll_event * ev)
 {

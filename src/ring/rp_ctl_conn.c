@@ -311,6 +311,7 @@ conn_handoff(struct rp_ctl * ctl, struct ctl_conn * c)
 static void
 conn_step(struct rp_ctl * ctl, struct ctl_conn * c)
 {
+
 	if (c->dead || c->computing || c->hsfd == -1)
 		return;
 	for (;;) {
@@ -391,9 +392,10 @@ err0:
 }
 
 /**
- * rp_ctl_conn_event(ctl, c, tag, events):
- * The epoll ${events} for connection ${c}'s socket named by ${tag}
- * (RP_CTL_EV_CONN_A or _T) arrived: move it on.
+ * rp_ctl_conn_event(ctl, cookie, tag, events):
+ * The epoll ${events} arrived for the socket named by ${tag}
+ * (RP_CTL_EV_CONN_A or _T) of the connection ${cookie} (the pointer its
+ * epoll event carries): move it on.
  */
 void
 rp_ctl_conn_event(struct rp_ctl * ctl, void * cookie, int tag,

@@ -27,11 +27,12 @@ struct rp_hsjob;
 void rp_ctl_conn_start(struct rp_ctl * ctl, int fd);
 
 /**
- * rp_ctl_conn_event(ctl, c, tag, events):
- * The epoll ${events} for connection ${c}'s socket named by ${tag}
- * (RP_CTL_EV_CONN_A or _T) arrived: move it on.
+ * rp_ctl_conn_event(ctl, cookie, tag, events):
+ * The epoll ${events} arrived for the socket named by ${tag}
+ * (RP_CTL_EV_CONN_A or _T) of the connection ${cookie} (the pointer its
+ * epoll event carries): move it on.
  */
-void rp_ctl_conn_event(struct rp_ctl * ctl, void * c, int tag,
+void rp_ctl_conn_event(struct rp_ctl * ctl, void * cookie, int tag,
     uint32_t events);
 
 /**
