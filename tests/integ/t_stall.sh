@@ -6,7 +6,9 @@
 # with a small receive buffer; the target floods them until every buffer on
 # the way is full.  Then a fresh connection through the SAME daemons echoes
 # 1 MiB through the SAME target (rp-target --auto echoes a connection that
-# does not start with the sink header) and must finish within 1 s:
+# does not start with the sink header) and must finish within 1 s (three
+# fresh connections one after the other; the median is judged, so one slow
+# run on a loaded machine does not decide, while a frozen worker fails all):
 #   (a) -w 1 -n 0 on both daemons (so stalled and fresh share the one
 #       worker of each), 300 stalled clients;
 #   (b) the default worker count, -n 0, 700 stalled clients.
@@ -125,20 +127,34 @@ stall() {
   fi
   local q
   q=$(quiet "$epid" "$dpid" "$tpid")
-  t0=$(date +%s.%N)
-  timeout -k 2 12 "$RPLOAD" echo -q -c "$(t_addr "$e")" -b 1M --timeout 10 \
-    >"$T_TMP/fresh.out" 2>"$T_TMP/fresh.err"
-  rc=$?
-  t1=$(date +%s.%N)
-  secs=$(awk -v s="$t0" -v e="$t1" 'BEGIN{printf "%.3f", e-s}')
+  # Three fresh connections, one after the other.
+  local times=() rcs=0 med
+  for i in 1 2 3; do
+    t0=$(date +%s.%N)
+    timeout -k 2 12 "$RPLOAD" echo -q -c "$(t_addr "$e")" -b 1M --timeout 10 \
+      --seed $((100 + i)) >"$T_TMP/fresh.out" 2>"$T_TMP/fresh.err"
+    rc=$?
+    t1=$(date +%s.%N)
+    secs=$(awk -v s="$t0" -v e="$t1" 'BEGIN{printf "%.3f", e-s}')
+    if [ "$rc" != 0 ]; then
+      rcs=$((rcs + 1))
+      secs="$secs (rc $rc: $(grep -o 'FAILED: .*' "$T_TMP/fresh.err" | head -1)$(
+        sed -n 's/.*"rx_bytes":\([0-9]*\).*/, \1 bytes echoed/p' "$T_TMP/fresh.out"))"
+      # Timed out: the next two would too.
+      [ "$rc" = 1 ] && grep -q timeout "$T_TMP/fresh.err" && { times+=("$secs"); break; }
+    fi
+    times+=("$secs")
+  done
+  med=$(printf '%s\n' "${times[@]}" | awk '{print $1}' | sort -n |
+    awk '{v[NR] = $1} END{print (NR == 3) ? v[2] : v[NR]}')
   local fig="$(kv with_data "$ready") of $n stalled clients got data (set up in $(kv setup_s "$ready") s), $(kv queued_KiB "$ready") KiB queued at them, daemons quiet after $q"
-  if [ "$rc" = 0 ] && awk -v s="$secs" -v l="$LIMIT_S" 'BEGIN{exit !(s < l)}'; then
-    t_pass "$name: a fresh connection echoed 1 MiB in $secs s (limit $LIMIT_S s); $fig"
+  local all
+  all=$(printf '%s, ' "${times[@]}"); all=${all%, }
+  if [ "$rcs" = 0 ] && [ ${#times[@]} = 3 ] &&
+     awk -v s="$med" -v l="$LIMIT_S" 'BEGIN{exit !(s < l)}'; then
+    t_pass "$name: a fresh connection echoed 1 MiB in $med s (median of $all s; limit $LIMIT_S s); $fig"
   else
-    local why="took $secs s"
-    [ "$rc" != 0 ] && why="failed after $secs s (rc $rc: $(grep -o 'FAILED: .*' "$T_TMP/fresh.err" | head -1)$(
-      sed -n 's/.*"rx_bytes":\([0-9]*\).*/, \1 bytes echoed/p' "$T_TMP/fresh.out"))"
-    t_fail "$name: a fresh connection echoes 1 MiB within $LIMIT_S s: $why; $fig"
+    t_fail "$name: a fresh connection echoes 1 MiB within $LIMIT_S s: $med s (of: $all); $fig"
   fi
   t_alive "$name: -e still running" "$epid"
   t_alive "$name: -d still running" "$dpid"
