@@ -37,6 +37,7 @@ struct pipe_dir {
 	size_t ocap, olen, ooff;
 
 	size_t crypt_in;	/* Input bytes the jobs out cover. */
+	uint64_t hold_since;	/* When the part packet's first byte came. */
 	unsigned quiet;		/* Short reads in a row. */
 
 	unsigned rx_out:1, tx_out:1, crypt_out:1;
@@ -46,7 +47,7 @@ struct pipe_dir {
 
 struct proto_pipe {
 	struct pipe_dir dir[2];
-	struct proto_pipe_budget * budget;
+	struct proto_pipe_env * env;
 	int failed;
 };
 
@@ -87,12 +88,29 @@ dir_pending(const struct pipe_dir * pd)
 	return (pd->rlen - pd->rhead);
 }
 
-/* Whether ${pd} (direction ${d}) has input for a batch. */
+/* Whether the seal direction ${pd} of ${p} holds back its part-filled
+ * last packet now (coalescing, no EOF yet, not waited long enough). */
 static inline int
-dir_has_input(const struct pipe_dir * pd, int d)
+seal_holding(const struct proto_pipe * p, const struct pipe_dir * pd)
 {
 
-	return (dir_pending(pd) >= (d == PROTO_PIPE_SEAL ? 1 : CRYPTO_PKT_LEN));
+	return (p->env != NULL && p->env->coalesce > 0 && !pd->eof &&
+	    dir_pending(pd) % CRYPTO_PKT_PTMAX != 0 &&
+	    p->env->now < pd->hold_since + p->env->coalesce);
+}
+
+/* Input bytes of direction ${d} of ${p} that may be crypted now. */
+static inline size_t
+dir_ready(const struct proto_pipe * p, int d)
+{
+	const struct pipe_dir * pd = &p->dir[d];
+	size_t pending = dir_pending(pd);
+
+	if (d == PROTO_PIPE_OPEN)
+		return (pending - pending % CRYPTO_PKT_LEN);
+	if (seal_holding(p, pd))
+		return (pending - pending % CRYPTO_PKT_PTMAX);
+	return (pending);
 }
 
 static int
@@ -123,22 +141,22 @@ dir_free(struct pipe_dir * pd)
 }
 
 /**
- * proto_pipe_new(send_enc, send_mac, recv_enc, recv_mac, budget):
+ * proto_pipe_new(send_enc, send_mac, recv_enc, recv_mac, env):
  * Create a pipe that seals with the keys ${send_enc}/${send_mac} and opens
  * with ${recv_enc}/${recv_mac} (32 bytes each), growing its buffers within
- * ${budget} (which must outlive it; NULL: never grow).  Return NULL on
- * failure.
+ * the budget of ${env} and coalescing as it says (${env} must outlive the
+ * pipe; NULL: never grow, never hold).  Return NULL on failure.
  */
 struct proto_pipe *
 proto_pipe_new(const uint8_t send_enc[32], const uint8_t send_mac[32],
     const uint8_t recv_enc[32], const uint8_t recv_mac[32],
-    struct proto_pipe_budget * budget)
+    struct proto_pipe_env * env)
 {
 	struct proto_pipe * p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto err0;
-	p->budget = budget;
+	p->env = env;
 	if (dir_init(&p->dir[PROTO_PIPE_SEAL], PROTO_PIPE_SEAL, send_enc,
 	    send_mac))
 		goto err1;
@@ -156,16 +174,15 @@ err0:
 }
 
 /**
- * proto_pipe_set_budget(p, budget):
- * Make ${p} grow its buffers within ${budget} from now on (an engine thread
- * that adopts a pipe made elsewhere).
+ * proto_pipe_set_env(p, env):
+ * Make ${p} use ${env} from now on (an engine thread that adopts a pipe
+ * made elsewhere).
  */
 void
-proto_pipe_set_budget(struct proto_pipe * p,
-    struct proto_pipe_budget * budget)
+proto_pipe_set_env(struct proto_pipe * p, struct proto_pipe_env * env)
 {
 
-	p->budget = budget;
+	p->env = env;
 }
 
 /**
@@ -180,8 +197,8 @@ proto_pipe_free(struct proto_pipe * p)
 	if (p == NULL)
 		return;
 	for (d = 0; d < 2; d++) {
-		if (p->budget)
-			p->budget->used -= charge_at(d, p->dir[d].level);
+		if (p->env)
+			p->env->used -= charge_at(d, p->dir[d].level);
 		dir_free(&p->dir[d]);
 	}
 	crypto_wipe(p, sizeof(*p));
@@ -210,7 +227,7 @@ proto_pipe_want(const struct proto_pipe * p, int d)
 		if (!pd->tx_out)
 			want |= PROTO_PIPE_WANT_SEND;
 	} else if (!pd->tx_out) {
-		if (dir_has_input(pd, d))
+		if (dir_ready(p, d) > 0)
 			want |= PROTO_PIPE_WANT_CRYPTO;
 		else if (pd->eof && dir_pending(pd) == 0)
 			want |= PROTO_PIPE_WANT_SHUT;
@@ -265,8 +282,8 @@ dir_set_level(struct proto_pipe * p, int d, int l)
 
 	ochg = charge_at(d, pd->level);
 	nchg = charge_at(d, l);
-	if (nchg > ochg && (p->budget == NULL ||
-	    p->budget->used - ochg + nchg > p->budget->limit))
+	if (nchg > ochg && (p->env == NULL ||
+	    p->env->used - ochg + nchg > p->env->limit))
 		return;
 	if ((nb = realloc(pd->rbuf, rcap + RBUF_SLACK)) == NULL)
 		return;
@@ -277,10 +294,26 @@ dir_set_level(struct proto_pipe * p, int d, int l)
 		pd->obuf = NULL;
 		pd->ocap = 0;
 	}
-	if (p->budget)
-		p->budget->used = p->budget->used - ochg + nchg;
+	if (p->env)
+		p->env->used = p->env->used - ochg + nchg;
 	pd->level = l;
 	pd->quiet = 0;
+}
+
+/**
+ * proto_pipe_deadline(p):
+ * Return the time (env->now scale) at which ${p}'s seal direction stops
+ * holding a part-filled packet and wants crypto, or 0 if it holds none.
+ * The engine must pump ${p} again once its clock reaches that time.
+ */
+uint64_t
+proto_pipe_deadline(const struct proto_pipe * p)
+{
+	const struct pipe_dir * pd = &p->dir[PROTO_PIPE_SEAL];
+
+	if (p->failed || pd->crypt_out || !seal_holding(p, pd))
+		return (0);
+	return (pd->hold_since + p->env->coalesce);
 }
 
 /**
@@ -356,6 +389,12 @@ proto_pipe_rx_put(struct proto_pipe * p, int d, ptrdiff_t n)
 		}
 	}
 	pd->roffer = 0;
+	/* A part packet starts with these bytes: its wait starts now. */
+	if (d == PROTO_PIPE_SEAL && p->env != NULL &&
+	    (dir_pending(pd) % CRYPTO_PKT_PTMAX == 0 ||
+	    dir_pending(pd) / CRYPTO_PKT_PTMAX !=
+	    (dir_pending(pd) + (size_t)n) / CRYPTO_PKT_PTMAX))
+		pd->hold_since = p->env->now;
 	pd->rlen += (size_t)n;
 }
 
@@ -424,7 +463,7 @@ proto_pipe_seal_jobs(struct proto_pipe * p, struct crypto_seal_job * jobs,
 {
 	struct pipe_dir * pd = &p->dir[PROTO_PIPE_SEAL];
 	const uint8_t * in = pd->rbuf + pd->rhead;
-	size_t pending = dir_pending(pd), n, off;
+	size_t pending = dir_ready(p, PROTO_PIPE_SEAL), n, off;
 
 	if ((max = dir_crypt_begin(p, PROTO_PIPE_SEAL, max)) == 0)
 		return (0);
@@ -439,7 +478,7 @@ proto_pipe_seal_jobs(struct proto_pipe * p, struct crypto_seal_job * jobs,
 		/* The bytes after a job are the next job's, or rbuf's own
 		 * slack past its capacity, or where a read out may be
 		 * writing now: never read those. */
-		jobs[n].flags = (off == pending && pd->rx_out &&
+		jobs[n].flags = (pd->rhead + off == pd->rlen && pd->rx_out &&
 		    pd->rlen < pd->rcap) ? 0 : CRYPTO_SEAL_PTSLACK;
 	}
 	pd->pnum += n;

@@ -21,7 +21,10 @@
  *
  * Buffers start small and grow while a direction streams, within a budget
  * shared by the pipes of one engine thread; they shrink back when the
- * direction goes quiet.  A direction holds only its own buffers: a peer
+ * direction goes quiet.  With coalescing on, the seal direction seals full
+ * packets at once but holds a part-filled one until it fills, the input
+ * ends, or it has waited the coalescing time (the wire format is the same:
+ * only fewer, fuller packets).  A direction holds only its own buffers: a peer
  * that stops reading stalls that direction alone.
  *
  * Invariants, per direction:
@@ -57,33 +60,43 @@
 #define PROTO_PIPE_SEAL_PKTS	(PROTO_PIPE_SEND_MAX / CRYPTO_PKT_LEN)
 #define PROTO_PIPE_OPEN_PKTS	(PROTO_PIPE_SEND_MAX / CRYPTO_PKT_PTMAX)
 
-/* Buffer memory beyond the smallest size, shared by the pipes of one
- * engine thread (single-threaded: plain counters). */
-struct proto_pipe_budget {
+/* What the pipes of one engine thread share (single-threaded: plain
+ * fields): the budget of buffer memory beyond the smallest size, the
+ * thread's clock, and how long a part-filled packet may wait for more. */
+struct proto_pipe_env {
 	size_t used;
 	size_t limit;
+	uint64_t now;		/* Monotonic ns, set by the engine. */
+	uint64_t coalesce;	/* Hold a part packet this many ns; 0: never. */
 };
 
 struct proto_pipe;
 
 /**
- * proto_pipe_new(send_enc, send_mac, recv_enc, recv_mac, budget):
+ * proto_pipe_new(send_enc, send_mac, recv_enc, recv_mac, env):
  * Create a pipe that seals with the keys ${send_enc}/${send_mac} and opens
  * with ${recv_enc}/${recv_mac} (32 bytes each), growing its buffers within
- * ${budget} (which must outlive it; NULL: never grow).  Return NULL on
- * failure.
+ * the budget of ${env} and coalescing as it says (${env} must outlive the
+ * pipe; NULL: never grow, never hold).  Return NULL on failure.
  */
 struct proto_pipe * proto_pipe_new(const uint8_t send_enc[32],
     const uint8_t send_mac[32], const uint8_t recv_enc[32],
-    const uint8_t recv_mac[32], struct proto_pipe_budget * budget);
+    const uint8_t recv_mac[32], struct proto_pipe_env * env);
 
 /**
- * proto_pipe_set_budget(p, budget):
- * Make ${p} grow its buffers within ${budget} from now on (an engine thread
- * that adopts a pipe made elsewhere).
+ * proto_pipe_set_env(p, env):
+ * Make ${p} use ${env} from now on (an engine thread that adopts a pipe
+ * made elsewhere).
  */
-void proto_pipe_set_budget(struct proto_pipe * p,
-    struct proto_pipe_budget * budget);
+void proto_pipe_set_env(struct proto_pipe * p, struct proto_pipe_env * env);
+
+/**
+ * proto_pipe_deadline(p):
+ * Return the time (env->now scale) at which ${p}'s seal direction stops
+ * holding a part-filled packet and wants crypto, or 0 if it holds none.
+ * The engine must pump ${p} again once its clock reaches that time.
+ */
+uint64_t proto_pipe_deadline(const struct proto_pipe * p);
 
 /**
  * proto_pipe_free(p):

@@ -1,3 +1,5 @@
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +40,79 @@ rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe, int plain_in,
 	c->dead = 0;
 	c->queued = 0;
 	c->rnext = NULL;
+	c->held = 0;
+	c->hnext = NULL;
+}
+
+/**
+ * rp_whold_add(h, c):
+ * Put ${c} on ${h} if its pipe holds a part packet and it is not there.
+ */
+void
+rp_whold_add(struct rp_whold * h, struct rp_wconn * c)
+{
+
+	if (c->held || c->dead || proto_pipe_deadline(c->pipe) == 0)
+		return;
+	c->held = 1;
+	c->hnext = h->head;
+	h->head = c;
+}
+
+/**
+ * rp_whold_unlink(h, c):
+ * Remove ${c} from ${h} if it is there.
+ */
+void
+rp_whold_unlink(struct rp_whold * h, struct rp_wconn * c)
+{
+	struct rp_wconn ** pp;
+
+	if (!c->held)
+		return;
+	for (pp = &h->head; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	}
+	c->held = 0;
+	c->hnext = NULL;
+}
+
+/**
+ * rp_whold_scan(h, now, fire, arg):
+ * Take off ${h} every pair whose deadline has come by ${now} (or that no
+ * longer holds anything), calling ${fire}(${arg}, c) for each; return the
+ * earliest deadline of the pairs left, or 0 if none is left.
+ */
+uint64_t
+rp_whold_scan(struct rp_whold * h, uint64_t now,
+    void (* fire)(void *, struct rp_wconn *), void * arg)
+{
+	struct rp_wconn ** pp, * c, * due = NULL;
+	uint64_t t, next = 0;
+
+	for (pp = &h->head; (c = *pp) != NULL; ) {
+		t = c->dead ? 0 : proto_pipe_deadline(c->pipe);
+		if (t == 0 || t <= now) {
+			*pp = c->hnext;
+			c->held = 0;
+			c->hnext = due;
+			due = c;
+			continue;
+		}
+		if (next == 0 || t < next)
+			next = t;
+		pp = &c->hnext;
+	}
+	/* Fire after the walk: ${fire} may add to ${h} again. */
+	while ((c = due) != NULL) {
+		due = c->hnext;
+		c->hnext = NULL;
+		fire(arg, c);
+	}
+	return (next);
 }
 
 /**

@@ -22,6 +22,14 @@ struct rp_wconn {
 	int dead;		/* Being closed: no more crypto. */
 	int queued;		/* On a ready list. */
 	struct rp_wconn * rnext;	/* Ready list link. */
+	int held;		/* On the hold list (a part packet waits). */
+	struct rp_wconn * hnext;	/* Hold list link. */
+};
+
+/* Pairs whose seal direction holds a part-filled packet (coalescing),
+ * each to be pumped again at its pipe's deadline. */
+struct rp_whold {
+	struct rp_wconn * head;
 };
 
 /* A list of pairs with input ready for crypto, in arrival order. */
@@ -80,6 +88,27 @@ rp_wready_unlink(struct rp_wready * r, struct rp_wconn * c)
 		return;
 	}
 }
+
+/**
+ * rp_whold_add(h, c):
+ * Put ${c} on ${h} if its pipe holds a part packet and it is not there.
+ */
+void rp_whold_add(struct rp_whold * h, struct rp_wconn * c);
+
+/**
+ * rp_whold_unlink(h, c):
+ * Remove ${c} from ${h} if it is there.
+ */
+void rp_whold_unlink(struct rp_whold * h, struct rp_wconn * c);
+
+/**
+ * rp_whold_scan(h, now, fire, arg):
+ * Take off ${h} every pair whose deadline has come by ${now} (or that no
+ * longer holds anything), calling ${fire}(${arg}, c) for each; return the
+ * earliest deadline of the pairs left, or 0 if none is left.
+ */
+uint64_t rp_whold_scan(struct rp_whold * h, uint64_t now,
+    void (* fire)(void *, struct rp_wconn *), void * arg);
 
 /**
  * rp_wconn_init(c, pipe, plain_in, plain_out, cipher):

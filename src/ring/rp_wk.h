@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto_pipe.h"
 #include "rp_worker.h"
@@ -25,7 +26,7 @@ struct rp_worker {
 	pthread_t thr;
 	struct crypto_engine * ceng;
 	struct rp_batch * batch;
-	struct proto_pipe_budget budget;
+	struct proto_pipe_env env;	/* Budget, clock, coalescing. */
 	char name[192];
 
 	/* Start-up hand-shake with the creating thread. */
@@ -67,6 +68,12 @@ extern const struct rp_wk_ops rp_wk_epoll_ops;
  */
 void rp_wk_drain_inbox(struct rp_worker * w,
     void (* adopt)(void *, struct rp_wconn *), void * eng);
+
+/**
+ * rp_wk_clock(w):
+ * Read the monotonic clock into ${w}'s pipe environment and return it (ns).
+ */
+uint64_t rp_wk_clock(struct rp_worker * w);
 
 /**
  * rp_wk_pair_closed(w, failed):

@@ -51,6 +51,8 @@ struct epoll_eng {
 	struct econn * conns;
 	struct econn * graveyard;
 	struct rp_wready ready;
+	struct rp_whold hold;		/* Part packets waiting (coalescing). */
+	uint64_t next_hold;		/* Earliest of their deadlines, or 0. */
 	struct epoll_event evs[EPOLL_EVENTS];
 };
 
@@ -65,6 +67,7 @@ econn_close(struct epoll_eng * e, struct econn * c)
 	c->closed = 1;
 	c->c.dead = 1;
 	rp_wready_unlink(&e->ready, &c->c);
+	rp_whold_unlink(&e->hold, &c->c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -188,8 +191,16 @@ econn_pump(struct epoll_eng * e, struct econn * c)
 			proto_pipe_shut_done(c->c.pipe, d);
 		}
 	}
-	if (proto_pipe_finished(c->c.pipe))
+	if (proto_pipe_finished(c->c.pipe)) {
 		econn_close(e, c);
+		return;
+	}
+	if (!c->c.held && proto_pipe_deadline(c->c.pipe) != 0) {
+		rp_whold_add(&e->hold, &c->c);
+		if (e->next_hold == 0 ||
+		    proto_pipe_deadline(c->c.pipe) < e->next_hold)
+			e->next_hold = proto_pipe_deadline(c->c.pipe);
+	}
 }
 
 /* Whether ${fd} is one of ${c}'s sockets. */
@@ -266,6 +277,19 @@ epoll_after(void * arg, struct rp_wconn * wc)
 	econn_pump(arg, (struct econn *)wc);
 }
 
+/* Pump the pairs whose held packet is due; keep the earliest deadline
+ * left (pumping may hold new ones). */
+static void
+hold_scan(struct epoll_eng * e)
+{
+	uint64_t next;
+
+	e->next_hold = 0;
+	next = rp_whold_scan(&e->hold, rp_wk_clock(e->w), epoll_after, e);
+	if (next != 0 && (e->next_hold == 0 || next < e->next_hold))
+		e->next_hold = next;
+}
+
 static void *
 epoll_init(struct rp_worker * w, char * desc, size_t len)
 {
@@ -298,6 +322,8 @@ err0:
 	return (NULL);
 }
 
+static void epoll_after(void *, struct rp_wconn *);
+
 static void
 epoll_event(struct epoll_eng * e, const struct epoll_event * ev)
 {
@@ -322,6 +348,22 @@ epoll_event(struct epoll_eng * e, const struct epoll_event * ev)
 	econn_pump(e, f->owner);
 }
 
+/* How long epoll_wait may sleep: not at all with crypto to do, else until
+ * the earliest held packet's deadline (rounded up to a millisecond). */
+static int
+epoll_timeout(struct epoll_eng * e)
+{
+	uint64_t now;
+
+	if (e->ready.head != NULL)
+		return (0);
+	if (e->next_hold == 0)
+		return (-1);
+	if ((now = rp_wk_clock(e->w)) >= e->next_hold)
+		return (0);
+	return ((int)((e->next_hold - now + 999999) / 1000000));
+}
+
 static void
 epoll_run(void * arg)
 {
@@ -330,13 +372,17 @@ epoll_run(void * arg)
 
 	while (!(e->w->stopping && e->w->npairs == 0)) {
 		n = epoll_wait(e->epfd, e->evs, EPOLL_EVENTS,
-		    e->ready.head != NULL ? 0 : -1);
+		    epoll_timeout(e));
+		if (e->w->env.coalesce)
+			(void)rp_wk_clock(e->w);
 		if (n < 0 && errno != EINTR) {
 			rp_warnp("epoll_wait");
 			break;
 		}
 		for (i = 0; i < n; i++)
 			epoll_event(e, &e->evs[i]);
+		if (e->hold.head != NULL)
+			hold_scan(e);
 		rp_batch_run(e->w->batch, &e->ready, epoll_after, e);
 		epoll_bury(e);
 	}

@@ -51,6 +51,8 @@ struct uring_eng {
 	struct uconn * conns;
 	struct rp_wready ready;
 	struct uconn * retry;		/* Could not arm: no SQE was free. */
+	struct rp_whold hold;		/* Part packets waiting (coalescing). */
+	uint64_t next_hold;		/* Earliest of their deadlines, or 0. */
 	double last_warn;
 };
 
@@ -62,6 +64,7 @@ ud(void * p, int tag)
 }
 
 static void uconn_pump(struct uring_eng *, struct uconn *);
+static void uring_after(void *, struct rp_wconn *);
 
 /* No SQE was free for ${u}: pump it again after the next reap. */
 static void
@@ -107,6 +110,7 @@ uconn_close(struct uring_eng * e, struct uconn * u)
 		u->closing = 1;
 		u->c.dead = 1;
 		rp_wready_unlink(&e->ready, &u->c);
+		rp_whold_unlink(&e->hold, &u->c);
 		if (u->inflight > 0) {
 			/* Shutting the sockets down ends their operations
 			 * even if no SQE is free for the cancels. */
@@ -207,8 +211,16 @@ uconn_pump(struct uring_eng * e, struct uconn * u)
 		else if (want & PROTO_PIPE_WANT_READ)
 			uconn_arm_recv(e, u, d);
 	}
-	if (proto_pipe_finished(u->c.pipe))
+	if (proto_pipe_finished(u->c.pipe)) {
 		uconn_close(e, u);
+		return;
+	}
+	if (!u->c.held && proto_pipe_deadline(u->c.pipe) != 0) {
+		rp_whold_add(&e->hold, &u->c);
+		if (e->next_hold == 0 ||
+		    proto_pipe_deadline(u->c.pipe) < e->next_hold)
+			e->next_hold = proto_pipe_deadline(u->c.pipe);
+	}
 }
 
 static void
@@ -304,19 +316,34 @@ uring_retry(struct uring_eng * e)
 		uring_arm_doorbell(e);
 }
 
-/* Submit, waiting for a completion if ${wait}; an error other than an
- * interruption or a backed-up completion queue is logged (at most every
- * 10 s) and slowed down, never spun on. */
+/* Submit, waiting for a completion if ${wait} (at most until the earliest
+ * held packet's deadline); an error other than an interruption, a
+ * timeout or a backed-up completion queue is logged (at most every 10 s)
+ * and slowed down, never spun on. */
 static void
 uring_submit(struct uring_eng * e, int wait)
 {
+	struct __kernel_timespec kts;
+	struct io_uring_cqe * cqe;
 	struct timespec ts;
+	uint64_t now, dt;
 	double t;
 	int rc;
 
-	rc = wait ? io_uring_submit_and_wait(&e->ring, 1) :
-	    io_uring_submit(&e->ring);
-	if (rc >= 0 || rc == -EINTR || rc == -EBUSY || rc == -EAGAIN)
+	if (wait && e->next_hold != 0) {
+		now = rp_wk_clock(e->w);
+		dt = e->next_hold > now ? e->next_hold - now : 0;
+		kts.tv_sec = (long long)(dt / 1000000000);
+		kts.tv_nsec = (long long)(dt % 1000000000);
+		rc = io_uring_submit_and_wait_timeout(&e->ring, &cqe, 1, &kts,
+		    NULL);
+	} else if (wait) {
+		rc = io_uring_submit_and_wait(&e->ring, 1);
+	} else {
+		rc = io_uring_submit(&e->ring);
+	}
+	if (rc >= 0 || rc == -EINTR || rc == -EBUSY || rc == -EAGAIN ||
+	    rc == -ETIME)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -362,6 +389,14 @@ uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
 		uconn_pump(e, u);
 }
 
+/* A held part packet's time has come (or it is gone): pump its pair. */
+static void
+uring_fire(void * arg, struct rp_wconn * c)
+{
+
+	uring_after(arg, c);
+}
+
 /* After the batch: send what was sealed or opened, read again. */
 static void
 uring_after(void * arg, struct rp_wconn * c)
@@ -373,6 +408,19 @@ uring_after(void * arg, struct rp_wconn * c)
 		uconn_reap(e, u);
 	else
 		uconn_pump(e, u);
+}
+
+/* Pump the pairs whose held packet is due; keep the earliest deadline
+ * left (pumping may hold new ones). */
+static void
+hold_scan(struct uring_eng * e)
+{
+	uint64_t next;
+
+	e->next_hold = 0;
+	next = rp_whold_scan(&e->hold, rp_wk_clock(e->w), uring_fire, e);
+	if (next != 0 && (e->next_hold == 0 || next < e->next_hold))
+		e->next_hold = next;
 }
 
 static void *
@@ -411,12 +459,16 @@ uring_run(void * arg)
 
 	while (!(e->w->stopping && e->w->npairs == 0)) {
 		uring_submit(e, e->ready.head == NULL && e->retry == NULL);
+		if (e->w->env.coalesce)
+			(void)rp_wk_clock(e->w);
 		n = 0;
 		io_uring_for_each_cqe(&e->ring, head, cqe) {
 			uring_cqe(e, cqe);
 			n++;
 		}
 		io_uring_cq_advance(&e->ring, n);
+		if (e->hold.head != NULL)
+			hold_scan(e);
 		rp_batch_run(e->w->batch, &e->ready, uring_after, e);
 		if (e->retry != NULL || !e->bell_armed)
 			uring_retry(e);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -41,8 +42,10 @@ worker_setup(struct rp_worker * w)
 	}
 	if ((w->batch = rp_batch_new(w->ceng)) == NULL)
 		goto err1;
-	w->budget.used = 0;
-	w->budget.limit = WORKER_BUDGET;
+	w->env.used = 0;
+	w->env.limit = WORKER_BUDGET;
+	w->env.coalesce = (uint64_t)w->cfg.coalesce_ms * 1000000;
+	(void)rp_wk_clock(w);
 	if ((w->eng = w->ops->init(w, desc, sizeof(desc))) == NULL)
 		goto err2;
 	snprintf(w->name, sizeof(w->name), "%s engine (%s), %s",
@@ -186,7 +189,7 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 		rp_wk_pair_closed(w, 1);
 		return (NULL);
 	}
-	proto_pipe_set_budget(pipe, &w->budget);
+	proto_pipe_set_env(pipe, &w->env);
 	rp_wconn_init(c, pipe, in, out, cipher);
 	return (c);
 }
@@ -220,6 +223,20 @@ rp_wk_drain_inbox(struct rp_worker * w,
 		rp_pair_release(list[i]);
 	}
 	free(list);
+}
+
+/**
+ * rp_wk_clock(w):
+ * Read the monotonic clock into ${w}'s pipe environment and return it (ns).
+ */
+uint64_t
+rp_wk_clock(struct rp_worker * w)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	w->env.now = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	return (w->env.now);
 }
 
 /**

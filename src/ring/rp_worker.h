@@ -29,6 +29,7 @@ struct rp_worker_cfg {
 	enum rp_engine engine;		/* RP_ENGINE_URING or _EPOLL. */
 	int sendmode;			/* RP_SEND_*. */
 	enum crypto_backend backend;
+	unsigned coalesce_ms;		/* --coalesce: hold part packets. */
 	/* Called on the worker thread as each pair closes (${failed}: on
 	 * an error or bad packet rather than EOF both ways). */
 	void (* closed)(void * cookie, int failed);

@@ -19,7 +19,7 @@
 
 struct sim {
 	struct proto_pipe * a, * b;
-	struct proto_pipe_budget budget;
+	struct proto_pipe_env budget;
 	struct crypto_engine * eng;
 	const uint8_t * in;		/* Plaintext to push through A. */
 	size_t inlen, inoff;

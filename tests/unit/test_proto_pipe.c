@@ -206,7 +206,7 @@ t_bad_packet_mid_batch(void ** state)
 		assert_int_equal(s.wlen, 5 * CRYPTO_PKT_LEN);
 		s.wire[pos] ^= 0x40;
 		/* One read of all five packets, one open batch. */
-		proto_pipe_set_budget(s.b, NULL);
+		proto_pipe_set_env(s.b, NULL);
 		sim_step(&s, SIM_B_READ, (size_t)-1);
 		sim_step(&s, SIM_B_CRYPTO, 0);
 		while (!proto_pipe_failed(s.b) &&
@@ -395,6 +395,115 @@ t_no_slack_into_read(void ** state)
 	free(in);
 }
 
+/* Read ${n} bytes of ${in} into A's seal direction at time ${t} ms. */
+static void
+feed_at(struct sim * s, const uint8_t * in, size_t n, uint64_t t)
+{
+	uint8_t * buf;
+	size_t len;
+
+	s->budget.now = t * 1000000;
+	assert_non_null(buf = proto_pipe_rx_get(s->a, PROTO_PIPE_SEAL, &len));
+	assert_true(len >= n);
+	memcpy(buf, in, n);
+	proto_pipe_rx_put(s->a, PROTO_PIPE_SEAL, (ptrdiff_t)n);
+}
+
+static int
+wants_crypto(struct sim * s, uint64_t t)
+{
+
+	s->budget.now = t * 1000000;
+	return ((proto_pipe_want(s->a, PROTO_PIPE_SEAL) &
+	    PROTO_PIPE_WANT_CRYPTO) != 0);
+}
+
+/* Coalescing: a part packet waits up to the coalescing time from its
+ * first byte for more; full packets and EOF go at once. */
+static void
+t_coalesce(void ** state)
+{
+	struct crypto_seal_job jobs[8];
+	uint8_t * in = pattern(8192, 37);
+	struct sim s;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sim_init(&s, eng, in, 0, SIZE_MAX), 0);
+	s.budget.coalesce = 50 * 1000000;
+	feed_at(&s, in, 34, 1000);
+	assert_false(wants_crypto(&s, 1000));
+	assert_int_equal(proto_pipe_deadline(s.a), 1050 * 1000000ULL);
+	feed_at(&s, in + 34, 34, 1010);
+	assert_int_equal(proto_pipe_deadline(s.a), 1050 * 1000000ULL);
+	assert_false(wants_crypto(&s, 1049));
+	assert_true(wants_crypto(&s, 1050));
+	assert_int_equal(proto_pipe_deadline(s.a), 0);
+	assert_int_equal(n = proto_pipe_seal_jobs(s.a, jobs, 8), 1);
+	assert_int_equal(jobs[0].len, 68);
+	assert_int_equal(crypto_engine_seal(eng, jobs, n), 0);
+	proto_pipe_seal_done(s.a, n);
+	sim_step(&s, SIM_A_SEND, (size_t)-1);
+
+	/* Two full packets and a 10-byte tail: the full ones go now. */
+	feed_at(&s, in, 1024, 2000);
+	sim_step(&s, SIM_A_CRYPTO, 0);
+	sim_step(&s, SIM_A_SEND, (size_t)-1);
+	/* (Buffers grew after the full read.) */
+	feed_at(&s, in + 1024, 2058, 2001);
+	assert_true(wants_crypto(&s, 2001));
+	assert_int_equal(n = proto_pipe_seal_jobs(s.a, jobs, 8), 2);
+	assert_int_equal(jobs[0].len + jobs[1].len, 2048);
+	assert_int_equal(crypto_engine_seal(eng, jobs, n), 0);
+	proto_pipe_seal_done(s.a, n);
+	sim_step(&s, SIM_A_SEND, (size_t)-1);
+	assert_false(wants_crypto(&s, 2002));
+	assert_int_equal(proto_pipe_deadline(s.a), 2051 * 1000000ULL);
+
+	/* EOF: the tail goes at once. */
+	assert_non_null(proto_pipe_rx_get(s.a, PROTO_PIPE_SEAL, &n));
+	proto_pipe_rx_put(s.a, PROTO_PIPE_SEAL, 0);
+	assert_true(wants_crypto(&s, 2003));
+	assert_int_equal(n = proto_pipe_seal_jobs(s.a, jobs, 8), 1);
+	assert_int_equal(jobs[0].len, 10);
+	sim_free(&s);
+
+	/* Coalescing off: a part packet goes at once. */
+	assert_int_equal(sim_init(&s, eng, in, 0, SIZE_MAX), 0);
+	feed_at(&s, in, 34, 5);
+	assert_true(wants_crypto(&s, 5));
+	assert_int_equal(proto_pipe_deadline(s.a), 0);
+	sim_free(&s);
+	free(in);
+}
+
+/* Coalesced streams arrive whole, in fewer packets. */
+static void
+t_coalesce_roundtrip(void ** state)
+{
+	uint8_t * in = pattern(100 * 34, 41);
+	struct sim s;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sim_init(&s, eng, in, 100 * 34, SIZE_MAX), 0);
+	s.budget.coalesce = 50 * 1000000;
+	for (i = 0; i < 100; i++) {
+		s.budget.now = (uint64_t)i * 1000000;
+		sim_step(&s, SIM_A_READ, 34);
+		sim_step(&s, SIM_A_CRYPTO, 0);
+		sim_step(&s, SIM_A_SEND, (size_t)-1);
+	}
+	s.budget.now = 1000 * 1000000ULL;
+	sim_drain(&s, 10000);
+	assert_int_equal(s.outlen, 100 * 34);
+	assert_memory_equal(s.out, in, 100 * 34);
+	/* 3400 bytes in 100 writes: at most 4 full packets and 2 waits. */
+	assert_true(s.wlen <= 6 * CRYPTO_PKT_LEN);
+	sim_free(&s);
+	free(in);
+}
+
 static int
 setup(void ** state)
 {
@@ -427,6 +536,8 @@ main(void)
 		cmocka_unit_test(t_io_errors),
 		cmocka_unit_test(t_directions_independent),
 		cmocka_unit_test(t_no_slack_into_read),
+		cmocka_unit_test(t_coalesce),
+		cmocka_unit_test(t_coalesce_roundtrip),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
