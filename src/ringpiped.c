@@ -42,6 +42,9 @@
 /* Seconds between look-ups while -D waits for DNS. */
 #define RPD_DNS_RETRY	1
 
+/* The longest --coalesce: a part packet waits at most this many ms. */
+#define RPD_MAXCOALESCE	10000
+
 /* The shared secret: SHA-256 of the key file. */
 #define RPD_KEYLEN	32
 
@@ -49,12 +52,14 @@
 enum {
 	RPD_OPT_SYSLOG = UCHAR_MAX + 1,
 	RPD_OPT_ENGINE,
+	RPD_OPT_COALESCE,
 	RPD_OPT_END
 };
 
 static const struct option rpd_longopts[] = {
 	{ "syslog", no_argument, NULL, RPD_OPT_SYSLOG },
 	{ "engine", required_argument, NULL, RPD_OPT_ENGINE },
+	{ "coalesce", required_argument, NULL, RPD_OPT_COALESCE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -79,6 +84,7 @@ struct rpd_opts {
 	double rtime;			/* -r. */
 	size_t nworkers;		/* -w; 0 = one per online CPU. */
 	enum rp_engine engine;		/* --engine. */
+	unsigned coalesce_ms;		/* --coalesce; 0 = off. */
 	unsigned char given[RPD_OPT_END];	/* Options seen so far. */
 };
 
@@ -103,6 +109,7 @@ rpd_usage(void)
 	    "    [-u {<username> | <:groupname> | <username:groupname>}]\n"
 	    "    [-w <worker threads>] [-Z] "
 	    "[--engine {auto | io_uring | epoll}]\n"
+	    "    [--coalesce <milliseconds>]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -197,6 +204,11 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 	case RPD_OPT_ENGINE:
 		if (rp_engine_parse(arg, &o->engine))
 			return (rpd_arg_err(ch, arg));
+		break;
+	case RPD_OPT_COALESCE:
+		if (rp_opts_size(arg, &n) || n > RPD_MAXCOALESCE)
+			return (rpd_arg_err(ch, arg));
+		o->coalesce_ms = (unsigned)n;
 		break;
 	case 'v':
 		fprintf(stderr, "ringpiped " RINGPIPED_VERSION
@@ -419,6 +431,7 @@ rpd_serve(const struct rpd_opts * o)
 	/* Workers register their buffers before privileges are dropped. */
 	wcfg.sendmode = o->sendzc ? RP_SEND_ZC : RP_SEND_PLAIN;
 	wcfg.backend = rpd_backend();
+	wcfg.coalesce_ms = o->coalesce_ms;
 	wcfg.closed = rp_ctl_pair_closed;
 	wcfg.cookie = ctl;
 	if ((workers = calloc(o->nworkers, sizeof(*workers))) == NULL) {
@@ -429,6 +442,8 @@ rpd_serve(const struct rpd_opts * o)
 	    o->nworkers)
 		goto err5;
 	ccfg.workers = workers;
+	rp_warn("%zu workers, %s; %s", o->nworkers,
+	    rp_worker_name(workers[0]), crypto_engine_describe());
 	if (o->user && rp_setuidgid(o->user)) {
 		rp_warn("Failed to drop privileges");
 		goto err5;
