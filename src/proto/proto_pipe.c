@@ -48,7 +48,7 @@ struct pipe_dir {
 struct proto_pipe {
 	struct pipe_dir dir[2];
 	struct proto_pipe_env * env;
-	int failed;
+	int failed;		/* PROTO_PIPE_END_* other than EOF, or 0. */
 };
 
 /* Input bytes at level ${l} of direction ${d}. */
@@ -259,6 +259,18 @@ proto_pipe_finished(const struct proto_pipe * p)
 }
 
 /**
+ * proto_pipe_end(p):
+ * Return how ${p} ended or is ending: PROTO_PIPE_END_EOF if it has not
+ * failed, else the PROTO_PIPE_END_* reason of the failure.
+ */
+int
+proto_pipe_end(const struct proto_pipe * p)
+{
+
+	return (p->failed ? p->failed : PROTO_PIPE_END_EOF);
+}
+
+/**
  * proto_pipe_fail(p):
  * Mark ${p} failed (the engine saw an I/O error on one of its sockets).
  */
@@ -266,7 +278,7 @@ void
 proto_pipe_fail(struct proto_pipe * p)
 {
 
-	p->failed = 1;
+	p->failed = PROTO_PIPE_END_IO;
 }
 
 /* Move direction ${d} of ${p} to level ${l} if memory and the budget allow;
@@ -364,7 +376,7 @@ proto_pipe_rx_put(struct proto_pipe * p, int d, ptrdiff_t n)
 
 	pd->rx_out = 0;
 	if (n < 0 || (size_t)n > pd->roffer) {
-		p->failed = 1;
+		p->failed = PROTO_PIPE_END_IO;
 		return;
 	}
 	if (n == 0) {
@@ -372,7 +384,7 @@ proto_pipe_rx_put(struct proto_pipe * p, int d, ptrdiff_t n)
 		pd->roffer = 0;
 		/* End of stream inside a packet: the peer cut it short. */
 		if (d == PROTO_PIPE_OPEN && dir_pending(pd) % CRYPTO_PKT_LEN)
-			p->failed = 1;
+			p->failed = PROTO_PIPE_END_TRUNCATED;
 		return;
 	}
 	/* A full read asks for more room (the next rx_get grows); short
@@ -445,7 +457,7 @@ dir_crypt_begin(struct proto_pipe * p, int d, size_t max)
 		return (0);
 	if ((room = dir_out_room(pd, d)) == 0) {
 		/* Out of memory for even one packet: give this pair up. */
-		p->failed = 1;
+		p->failed = PROTO_PIPE_END_NOMEM;
 		return (0);
 	}
 	return (room < max ? room : max);
@@ -552,7 +564,7 @@ proto_pipe_open_done(struct proto_pipe * p,
 	pd->crypt_out = 0;
 	for (i = 0; i < n; i++) {
 		if (jobs[i].len < 1 || jobs[i].len > CRYPTO_PKT_PTMAX) {
-			p->failed = 1;
+			p->failed = PROTO_PIPE_END_BAD_PACKET;
 			return (-1);
 		}
 		/* Packet i's plaintext is at i * PADLEN: close the gaps. */
@@ -598,7 +610,7 @@ proto_pipe_tx_put(struct proto_pipe * p, int d, ptrdiff_t n)
 
 	pd->tx_out = 0;
 	if (n < 0 || (size_t)n > pd->olen - pd->ooff) {
-		p->failed = 1;
+		p->failed = PROTO_PIPE_END_IO;
 		return;
 	}
 	pd->ooff += (size_t)n;

@@ -123,6 +123,21 @@ int proto_pipe_failed(const struct proto_pipe * p);
  */
 int proto_pipe_finished(const struct proto_pipe * p);
 
+/* How a pipe ended (proto_pipe_end). */
+#define PROTO_PIPE_END_EOF		0	/* Both ways to EOF, or not yet. */
+#define PROTO_PIPE_END_IO		1	/* Reset or I/O error. */
+#define PROTO_PIPE_END_BAD_PACKET	2	/* MAC or length did not verify. */
+#define PROTO_PIPE_END_TRUNCATED	3	/* EOF inside a packet. */
+#define PROTO_PIPE_END_NOMEM		4	/* No memory for a buffer. */
+#define PROTO_PIPE_END_N		5
+
+/**
+ * proto_pipe_end(p):
+ * Return how ${p} ended or is ending: PROTO_PIPE_END_EOF if it has not
+ * failed, else the PROTO_PIPE_END_* reason of the failure.
+ */
+int proto_pipe_end(const struct proto_pipe * p);
+
 /**
  * proto_pipe_fail(p):
  * Mark ${p} failed (the engine saw an I/O error on one of its sockets).

@@ -4,6 +4,7 @@
 #include "proto_pipe.h"
 #include "rp_batch.h"
 #include "rp_log.h"
+#include "rp_wk.h"
 
 /* The most packets sealed, and opened, in one batch. */
 #define BATCH_JOBS	512
@@ -16,24 +17,26 @@ struct batch_ent {
 
 struct rp_batch {
 	struct crypto_engine * eng;
+	struct rp_wk_stats * stats;
 	struct crypto_seal_job sjobs[BATCH_JOBS];
 	struct crypto_open_job ojobs[BATCH_JOBS];
 	struct batch_ent ents[BATCH_JOBS];
 };
 
 /**
- * rp_batch_new(eng):
- * Create batch state that runs its crypto on ${eng}.  Return NULL on
- * failure.
+ * rp_batch_new(eng, stats):
+ * Create batch state that runs its crypto on ${eng} and counts packets and
+ * bytes in ${stats}.  Return NULL on failure.
  */
 struct rp_batch *
-rp_batch_new(struct crypto_engine * eng)
+rp_batch_new(struct crypto_engine * eng, struct rp_wk_stats * stats)
 {
 	struct rp_batch * b;
 
 	if ((b = malloc(sizeof(*b))) == NULL)
 		return (NULL);
 	b->eng = eng;
+	b->stats = stats;
 	return (b);
 }
 
@@ -55,6 +58,7 @@ batch_finish(struct rp_batch * b, size_t nent, size_t ns, size_t no,
     void (* after)(void *, struct rp_wconn *), void * arg)
 {
 	struct batch_ent * e;
+	uint64_t sbytes = 0, obytes = 0, ook = 0;
 	size_t i;
 
 	if (ns && crypto_engine_seal(b->eng, b->sjobs, ns)) {
@@ -64,6 +68,18 @@ batch_finish(struct rp_batch * b, size_t nent, size_t ns, size_t no,
 	}
 	if (no)
 		(void)crypto_engine_open(b->eng, b->ojobs, no);
+	for (i = 0; i < ns; i++)
+		sbytes += b->sjobs[i].len;
+	for (i = 0; i < no; i++) {
+		if (b->ojobs[i].len > 0) {
+			obytes += (uint64_t)b->ojobs[i].len;
+			ook++;
+		}
+	}
+	rp_wk_count(&b->stats->pkts[0], ns);
+	rp_wk_count(&b->stats->bytes[0], sbytes);
+	rp_wk_count(&b->stats->pkts[1], ook);
+	rp_wk_count(&b->stats->bytes[1], obytes);
 	for (i = 0; i < nent; i++) {
 		e = &b->ents[i];
 		if (e->scount)

@@ -14,12 +14,15 @@
 
 struct rp_batch;
 
+struct rp_wk_stats;
+
 /**
- * rp_batch_new(eng):
- * Create batch state that runs its crypto on ${eng}.  Return NULL on
- * failure.
+ * rp_batch_new(eng, stats):
+ * Create batch state that runs its crypto on ${eng} and counts packets and
+ * bytes in ${stats}.  Return NULL on failure.
  */
-struct rp_batch * rp_batch_new(struct crypto_engine * eng);
+struct rp_batch * rp_batch_new(struct crypto_engine * eng,
+    struct rp_wk_stats * stats);
 
 /**
  * rp_batch_free(b):

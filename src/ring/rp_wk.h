@@ -18,6 +18,13 @@ struct rp_batch;
 struct rp_pair;
 struct rp_wconn;
 
+/* A worker's counters: written by its thread only, read by any
+ * (rp_worker_counts). */
+struct rp_wk_stats {
+	_Atomic uint64_t closed[PROTO_PIPE_END_N];
+	_Atomic uint64_t pkts[2], bytes[2];	/* [0] sealed, [1] opened. */
+};
+
 struct rp_worker {
 	int id;
 	struct rp_worker_cfg cfg;
@@ -26,6 +33,7 @@ struct rp_worker {
 	pthread_t thr;
 	struct crypto_engine * ceng;
 	struct rp_batch * batch;
+	struct rp_wk_stats stats;
 	struct proto_pipe_env env;	/* Budget, clock, coalescing. */
 	char name[192];
 
@@ -76,10 +84,16 @@ void rp_wk_drain_inbox(struct rp_worker * w,
 uint64_t rp_wk_clock(struct rp_worker * w);
 
 /**
- * rp_wk_pair_closed(w, failed):
- * Account for a pair of ${w} that has closed (${failed}: on an error) and
- * tell the owner through the closed callback.
+ * rp_wk_count(c, n):
+ * Add ${n} to the counter ${c}, which only this worker's thread writes.
  */
-void rp_wk_pair_closed(struct rp_worker * w, int failed);
+void rp_wk_count(_Atomic uint64_t * c, uint64_t n);
+
+/**
+ * rp_wk_pair_closed(w, end):
+ * Account for a pair of ${w} that has closed, having ended as ${end}
+ * (PROTO_PIPE_END_*), and tell the owner through the closed callback.
+ */
+void rp_wk_pair_closed(struct rp_worker * w, int end);
 
 #endif /* !RP_WK_H_ */

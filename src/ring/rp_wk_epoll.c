@@ -88,17 +88,17 @@ static void
 epoll_bury(struct epoll_eng * e)
 {
 	struct econn * c;
-	int failed;
+	int end;
 
 	while ((c = e->graveyard) != NULL) {
 		/* A pair still on a batch's list is freed after it. */
 		if (c->c.queued)
 			break;
 		e->graveyard = c->gnext;
-		failed = proto_pipe_failed(c->c.pipe);
+		end = proto_pipe_end(c->c.pipe);
 		proto_pipe_free(c->c.pipe);
 		free(c);
-		rp_wk_pair_closed(e->w, failed);
+		rp_wk_pair_closed(e->w, end);
 	}
 }
 

@@ -82,7 +82,7 @@ uconn_defer(struct uring_eng * e, struct uconn * u)
 static void
 uconn_reap(struct uring_eng * e, struct uconn * u)
 {
-	int failed;
+	int end;
 
 	if (u->inflight > 0 || u->c.queued || u->retry)
 		return;
@@ -92,11 +92,11 @@ uconn_reap(struct uring_eng * e, struct uconn * u)
 		e->conns = u->next;
 	if (u->next)
 		u->next->prev = u->prev;
-	failed = proto_pipe_failed(u->c.pipe);
+	end = proto_pipe_end(u->c.pipe);
 	rp_wconn_close_fds(&u->c);
 	proto_pipe_free(u->c.pipe);
 	free(u);
-	rp_wk_pair_closed(e->w, failed);
+	rp_wk_pair_closed(e->w, end);
 }
 
 /* Close ${u}: cancel what is on the ring, then free it when all is back. */

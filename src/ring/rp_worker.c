@@ -40,7 +40,7 @@ worker_setup(struct rp_worker * w)
 		rp_warnp("Cannot set up the crypto backend");
 		goto err0;
 	}
-	if ((w->batch = rp_batch_new(w->ceng)) == NULL)
+	if ((w->batch = rp_batch_new(w->ceng, &w->stats)) == NULL)
 		goto err1;
 	w->env.used = 0;
 	w->env.limit = WORKER_BUDGET;
@@ -186,7 +186,7 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 			close(out);
 		close(cipher);
 		proto_pipe_free(pipe);
-		rp_wk_pair_closed(w, 1);
+		rp_wk_pair_closed(w, PROTO_PIPE_END_NOMEM);
 		return (NULL);
 	}
 	proto_pipe_set_env(pipe, &w->env);
@@ -240,17 +240,31 @@ rp_wk_clock(struct rp_worker * w)
 }
 
 /**
- * rp_wk_pair_closed(w, failed):
- * Account for a pair of ${w} that has closed (${failed}: on an error) and
- * tell the owner through the closed callback.
+ * rp_wk_count(c, n):
+ * Add ${n} to the counter ${c}, which only this worker's thread writes.
  */
 void
-rp_wk_pair_closed(struct rp_worker * w, int failed)
+rp_wk_count(_Atomic uint64_t * c, uint64_t n)
+{
+
+	/* One writer: a relaxed load and store, no locked instruction. */
+	atomic_store_explicit(c, atomic_load_explicit(c,
+	    memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+/**
+ * rp_wk_pair_closed(w, end):
+ * Account for a pair of ${w} that has closed, having ended as ${end}
+ * (PROTO_PIPE_END_*), and tell the owner through the closed callback.
+ */
+void
+rp_wk_pair_closed(struct rp_worker * w, int end)
 {
 
 	w->npairs--;
+	rp_wk_count(&w->stats.closed[end], 1);
 	if (w->cfg.closed)
-		w->cfg.closed(w->cfg.cookie, failed);
+		w->cfg.closed(w->cfg.cookie, end != PROTO_PIPE_END_EOF);
 	atomic_fetch_sub(&w->load, 1);
 }
 
@@ -283,6 +297,29 @@ rp_worker_load(const struct rp_worker * w)
 {
 
 	return (atomic_load(&((struct rp_worker *)(uintptr_t)w)->load));
+}
+
+/**
+ * rp_worker_counts(w, c):
+ * Fill ${c} with ${w}'s counters as they are now (any thread may call
+ * this; each counter is read atomically, the set not as one).
+ */
+void
+rp_worker_counts(const struct rp_worker * w, struct rp_worker_counts * c)
+{
+	const struct rp_wk_stats * st = &w->stats;
+	int i;
+
+	for (i = 0; i < PROTO_PIPE_END_N; i++)
+		c->closed[i] = atomic_load_explicit(&st->closed[i],
+		    memory_order_relaxed);
+	for (i = 0; i < 2; i++) {
+		c->pkts[i] = atomic_load_explicit(&st->pkts[i],
+		    memory_order_relaxed);
+		c->bytes[i] = atomic_load_explicit(&st->bytes[i],
+		    memory_order_relaxed);
+	}
+	c->pairs = (uint64_t)rp_worker_load(w);
 }
 
 /**

@@ -10,12 +10,14 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "crypto_pkt.h"
 
 struct rp_pair;
 struct rp_worker;
 
+#include "proto_pipe.h"
 #include "rp_engine.h"
 
 /* Send modes (-Z). */
@@ -63,6 +65,22 @@ void rp_worker_stop(struct rp_worker * w);
  * Return the number of pairs ${w} carries now (or has been handed).
  */
 int rp_worker_load(const struct rp_worker * w);
+
+/* A snapshot of a worker's counters (rp_worker_counts). */
+struct rp_worker_counts {
+	uint64_t closed[PROTO_PIPE_END_N];	/* Pairs closed, by end. */
+	uint64_t pkts[2];	/* Packets sealed [0] and opened [1]. */
+	uint64_t bytes[2];	/* Their plaintext bytes. */
+	uint64_t pairs;		/* Pairs carried now (or being handed). */
+};
+
+/**
+ * rp_worker_counts(w, c):
+ * Fill ${c} with ${w}'s counters as they are now (any thread may call
+ * this; each counter is read atomically, the set not as one).
+ */
+void rp_worker_counts(const struct rp_worker * w,
+    struct rp_worker_counts * c);
 
 /**
  * rp_worker_name(w):

@@ -206,6 +206,7 @@ roundtrip(enum rp_engine e)
 	struct crypto_engine * eng = crypto_engine_new(CRYPTO_BACKEND_AUTO);
 	size_t len = 300000, i;
 	uint8_t * in = malloc(len), * out = malloc(len), b;
+	struct rp_worker_counts c;
 	struct writer wr;
 	struct rp_worker * w;
 	struct tpair t;
@@ -236,6 +237,14 @@ roundtrip(enum rp_engine e)
 	assert_int_equal(read_full(t.app, &b, 1), 0);
 	assert_int_equal(wait_closed(1), 0);
 	assert_int_equal(nfailed, 0);
+	/* The counters saw exactly this work. */
+	rp_worker_counts(w, &c);
+	assert_int_equal(c.bytes[0], len);
+	assert_int_equal(c.bytes[1], 5000);
+	assert_int_equal(c.pkts[1], 5);
+	assert_true(c.pkts[0] >= (len + 1023) / 1024);
+	assert_int_equal(c.closed[PROTO_PIPE_END_EOF], 1);
+	assert_int_equal(c.pairs, 0);
 	tpair_close(&t);
 	rp_worker_stop(w);
 	crypto_engine_free(eng);
@@ -249,6 +258,7 @@ tampered(enum rp_engine e)
 {
 	struct crypto_engine * eng = crypto_engine_new(CRYPTO_BACKEND_AUTO);
 	uint8_t junk[CRYPTO_PKT_LEN], b;
+	struct rp_worker_counts c;
 	struct rp_worker * w;
 	struct tpair t;
 
@@ -262,6 +272,9 @@ tampered(enum rp_engine e)
 	assert_int_equal(write(t.peer, junk, sizeof(junk)), sizeof(junk));
 	assert_int_equal(wait_closed(1), 0);
 	assert_int_equal(nfailed, 1);
+	rp_worker_counts(w, &c);
+	assert_int_equal(c.closed[PROTO_PIPE_END_BAD_PACKET], 1);
+	assert_int_equal(c.bytes[1], 0);
 	/* Nothing reached the client; its end is closed. */
 	assert_int_equal(read_full(t.app, &b, 1), 0);
 	tpair_close(&t);
