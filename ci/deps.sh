@@ -5,7 +5,8 @@ set -euo pipefail
 
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       liburing-dev libssl-dev libbenchmark-dev libcmocka-dev
-      spiped openssl python3 curl gnuplot-nox iproute2 procps psmisc nginx)
+      spiped openssl python3 curl gnuplot-nox iproute2 procps psmisc nginx
+      python3-cryptography graphite-carbon python3-whisper)
 case "$(uname -m)" in
   x86_64) PKGS+=(libipsec-mb-dev) ;;
 esac
