@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """End-to-end comparison of ringpiped against stock spiped (make bench).
 
-Starts -e/-d daemon pairs of both implementations on loopback in front of one
-rp-target (sink + echo), runs the same rp-load work against each, alternating
-stock / ringpiped, several repetitions, and reports medians:
+Starts -e/-d daemon pairs on loopback in front of one rp-target (sink +
+echo) for three columns: stock spiped, ringpiped on its default engine
+(io_uring), and ringpiped under tests/helpers' rp-nouring, a seccomp filter
+that fails io_uring_setup/enter/register with EPERM as Docker's default
+profile does, so that ringpiped falls back to its epoll engine as it would
+in a container.  Each daemon's log is checked for the engine it says it
+runs.  The same rp-load work runs against each column, alternating (the
+order rotates every run, so every column takes every place in turn),
+several repetitions, and it reports medians:
 
   * throughput, one connection one way and both ways at once;
   * aggregate throughput at 1, 4, 16, 64, 256 connections;
@@ -12,7 +18,7 @@ stock / ringpiped, several repetitions, and reports medians:
     (`openssl speed`, measured in the same run);
   * new connections per second, with forward secrecy and with -f;
   * 100-byte echo latency p50/p99/p99.9, idle and under bulk load (2
-    streams capped at 40 MiB/s each: the same work for both daemons);
+    streams capped at 40 MiB/s each: the same work for every daemon);
   * peak RSS (VmHWM) and memory per idle connection (-e and -d);
   * single-connection throughput and rr latency across an rp-delay link
     (20 ms RTT, 1 Gbit/s cap).
@@ -20,16 +26,27 @@ stock / ringpiped, several repetitions, and reports medians:
 The one-connection stream and the new-connection rate (the headline
 figures, and the noisiest) run 3 times per repetition.
 
-Writes a terminal table with ringpiped/stock ratios, bench/out/bench-*.json
-(every figure, every repetition; latest.json points to the last one) and
+Writes a terminal table with each ringpiped column's ratio against stock
+and the issue 12 targets checked, bench/out/bench-*.json (every figure,
+every repetition; latest.json points to the last one) and
 bench/out/throughput.png (gnuplot).  Every process it starts is killed on
 exit, even on failure; every wait is bounded.
 
 Usage: python3 bench/compare.py [--quick] [--build DIR] [--out DIR]
+           [--engines io_uring,epoll] [--old PATH] [--no-stock]
+           [--tests NAME,...]
+  --engines  which ringpiped columns to run (default both)
+  --old PATH add a column "old": the ringpiped at PATH on its default
+             engine, for an A/B of two builds in one run
+  --no-stock leave stock spiped out; ratios are then against the first
+             column (old if given)
+  --tests    run only these tests (agg_1 ... wan_rr; see Bench.tests)
 Environment: RINGPIPED (default BUILD/ringpiped), SPIPED (default
-/usr/bin/spiped), BENCH_REPS, BENCH_SECS (override the repetitions and the
-seconds per run).  If RINGPIPED does not exist, stock spiped runs in both
-slots and every output says so.
+/usr/bin/spiped), NOURING (default BUILD/tests/rp-nouring; built with make
+if missing), BENCH_REPS, BENCH_SECS (override the repetitions and the
+seconds per run).  If RINGPIPED does not exist, stock spiped runs in the
+ringpiped slots and every output says so.  RINGPIPED_ENGINE is removed from
+the daemons' environment.
 
 Exit status: 0 if every run verified its data, 1 otherwise, 2 on set-up errors.
 """
@@ -191,23 +208,46 @@ class SetupError(Exception):
     pass
 
 
-class Impl:
-    """One implementation (stock or ringpiped) and its daemon pairs."""
+EPOLL_LINE = "using the epoll engine"
 
-    def __init__(self, name, binary, label, bench):
+
+class Impl:
+    """One column (stock, or ringpiped on one engine) and its daemon pairs.
+    ${wrap} prefixes each daemon's argv (rp-nouring for the epoll column);
+    ${engine} is the engine the daemons must say they run (None: stock)."""
+
+    def __init__(self, name, binary, label, bench, wrap=(), engine=None):
         self.name = name
         self.binary = binary
         self.label = label
         self.bench = bench
+        self.wrap = list(wrap)
+        self.engine = engine
         self.pairs = {}
         self.delay = None
+        self.engine_seen = set()
+
+    def check_engine(self, p, log):
+        """Record the engine daemon ${p} runs, from its log: ringpiped logs
+        one line when it falls back to epoll and nothing on io_uring."""
+        if self.engine is None:
+            return
+        seen = "epoll" if EPOLL_LINE in tail(log, 50) else "io_uring"
+        self.engine_seen.add(seen)
+        if seen != self.engine:
+            msg = ("%s: a daemon runs %s, not %s: %s" % (
+                self.name, seen, self.engine, " ".join(p.argv)))
+            if msg not in self.bench.engine_mismatch:
+                self.bench.engine_mismatch.append(msg)
+                sys.stderr.write("\nbench: WARNING: " + msg + "\n")
 
     def daemon(self, role, src_port, dst, extra, tag):
         b = self.bench
-        argv = [self.binary, role, "-s", "[127.0.0.1]:%d" % src_port,
-                "-t", dst, "-k", b.keyfile, "-F", "-n", "0"] + extra
+        argv = self.wrap + [
+            self.binary, role, "-s", "[127.0.0.1]:%d" % src_port,
+            "-t", dst, "-k", b.keyfile, "-F", "-n", "0"] + extra
         log = os.path.join(b.logdir, "%s-%s%s.log" % (self.name, tag, role))
-        p = PROCS.start(argv, log)
+        p = PROCS.start(argv, log, env=b.daemon_env)
         try:
             wait_for(lambda: listening(src_port) or p.poll() is not None, 5,
                      "%s %s to listen on %d" % (self.name, role, src_port))
@@ -216,6 +256,7 @@ class Impl:
         if p.poll() is not None or not listening(src_port):
             raise SetupError("%s %s did not start: %s\n%s" % (
                 self.name, role, " ".join(argv), tail(log)))
+        self.check_engine(p, log)
         return p
 
     def start_pair(self, tag, extra=(), via_delay=False):
@@ -257,7 +298,9 @@ class Bench:
         self.quick = args.quick
         self.build = args.build
         self.t0 = time.monotonic()
-        self.budget = 50 if self.quick else 330
+        # Seconds per column, for the whole run (see run()).
+        self.budget_per_impl = 27 if self.quick else 160
+        self.budget = self.budget_per_impl * 3
         self.reps = int(os.environ.get("BENCH_REPS", 1 if self.quick else 3))
         self.secs = float(os.environ.get("BENCH_SECS",
                                          0.5 if self.quick else 2.0))
@@ -271,11 +314,19 @@ class Bench:
         # per repetition, alternating stock and ringpiped, so that their
         # medians rest on more samples.
         self.inner = {} if self.quick else {"agg_1": 3, "connrate_pfs": 3}
+        # Tests that run in the first repetition only: memory per idle
+        # connection repeats to 0.2% (6.48/6.50 KiB, 19.31/19.30 KiB), and
+        # its 1000 handshakes through stock take 3-5 s per repetition.
+        self.first_rep_only = {"idle_mem"}
         self.grace = 10 if self.quick else 15
         self.delay_ms = 10
         self.delay_rate = "1G"
         self.failures = []
-        self.rate_est = {}      # impl -> best MB/s seen (sizes -b runs)
+        self.engine_mismatch = []
+        self.daemon_env = {k: v for k, v in os.environ.items()
+                           if k != "RINGPIPED_ENGINE"}
+        self.only = None        # None: every test; else a set of names
+        self.rate_est = {}      # (impl, conns) -> best MB/s (sizes -b runs)
         self.runs = []          # every run, raw
         self.stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         self.out = args.out
@@ -363,13 +414,22 @@ class Bench:
 
     def t_stream(self, impl, n, both=False, tag="fs", secs=None):
         """${n} connections one way (or both ways).  One connection runs
-        for ${secs}; several send a fixed amount sized from the rate seen so
-        far, because with many connections the data queued in socket buffers
-        when a timed sender stops would take seconds to drain."""
+        for ${secs}; several send a fixed amount sized to take about
+        ${secs}, because with many connections the data queued in socket
+        buffers when a timed sender stops would take seconds to drain.  The
+        size comes from this column's best rate at ${n} connections, or
+        before its first run there from its rate at the next lower count
+        (the aggregate falls with the count: sizing 256 connections from
+        the one-connection rate made the run take 2-6 times ${secs})."""
         secs = secs or self.secs
         pair = impl.pairs[tag]
         c0 = self.cpu(pair)
-        est = self.rate_est.get(impl.name)
+        est = None
+        for k in sorted((k for k in self.conn_counts if k <= n),
+                        reverse=True):
+            est = self.rate_est.get((impl.name, k))
+            if est:
+                break
         if n > 1 and est:
             per = max(256 * 1024, int(est * 1e6 * secs / n))
             argv = self.load_argv("stream", pair["addr"], "-n", n, "-b", per)
@@ -386,8 +446,8 @@ class Bench:
                "cpu_e_s": c1[0] - c0[0], "cpu_d_s": c1[1] - c0[1],
                "bytes": gb * 1e9, "ok": res.get("ok", False)}
         if tag == "fs" and not both and res.get("ok"):
-            self.rate_est[impl.name] = max(self.rate_est.get(impl.name, 0),
-                                           out["MBps"])
+            self.rate_est[(impl.name, n)] = max(
+                self.rate_est.get((impl.name, n), 0), out["MBps"])
         if gb > 0:
             out["cpu_e_s_per_GB"] = out["cpu_e_s"] / gb
             out["cpu_d_s_per_GB"] = out["cpu_d_s"] / gb
@@ -490,12 +550,25 @@ class Bench:
         t.append(("wan_stream1", lambda i: self.t_stream(
             i, 1, tag="wan", secs=self.wan_secs)))
         t.append(("wan_rr", lambda i: self.t_rr(i, tag="wan")))
+        if self.only is not None:
+            t = [x for x in t if x[0] in self.only]
         return t
+
+    @staticmethod
+    def order(impls, k):
+        """The columns in the order of their ${k}th turn: rotated by one
+        place each turn, and reversed every other cycle, so that with
+        several turns every column runs first, last and between, and every
+        column follows every other one."""
+        n = len(impls)
+        r = impls[k % n:] + impls[:k % n]
+        return r if (k // n) % 2 == 0 else list(reversed(r))
 
     def run(self, impls):
         results = {}
         tests = self.tests()
         skipped_reps = 0
+        turn = {}               # test -> how many turns it has had
         for rep in range(self.reps):
             if rep > 0 and self.left() < self.rep_secs * 1.1:
                 skipped_reps = self.reps - rep
@@ -503,11 +576,14 @@ class Bench:
                                  "repetition(s)\n" % skipped_reps)
                 break
             t_rep = time.monotonic()
-            order = impls if rep % 2 == 0 else list(reversed(impls))
             for name, fn in tests:
-                for impl in [i for k in range(self.inner.get(name, 1))
-                             for i in (order if k % 2 == 0 else
-                                       list(reversed(order)))]:
+                if rep > 0 and name in self.first_rep_only:
+                    continue
+                seq = []
+                for k in range(self.inner.get(name, 1)):
+                    seq += self.order(impls, turn.get(name, 0))
+                    turn[name] = turn.get(name, 0) + 1
+                for impl in seq:
                     for tag in list(impl.pairs):
                         if not impl.alive(tag):
                             self.failures.append(
@@ -526,11 +602,13 @@ class Bench:
                                              impl.name,
                                              time.monotonic() - self.t0))
                         sys.stderr.flush()
+                    t_run = time.monotonic()
                     out, raw = fn(impl)
                     self.note(impl, name, raw)
                     self.runs.append({"rep": rep, "test": name,
                                       "impl": impl.name, "figures": out,
-                                      "rp_load": raw})
+                                      "rp_load": raw,
+                                      "wall_s": time.monotonic() - t_run})
                     results.setdefault(name, {}).setdefault(
                         impl.name, []).append(out)
             self.rep_secs = time.monotonic() - t_rep
@@ -633,13 +711,83 @@ def fmt(v):
     return "%.3g" % v
 
 
+# The issue 12 targets, checked against stock in the same run:
+# (what, column, test, key, relation, bound).  "ratio >=": the column's
+# figure over stock's at least ${bound}; "ratio <=": at most.
+TARGETS = [
+    ("epoll >= 2.5x stock, 1 conn", "epoll", "agg_1", "MBps", ">=", 2.5),
+    ("epoll >= 3x stock, 64 conns", "epoll", "agg_64", "MBps", ">=", 3.0),
+] + [
+    ("%s echo %s %s <= stock" % (col, pct, load), col, test, key, "<=", 1.0)
+    for col in ("io_uring", "epoll")
+    for test, load in (("rr_idle", "idle"), ("rr_loaded", "bulk load"))
+    for key, pct in (("p50_us", "p50"), ("p99_us", "p99"),
+                     ("p999_us", "p99.9"))
+]
+
+# io_uring against an older build (--old): the figures that must not drop.
+OLD_TARGETS = [
+    ("agg_1", "MBps", "higher"), ("agg_64", "MBps", "higher"),
+    ("agg_256", "MBps", "higher"), ("connrate_pfs", "per_s", "higher"),
+    ("connrate_f", "per_s", "higher"), ("rr_idle", "p50_us", "lower"),
+    ("rr_idle", "p99_us", "lower"), ("rr_loaded", "p50_us", "lower"),
+    ("rr_loaded", "p99_us", "lower"),
+]
+
+
+def find_nouring(build, repo):
+    """The rp-nouring wrapper: $NOURING, or BUILD/tests/rp-nouring, built
+    with make if missing.  None if there is none."""
+    path = os.environ.get("NOURING",
+                          os.path.join(build, "tests", "rp-nouring"))
+    if os.access(path, os.X_OK):
+        return path
+    if "NOURING" not in os.environ:
+        rel = os.path.relpath(os.path.abspath(build), repo)
+        try:
+            subprocess.run(["make", "--no-print-directory", "-C", repo,
+                            "BUILD=" + rel,
+                            os.path.join(rel, "tests", "rp-nouring")],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=120)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return path if os.access(path, os.X_OK) else None
+
+
+def git_state(repo):
+    """HEAD of the checkout the daemons were built from, and the files
+    under src/ that differ from it (a build may include them)."""
+    def git(*a):
+        try:
+            r = subprocess.run(["git", "-C", repo] + list(a),
+                               capture_output=True, text=True, timeout=10,
+                               stdin=subprocess.DEVNULL)
+            return r.stdout.strip() if r.returncode == 0 else None
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    head = git("rev-parse", "--short", "HEAD")
+    dirty = git("diff", "--name-only", "HEAD", "--", "src")
+    return {"head": head, "src_changes": (dirty or "").split()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
-                    help="fewer repetitions, shorter runs (< 1 minute)")
+                    help="fewer repetitions, shorter runs (~1.5 minutes)")
     ap.add_argument("--build", default=os.environ.get("BUILD", "build"))
     ap.add_argument("--out", default="bench/out")
+    ap.add_argument("--engines", default="io_uring,epoll",
+                    help="ringpiped columns: io_uring, epoll or both")
+    ap.add_argument("--old", metavar="PATH",
+                    help="add a column: the ringpiped at PATH (default "
+                    "engine), for an A/B in one run")
+    ap.add_argument("--no-stock", action="store_true",
+                    help="leave stock spiped out (ratios against the first "
+                    "column)")
+    ap.add_argument("--tests", help="comma-separated test names to run")
     args = ap.parse_args()
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
     atexit.register(PROCS.stop_all)
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -650,6 +798,17 @@ def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
     b = Bench(args)
+    if args.tests:
+        b.only = set(t.strip() for t in args.tests.split(",") if t.strip())
+        known = set(n for n, _ in b.tests())
+        if not b.only <= known:
+            sys.stderr.write("bench: unknown test(s) %s; known: %s\n" % (
+                ",".join(sorted(b.only - known)), ",".join(sorted(known))))
+            return 2
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if not set(engines) <= {"io_uring", "epoll"}:
+        sys.stderr.write("bench: --engines takes io_uring and/or epoll\n")
+        return 2
     # 1000 idle conns: rp-load ~1000 fds, each daemon ~2000, target ~1000.
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     if nofile < 2 * b.idle_conns + 200:
@@ -667,29 +826,67 @@ def main():
     if not os.access(spiped, os.X_OK):
         sys.stderr.write("bench: SPIPED=%s is not executable\n" % spiped)
         return 2
+    if args.old and not os.access(args.old, os.X_OK):
+        sys.stderr.write("bench: --old %s is not executable\n" % args.old)
+        return 2
     stock_vs_stock = not os.access(ringpiped, os.X_OK)
     if stock_vs_stock:
-        sys.stderr.write("bench: %s does not exist: running STOCK vs STOCK "
-                         "(both slots are %s)\n" % (ringpiped, spiped))
-        ring_label = "stock-as-ringpiped"
+        sys.stderr.write("bench: %s does not exist: running STOCK in the "
+                         "ringpiped columns (%s)\n" % (ringpiped, spiped))
         ringpiped = spiped
-    else:
-        ring_label = "ringpiped"
+
+    # The epoll column: ringpiped where io_uring is blocked, as in a
+    # container.  Without rp-nouring it falls back to forcing epoll with
+    # RINGPIPED_ENGINE, and says so.
+    nouring = None
+    epoll_how = None
+    if "epoll" in engines:
+        nouring = find_nouring(args.build, repo)
+        if nouring:
+            epoll_wrap = [nouring]
+            epoll_how = "seccomp (rp-nouring: io_uring_* fail with EPERM)"
+        else:
+            epoll_wrap = ["env", "RINGPIPED_ENGINE=epoll"]
+            epoll_how = "FORCED with RINGPIPED_ENGINE=epoll (no rp-nouring)"
+            sys.stderr.write("bench: %s/tests/rp-nouring missing and make "
+                             "could not build it: the epoll column is %s\n"
+                             % (args.build, epoll_how))
 
     b.keyfile = os.path.join(b.logdir, "key")
     with open(b.keyfile, "wb") as f:
         f.write(os.urandom(32))
     os.chmod(b.keyfile, 0o600)
 
+    impls = []
+    if not args.no_stock:
+        impls.append(Impl("stock", spiped, "stock", b))
+    ring_engine = None if stock_vs_stock else "io_uring"
+    if args.old:
+        impls.append(Impl("old", args.old, "old", b, engine="io_uring"))
+    if "io_uring" in engines:
+        impls.append(Impl("io_uring", ringpiped,
+                          "STOCK" if stock_vs_stock else "io_uring", b,
+                          engine=ring_engine))
+    if "epoll" in engines:
+        forced = epoll_wrap[0] == "env"
+        impls.append(Impl("epoll", ringpiped,
+                          "STOCK" if stock_vs_stock else "epoll", b,
+                          wrap=epoll_wrap,
+                          engine=None if (stock_vs_stock or forced)
+                          else "epoll"))
+    if not impls:
+        sys.stderr.write("bench: no columns to run\n")
+        return 2
+    ref = impls[0]
+    b.budget = float(os.environ.get("BENCH_BUDGET",
+                                    b.budget_per_impl * len(impls)))
+
     pf = os.path.join(b.logdir, "target.port")
     tgt = PROCS.start([b.tool("rp-target"), "--auto", "-l", "127.0.0.1:0",
-                       "--port-file", pf, "--lifetime", "900"],
+                       "--port-file", pf, "--lifetime", "1200"],
                       os.path.join(b.logdir, "target.log"))
     try:
         b.target = read_file_wait(pf, 5, tgt)
-        stock = Impl("stock", spiped, "stock spiped", b)
-        ring = Impl("ringpiped", ringpiped, ring_label, b)
-        impls = [stock, ring]
         for impl in impls:
             impl.start_pair("fs")
             impl.start_pair("f", ["-f"])
@@ -698,100 +895,178 @@ def main():
         sys.stderr.write("bench: set-up failed: %s\n" % e)
         return 2
 
-    print("bench: %s vs %s; %d rep(s) x %.1fs per run%s; logs in %s" % (
-        spiped, ringpiped + (" (STOCK vs STOCK)" if stock_vs_stock else ""),
+    gs = git_state(repo)
+    print("bench: %s at %s%s" % (repo, gs["head"], (
+        "; src/ differs from it in " + ", ".join(gs["src_changes"]))
+        if gs["src_changes"] else ""))
+    print("bench: columns %s; %d rep(s) x %.1fs per run%s; logs in %s" % (
+        ", ".join("%s=%s%s" % (i.name, " ".join(i.wrap + [i.binary]),
+                               " (STOCK)" if stock_vs_stock and
+                               i.binary == spiped and i.name != "stock"
+                               else "") for i in impls),
         b.reps, b.secs, " (quick)" if b.quick else "", b.logdir))
+    if epoll_how:
+        print("bench: epoll column: %s" % epoll_how)
     sys.stdout.flush()
-    bare = [bare_crypto_s_per_gb()]
+    run_all = b.only is None
+    bare = [bare_crypto_s_per_gb()] if run_all else []
     results, skipped = b.run(impls)
-    bare.append(bare_crypto_s_per_gb())
+    if run_all:
+        bare.append(bare_crypto_s_per_gb())
     bare = median(bare)
 
     # Peak RSS over the whole run of the main (-e/-d, PFS) pair.
-    for impl in impls:
-        pair = impl.pairs["fs"]
-        if impl.alive("fs"):
-            results.setdefault("peak_rss", {})[impl.name] = [{
-                "e_KiB": proc_mem(pair["e"].pid)[1],
-                "d_KiB": proc_mem(pair["d"].pid)[1]}]
+    if run_all:
+        for impl in impls:
+            pair = impl.pairs["fs"]
+            if impl.alive("fs"):
+                results.setdefault("peak_rss", {})[impl.name] = [{
+                    "e_KiB": proc_mem(pair["e"].pid)[1],
+                    "d_KiB": proc_mem(pair["d"].pid)[1]}]
     elapsed = time.monotonic() - b.t0
     PROCS.stop_all()
 
-    # Table.
+    # Table: the reference column (stock unless --no-stock), then each
+    # other column with its ratio against the reference.
     lines = []
-    hdr = "%-38s %-6s %10s %10s %7s  %s" % (
-        "metric (median of %d)" % (b.reps - skipped), "unit", "stock",
-        ring_label[:10], "ratio", "better")
+    cols = "".join(("%10s" % i.label[:10]) if i is ref else
+                   ("%10s %7s" % (i.label[:10], "ratio")) for i in impls)
+    hdr = "%-36s %-6s%s  %s" % (
+        "metric (median of %d)" % (b.reps - skipped), "unit", cols, "better")
     lines.append(hdr)
     lines.append("-" * len(hdr))
     medians = {}
     for label, test, key, unit, better in ROWS:
-        s = med(results, test, "stock", key)
-        r = med(results, test, "ringpiped", key)
-        ratio = (r / s) if (s and r is not None) else None
-        medians.setdefault(test, {})[key] = {"stock": s, "ringpiped": r,
-                                             "ratio": ratio, "unit": unit,
-                                             "better": better}
-        lines.append("%-38s %-6s %10s %10s %7s  %s" % (
-            label, unit, fmt(s), fmt(r),
-            ("%.2fx" % ratio) if ratio is not None else "-", better))
+        if test not in results:
+            continue
+        m = {"unit": unit, "better": better, "ref": ref.name, "ratio": {}}
+        cells = ""
+        s = med(results, test, ref.name, key)
+        for i in impls:
+            v = med(results, test, i.name, key)
+            m[i.name] = v
+            if i is ref:
+                cells += "%10s" % fmt(v)
+                continue
+            ratio = (v / s) if (s and v is not None) else None
+            m["ratio"][i.name] = ratio
+            cells += "%10s %7s" % (fmt(v), ("%.2fx" % ratio)
+                                   if ratio is not None else "-")
+        medians.setdefault(test, {})[key] = m
+        lines.append("%-36s %-6s%s  %s" % (label[:36], unit, cells, better))
     for test, k in sorted(b.inner.items()):
-        n = len(results.get(test, {}).get("ringpiped", []))
-        lines.append("(%s: median of %d runs, %d per repetition)" % (
-            test, n, k))
+        if test in results:
+            n = len(results[test].get(ref.name, []))
+            lines.append("(%s: median of %d runs, %d per repetition)" % (
+                test, n, k))
+    for test in sorted(b.first_rep_only):
+        if test in results and b.reps - skipped > 1:
+            lines.append("(%s: first repetition only, 1 run)" % test)
     if bare:
         lines.append("")
         lines.append("CPU -e per GB against bare single-buffer OpenSSL "
                      "AES-256-CTR + HMAC-SHA256")
         lines.append("(openssl speed, 1 KiB, this run: %.3f s/GB):" % bare)
-        for impl in ("stock", "ringpiped"):
-            v = med(results, "agg_1", impl, "cpu_e_s_per_GB")
+        for impl in impls:
+            v = med(results, "agg_1", impl.name, "cpu_e_s_per_GB")
             if v is not None:
-                medians.setdefault("bare_crypto", {})[impl] = v / bare
-                lines.append("  %-10s %5.2fx" % (
-                    impl if impl == "stock" else ring_label[:10], v / bare))
+                medians.setdefault("bare_crypto", {})[impl.name] = v / bare
+                lines.append("  %-10s %5.2fx" % (impl.label[:10], v / bare))
         medians.setdefault("bare_crypto", {})["s_per_GB"] = bare
+
+    # The issue 12 targets, from this run's ratios.
+    targets = []
+    if ref.name == "stock" and not stock_vs_stock:
+        for what, col, test, key, rel, bound in TARGETS:
+            r = medians.get(test, {}).get(key, {}).get("ratio", {}).get(col)
+            if r is None:
+                continue
+            ok = r >= bound if rel == ">=" else r <= bound
+            targets.append({"target": what, "ratio": r, "bound": bound,
+                            "relation": rel, "holds": ok})
+    names = [i.name for i in impls]
+    if "old" in names and "io_uring" in names:
+        for test, key, better in OLD_TARGETS:
+            o = med(results, test, "old", key)
+            n = med(results, test, "io_uring", key)
+            if not o or n is None:
+                continue
+            r = n / o
+            gain = r if better == "higher" else 1 / r
+            targets.append({"target": "io_uring %s %s vs old" % (test, key),
+                            "ratio": r, "better": better,
+                            "holds": gain >= 1.0,
+                            "within_5pct": gain >= 0.95})
+    if targets:
+        lines.append("")
+        lines.append("issue 12 targets (ratios from this run):")
+        for t in targets:
+            if "bound" in t:
+                verdict = "holds" if t["holds"] else "MISSED"
+                lines.append("  %-40s %6.2fx  (%s %.1fx)  %s" % (
+                    t["target"], t["ratio"], t["relation"], t["bound"],
+                    verdict))
+            else:
+                verdict = "holds" if t["holds"] else (
+                    "within 5%" if t["within_5pct"] else "SLOWER")
+                lines.append("  %-40s %6.2fx  (%s is better)  %s" % (
+                    t["target"], t["ratio"], t["better"], verdict))
+    for i in impls:
+        if i.engine and i.engine_seen and i.engine_seen != {i.engine}:
+            lines.append("WARNING: column %s should run %s but its daemons "
+                         "ran %s" % (i.name, i.engine,
+                                     ", ".join(sorted(i.engine_seen))))
     print("\n".join(lines))
 
-    # Chart.
+    # Chart: aggregate throughput of every column against connections.
     os.makedirs(b.out, exist_ok=True)
-    dat = os.path.join(b.out, "throughput.dat")
-    with open(dat, "w") as f:
-        f.write("# conns stock_MBps %s_MBps\n" % ring_label)
-        for n in b.conn_counts:
-            s = med(results, "agg_%d" % n, "stock", "MBps")
-            r = med(results, "agg_%d" % n, "ringpiped", "MBps")
-            f.write("%d %s %s\n" % (n, s if s is not None else "NaN",
-                                    r if r is not None else "NaN"))
-    png = os.path.join(b.out, "throughput.png")
-    gp = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                      "throughput.gp")
-    if shutil.which("gnuplot"):
-        sub = "%s, median of %d x %.1fs, %s" % (
-            b.stamp, b.reps - skipped, b.secs,
-            "STOCK vs STOCK" if stock_vs_stock else ringpiped)
-        r = subprocess.run(["gnuplot", "-e",
-                            "datafile='%s'; outfile='%s'; label_a='stock "
-                            "spiped'; label_b='%s'; subtitle='%s'" % (
-                                dat, png, ring_label, sub), gp],
-                           capture_output=True, text=True, timeout=30)
-        if r.returncode != 0:
-            sys.stderr.write("bench: gnuplot failed: %s\n" % r.stderr)
+    png = None
+    counts = [n for n in b.conn_counts if "agg_%d" % n in results]
+    if counts:
+        dat = os.path.join(b.out, "throughput.dat")
+        with open(dat, "w") as f:
+            f.write("conns %s\n" % " ".join(
+                ("stock_spiped" if i.name == "stock" else
+                 "ringpiped_" + i.name) for i in impls))
+            for n in counts:
+                vals = [med(results, "agg_%d" % n, i.name, "MBps")
+                        for i in impls]
+                f.write("%d %s\n" % (n, " ".join(
+                    "%s" % v if v is not None else "NaN" for v in vals)))
+        png = os.path.join(b.out, "throughput.png")
+        gp = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "throughput_columns.gp")
+        if shutil.which("gnuplot"):
+            sub = "%s, median of %d x %.1fs, %s" % (
+                b.stamp, b.reps - skipped, b.secs,
+                "STOCK in every column" if stock_vs_stock else ringpiped)
+            r = subprocess.run(["gnuplot", "-e",
+                                "datafile='%s'; outfile='%s'; ncols=%d; "
+                                "subtitle='%s'" % (dat, png, len(impls) + 1,
+                                                   sub), gp],
+                               capture_output=True, text=True, timeout=30)
+            if r.returncode != 0:
+                sys.stderr.write("bench: gnuplot failed: %s\n" % r.stderr)
+                png = None
+        else:
             png = None
-    else:
-        png = None
 
     # JSON.
     doc = {
         "stamp": b.stamp, "quick": b.quick, "reps": b.reps,
         "reps_done": b.reps - skipped, "secs_per_run": b.secs,
         "elapsed_s": elapsed, "stock": spiped, "ringpiped": ringpiped,
-        "stock_vs_stock": stock_vs_stock, "ring_label": ring_label,
+        "old": args.old, "tests_only": sorted(b.only) if b.only else None,
+        "columns": [{"name": i.name, "label": i.label, "binary": i.binary,
+                     "wrap": i.wrap, "engine": i.engine,
+                     "engine_seen": sorted(i.engine_seen)} for i in impls],
+        "epoll_how": epoll_how, "engine_mismatch": b.engine_mismatch,
+        "stock_vs_stock": stock_vs_stock, "git": gs,
         "wan": {"one_way_delay_ms": b.delay_ms, "rate": b.delay_rate},
         "idle_conns": b.idle_conns, "connrate_parallel": b.connrate_par,
         "host": {"nproc": os.cpu_count(), "uname": " ".join(os.uname())},
-        "medians": medians, "results": results, "runs": b.runs,
-        "failures": b.failures, "chart": png,
+        "medians": medians, "targets": targets, "results": results,
+        "runs": b.runs, "failures": b.failures, "chart": png,
     }
     jpath = os.path.join(b.out, "bench-%s.json" % b.stamp)
     with open(jpath, "w") as f:
@@ -803,9 +1078,9 @@ def main():
     print("bench: %.0fs; results %s; chart %s" % (elapsed, jpath,
                                                    png or "(none)"))
     if stock_vs_stock:
-        print("bench: NOTE: %s was missing, both columns are stock spiped"
-              % os.environ.get("RINGPIPED", os.path.join(args.build,
-                                                         "ringpiped")))
+        print("bench: NOTE: %s was missing, the ringpiped columns are stock "
+              "spiped" % os.environ.get("RINGPIPED", os.path.join(
+                  args.build, "ringpiped")))
     if b.failures:
         print("bench: %d run(s) FAILED verification or set-up:" %
               len(b.failures))
