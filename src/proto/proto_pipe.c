@@ -313,6 +313,27 @@ dir_set_level(struct proto_pipe * p, int d, int l)
 }
 
 /**
+ * proto_pipe_prefix(p, buf, len):
+ * Put the ${len} bytes at ${buf} ahead of all plaintext ${p} will read on
+ * its seal direction (a PROXY protocol header, say).  Only before the
+ * first read, and ${len} at most CRYPTO_PKT_PTMAX.  Return 0, or -1 if
+ * that does not hold.
+ */
+int
+proto_pipe_prefix(struct proto_pipe * p, const uint8_t * buf, size_t len)
+{
+	struct pipe_dir * pd = &p->dir[PROTO_PIPE_SEAL];
+
+	if (pd->rx_out || pd->eof || pd->rlen + len > pd->rcap ||
+	    len > CRYPTO_PKT_PTMAX)
+		return (-1);
+	memcpy(pd->rbuf + pd->rlen, buf, len);
+	pd->rlen += len;
+	pd->hold_since = p->env ? p->env->now : 0;
+	return (0);
+}
+
+/**
  * proto_pipe_deadline(p):
  * Return the time (env->now scale) at which ${p}'s seal direction stops
  * holding a part-filled packet and wants crypto, or 0 if it holds none.

@@ -91,6 +91,16 @@ struct proto_pipe * proto_pipe_new(const uint8_t send_enc[32],
 void proto_pipe_set_env(struct proto_pipe * p, struct proto_pipe_env * env);
 
 /**
+ * proto_pipe_prefix(p, buf, len):
+ * Put the ${len} bytes at ${buf} ahead of all plaintext ${p} will read on
+ * its seal direction (a PROXY protocol header, say).  Only before the
+ * first read, and ${len} at most CRYPTO_PKT_PTMAX.  Return 0, or -1 if
+ * that does not hold.
+ */
+int proto_pipe_prefix(struct proto_pipe * p, const uint8_t * buf,
+    size_t len);
+
+/**
  * proto_pipe_deadline(p):
  * Return the time (env->now scale) at which ${p}'s seal direction stops
  * holding a part-filled packet and wants crypto, or 0 if it holds none.

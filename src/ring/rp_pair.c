@@ -44,6 +44,19 @@ err0:
 }
 
 /**
+ * rp_pair_prefix(p, buf, len):
+ * Send the ${len} bytes at ${buf} (at most CRYPTO_PKT_PTMAX) as the first
+ * plaintext of ${p}'s sealed direction, before anything read from its
+ * plaintext input.  Return 0 on success, -1 on failure.
+ */
+int
+rp_pair_prefix(struct rp_pair * p, const uint8_t * buf, size_t len)
+{
+
+	return (proto_pipe_prefix(p->pipe, buf, len));
+}
+
+/**
  * rp_pair_publish(p):
  * Mark ${p} as fully built before it is handed to another thread.
  */

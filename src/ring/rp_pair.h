@@ -8,6 +8,7 @@
  * takes its descriptors and pipe over, and frees the rest.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct proto_pipe;
@@ -30,6 +31,14 @@ struct rp_pair;
 struct rp_pair * rp_pair_new(int plain_in, int plain_out, int cipher,
     const uint8_t send_enc[32], const uint8_t send_mac[32],
     const uint8_t recv_enc[32], const uint8_t recv_mac[32]);
+
+/**
+ * rp_pair_prefix(p, buf, len):
+ * Send the ${len} bytes at ${buf} (at most CRYPTO_PKT_PTMAX) as the first
+ * plaintext of ${p}'s sealed direction, before anything read from its
+ * plaintext input.  Return 0 on success, -1 on failure.
+ */
+int rp_pair_prefix(struct rp_pair * p, const uint8_t * buf, size_t len);
 
 /**
  * rp_pair_publish(p):
