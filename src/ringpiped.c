@@ -53,6 +53,7 @@ enum {
 	RPD_OPT_SYSLOG = UCHAR_MAX + 1,
 	RPD_OPT_ENGINE,
 	RPD_OPT_COALESCE,
+	RPD_OPT_PROXY,
 	RPD_OPT_END
 };
 
@@ -60,6 +61,7 @@ static const struct option rpd_longopts[] = {
 	{ "syslog", no_argument, NULL, RPD_OPT_SYSLOG },
 	{ "engine", required_argument, NULL, RPD_OPT_ENGINE },
 	{ "coalesce", required_argument, NULL, RPD_OPT_COALESCE },
+	{ "proxy-protocol", required_argument, NULL, RPD_OPT_PROXY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -85,6 +87,7 @@ struct rpd_opts {
 	size_t nworkers;		/* -w; 0 = one per online CPU. */
 	enum rp_engine engine;		/* --engine. */
 	unsigned coalesce_ms;		/* --coalesce; 0 = off. */
+	int proxy;			/* --proxy-protocol: 1, 2; 0 = off. */
 	unsigned char given[RPD_OPT_END];	/* Options seen so far. */
 };
 
@@ -109,7 +112,7 @@ rpd_usage(void)
 	    "    [-u {<username> | <:groupname> | <username:groupname>}]\n"
 	    "    [-w <worker threads>] [-Z] "
 	    "[--engine {auto | io_uring | epoll}]\n"
-	    "    [--coalesce <milliseconds>]\n"
+	    "    [--coalesce <milliseconds>] [--proxy-protocol {v1 | v2}]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -210,6 +213,14 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 			return (rpd_arg_err(ch, arg));
 		o->coalesce_ms = (unsigned)n;
 		break;
+	case RPD_OPT_PROXY:
+		if (strcmp(arg, "v1") == 0 || strcmp(arg, "1") == 0)
+			o->proxy = 1;
+		else if (strcmp(arg, "v2") == 0 || strcmp(arg, "2") == 0)
+			o->proxy = 2;
+		else
+			return (rpd_arg_err(ch, arg));
+		break;
 	case 'v':
 		fprintf(stderr, "ringpiped " RINGPIPED_VERSION
 		    " (spiped 1.6.2 protocol)\n");
@@ -240,6 +251,8 @@ rpd_check(struct rpd_opts * o)
 		return (rpd_usage_err("one of -e and -d is required", 0));
 	if (o->nopfs && o->requirepfs)
 		return (rpd_usage_err("-f and -g are mutually exclusive", 0));
+	if (o->proxy && !o->encrypt)
+		return (rpd_usage_err("--proxy-protocol goes with -e", 0));
 	if (o->keyfile == NULL)
 		return (rpd_usage_err("a key file is required", 'k'));
 	if (o->given['r'] && o->noresolve)
@@ -425,6 +438,7 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.K = K;
 	ccfg.nworkers = (int)o->nworkers;
 	ccfg.nhsthreads = (int)o->nworkers;
+	ccfg.proxy = o->proxy;
 	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
 		goto err3;
 

@@ -34,6 +34,7 @@ struct rp_ctl_cfg {
 	struct rp_worker ** workers;
 	int nworkers;
 	int nhsthreads;			/* Handshake compute threads. */
+	int proxy;			/* -e --proxy-protocol: 1, 2; 0 off. */
 };
 
 struct rp_ctl;

@@ -1,9 +1,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "crypto_wipe.h"
 #include "proto_handshake.h"
+#include "proto_proxy.h"
 #include "rp_ctl_handoff.h"
 #include "rp_ctl_state.h"
 #include "rp_pair.h"
@@ -24,6 +26,26 @@ handoff_pick(struct rp_ctl * ctl)
 		}
 	}
 	return (cfg->workers[best]);
+}
+
+/* Put the PROXY protocol ${version} header for the client connection
+ * ${plain} ahead of ${p}'s plaintext; -1 on failure. */
+static int
+handoff_proxy(int version, int plain, struct rp_pair * p)
+{
+	uint8_t hdr[PROTO_PROXY_MAXLEN];
+	struct sockaddr_storage src, dst;
+	socklen_t slen = sizeof(src), dlen = sizeof(dst);
+	size_t len;
+
+	/* A client whose addresses cannot be read is sent as unknown. */
+	if (getpeername(plain, (struct sockaddr *)&src, &slen) ||
+	    getsockname(plain, (struct sockaddr *)&dst, &dlen))
+		len = proto_proxy_header(version, NULL, NULL, hdr);
+	else
+		len = proto_proxy_header(version, (struct sockaddr *)&src,
+		    (struct sockaddr *)&dst, hdr);
+	return (len == 0 ? -1 : rp_pair_prefix(p, hdr, len));
 }
 
 /**
@@ -47,15 +69,18 @@ rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
 	crypto_wipe(&k, sizeof(k));
 	if (p == NULL)
 		goto err0;
+	if (ctl->cfg->proxy && handoff_proxy(ctl->cfg->proxy, plain, p))
+		goto err1;
 
 	/* Counted before the post: the worker may close it at once. */
 	atomic_fetch_add(&ctl->npairs, 1);
 	if (rp_worker_post(handoff_pick(ctl), p))
-		goto err1;
+		goto err2;
 	return (0);
 
-err1:
+err2:
 	atomic_fetch_sub(&ctl->npairs, 1);
+err1:
 	rp_pair_discard(p);
 err0:
 	return (-1);
