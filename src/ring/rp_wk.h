@@ -48,6 +48,7 @@ struct rp_worker {
 	struct rp_pair ** inbox;
 	size_t ninbox, capinbox;
 	int stop_asked;
+	int abort_asked;		/* rp_worker_abort_all. */
 
 	atomic_int load;		/* Pairs carried or posted. */
 	int stopping;			/* Exit once no pair is left. */
@@ -61,6 +62,8 @@ struct rp_wk_ops {
 	void * (* init)(struct rp_worker * w, char * desc, size_t len);
 	/* Run until w->stopping and no pair is left. */
 	void (* run)(void * eng);
+	/* Close every pair now. */
+	void (* abort_all)(void * eng);
 	void (* fini)(void * eng);
 };
 

@@ -397,10 +397,25 @@ epoll_fini(void * arg)
 	free(e);
 }
 
+/* Close every pair now: their pipes fail, as on a reset. */
+static void
+epoll_abort_all(void * arg)
+{
+	struct epoll_eng * e = arg;
+	struct econn * c, * next;
+
+	for (c = e->conns; c != NULL; c = next) {
+		next = c->next;
+		proto_pipe_fail(c->c.pipe);
+		econn_close(e, c);
+	}
+}
+
 const struct rp_wk_ops rp_wk_epoll_ops = {
 	.name = "epoll",
 	.conn_size = sizeof(struct econn),
 	.init = epoll_init,
 	.run = epoll_run,
+	.abort_all = epoll_abort_all,
 	.fini = epoll_fini
 };

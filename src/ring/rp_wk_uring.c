@@ -484,10 +484,25 @@ uring_fini(void * arg)
 	free(e);
 }
 
+/* Close every pair now: their pipes fail, as on a reset. */
+static void
+uring_abort_all(void * arg)
+{
+	struct uring_eng * e = arg;
+	struct uconn * c, * next;
+
+	for (c = e->conns; c != NULL; c = next) {
+		next = c->next;
+		proto_pipe_fail(c->c.pipe);
+		uconn_close(e, c);
+	}
+}
+
 const struct rp_wk_ops rp_wk_uring_ops = {
 	.name = "io_uring",
 	.conn_size = sizeof(struct uconn),
 	.init = uring_init,
 	.run = uring_run,
+	.abort_all = uring_abort_all,
 	.fini = uring_fini
 };

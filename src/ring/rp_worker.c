@@ -209,6 +209,8 @@ rp_wk_drain_inbox(struct rp_worker * w,
 	struct rp_wconn * c;
 	size_t n, i;
 
+	int abort;
+
 	pthread_mutex_lock(&w->mtx);
 	list = w->inbox;
 	n = w->ninbox;
@@ -216,6 +218,8 @@ rp_wk_drain_inbox(struct rp_worker * w,
 	w->ninbox = w->capinbox = 0;
 	if (w->stop_asked)
 		w->stopping = 1;
+	abort = w->abort_asked;
+	w->abort_asked = 0;
 	pthread_mutex_unlock(&w->mtx);
 	for (i = 0; i < n; i++) {
 		if ((c = worker_conn_new(w, list[i])) != NULL)
@@ -223,6 +227,8 @@ rp_wk_drain_inbox(struct rp_worker * w,
 		rp_pair_release(list[i]);
 	}
 	free(list);
+	if (abort)
+		w->ops->abort_all(eng);
 }
 
 /**
@@ -263,9 +269,26 @@ rp_wk_pair_closed(struct rp_worker * w, int end)
 
 	w->npairs--;
 	rp_wk_count(&w->stats.closed[end], 1);
+	/* Counted down before the owner hears of it: what it reads of the
+	 * load from then on is current. */
+	atomic_fetch_sub(&w->load, 1);
 	if (w->cfg.closed)
 		w->cfg.closed(w->cfg.cookie, end != PROTO_PIPE_END_EOF);
-	atomic_fetch_sub(&w->load, 1);
+}
+
+/**
+ * rp_worker_abort_all(w):
+ * Ask ${w} to close every pair it carries now, at once (a bounded drain
+ * ran out of time).  May be called from any thread.
+ */
+void
+rp_worker_abort_all(struct rp_worker * w)
+{
+
+	pthread_mutex_lock(&w->mtx);
+	w->abort_asked = 1;
+	pthread_mutex_unlock(&w->mtx);
+	(void)worker_ring(w);
 }
 
 /**

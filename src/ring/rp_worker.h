@@ -55,6 +55,13 @@ struct rp_worker * rp_worker_start(int id, const struct rp_worker_cfg * cfg);
 int rp_worker_post(struct rp_worker * w, struct rp_pair * p);
 
 /**
+ * rp_worker_abort_all(w):
+ * Ask ${w} to close every pair it carries now, at once (a bounded drain
+ * ran out of time).  May be called from any thread.
+ */
+void rp_worker_abort_all(struct rp_worker * w);
+
+/**
  * rp_worker_stop(w):
  * Ask ${w} to exit once it has no pairs left, join it and free it.
  */

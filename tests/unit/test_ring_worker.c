@@ -333,6 +333,34 @@ stalled(enum rp_engine e)
 	free(in);
 }
 
+/* rp_worker_abort_all closes every pair at once, as failed. */
+static void
+abort_all(enum rp_engine e)
+{
+	struct rp_worker * w;
+	struct tpair t[3];
+	uint8_t b;
+	int i;
+
+	if (!engine_usable(e)) {
+		skip();
+		return;
+	}
+	assert_non_null(w = start(e));
+	for (i = 0; i < 3; i++)
+		tpair_open(w, &t[i]);
+	rp_worker_abort_all(w);
+	assert_int_equal(wait_closed(3), 0);
+	assert_int_equal(nfailed, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(read_full(t[i].app, &b, 1), 0);
+		tpair_close(&t[i]);
+	}
+	rp_worker_stop(w);
+}
+
+static void t_abort_uring(void ** s) { (void)s; abort_all(RP_ENGINE_URING); }
+static void t_abort_epoll(void ** s) { (void)s; abort_all(RP_ENGINE_EPOLL); }
 static void t_roundtrip_uring(void ** s) { (void)s; roundtrip(RP_ENGINE_URING); }
 static void t_roundtrip_epoll(void ** s) { (void)s; roundtrip(RP_ENGINE_EPOLL); }
 static void t_tampered_uring(void ** s) { (void)s; tampered(RP_ENGINE_URING); }
@@ -350,6 +378,8 @@ main(void)
 		cmocka_unit_test(t_tampered_epoll),
 		cmocka_unit_test(t_stalled_uring),
 		cmocka_unit_test(t_stalled_epoll),
+		cmocka_unit_test(t_abort_uring),
+		cmocka_unit_test(t_abort_epoll),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
