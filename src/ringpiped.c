@@ -54,6 +54,7 @@ enum {
 	RPD_OPT_ENGINE,
 	RPD_OPT_COALESCE,
 	RPD_OPT_PROXY,
+	RPD_OPT_DRAIN,
 	RPD_OPT_END
 };
 
@@ -62,6 +63,7 @@ static const struct option rpd_longopts[] = {
 	{ "engine", required_argument, NULL, RPD_OPT_ENGINE },
 	{ "coalesce", required_argument, NULL, RPD_OPT_COALESCE },
 	{ "proxy-protocol", required_argument, NULL, RPD_OPT_PROXY },
+	{ "drain-timeout", required_argument, NULL, RPD_OPT_DRAIN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -88,6 +90,7 @@ struct rpd_opts {
 	enum rp_engine engine;		/* --engine. */
 	unsigned coalesce_ms;		/* --coalesce; 0 = off. */
 	int proxy;			/* --proxy-protocol: 1, 2; 0 = off. */
+	double drain_timeout;		/* --drain-timeout; 0 = unbounded. */
 	unsigned char given[RPD_OPT_END];	/* Options seen so far. */
 };
 
@@ -113,6 +116,7 @@ rpd_usage(void)
 	    "    [-w <worker threads>] [-Z] "
 	    "[--engine {auto | io_uring | epoll}]\n"
 	    "    [--coalesce <milliseconds>] [--proxy-protocol {v1 | v2}]\n"
+	    "    [--drain-timeout <seconds>]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -212,6 +216,10 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 		if (rp_opts_size(arg, &n) || n > RPD_MAXCOALESCE)
 			return (rpd_arg_err(ch, arg));
 		o->coalesce_ms = (unsigned)n;
+		break;
+	case RPD_OPT_DRAIN:
+		if (rp_opts_double(arg, 0, &o->drain_timeout))
+			return (rpd_arg_err(ch, arg));
 		break;
 	case RPD_OPT_PROXY:
 		if (strcmp(arg, "v1") == 0 || strcmp(arg, "1") == 0)
@@ -439,6 +447,7 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.nworkers = (int)o->nworkers;
 	ccfg.nhsthreads = (int)o->nworkers;
 	ccfg.proxy = o->proxy;
+	ccfg.drain_timeout = o->drain_timeout;
 	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
 		goto err3;
 

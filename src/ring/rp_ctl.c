@@ -13,6 +13,7 @@
 #include "rp_ctl_conn.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
+#include "rp_worker.h"
 #include "rp_hspool.h"
 #include "rp_log.h"
 #include "rp_sock.h"
@@ -136,6 +137,24 @@ ctl_timeout(struct rp_ctl * ctl, double tick)
 	return ((int)(left * MS_PER_S) + 1);
 }
 
+/*
+ * --drain-timeout: once the drain has run that long, close what the
+ * workers still carry.  Repeated on every tick, so that pairs handed off
+ * later (their handshakes end within -o) are closed too.
+ */
+static void
+ctl_drain_cut(struct rp_ctl * ctl, double t)
+{
+	int i;
+
+	if (!ctl->draining || ctl->cfg->drain_timeout <= 0 ||
+	    t < ctl->drain_since + ctl->cfg->drain_timeout ||
+	    atomic_load(&ctl->npairs) == 0)
+		return;
+	for (i = 0; i < ctl->cfg->nworkers; i++)
+		rp_worker_abort_all(ctl->cfg->workers[i]);
+}
+
 /* Serve until SIGTERM has drained every connection; 0, or -1 on error. */
 static int
 ctl_loop(struct rp_ctl * ctl)
@@ -158,6 +177,7 @@ ctl_loop(struct rp_ctl * ctl)
 			ctl_event(ctl, &evs[i]);
 		if ((t = rp_ctl_now()) >= tick) {
 			rp_ctl_conn_tick(ctl, t);
+			ctl_drain_cut(ctl, t);
 			tick = t + CTL_TICK;
 		}
 		ctl_settle(ctl);

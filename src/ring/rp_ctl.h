@@ -35,6 +35,7 @@ struct rp_ctl_cfg {
 	int nworkers;
 	int nhsthreads;			/* Handshake compute threads. */
 	int proxy;			/* -e --proxy-protocol: 1, 2; 0 off. */
+	double drain_timeout;		/* --drain-timeout s; 0 = unbounded. */
 };
 
 struct rp_ctl;

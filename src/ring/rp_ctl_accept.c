@@ -165,6 +165,7 @@ rp_ctl_accept_close(struct rp_ctl * ctl)
 {
 
 	ctl->draining = 1;
+	ctl->drain_since = rp_ctl_now();
 	if (ctl->lfd != -1) {
 		close(ctl->lfd);
 		ctl->lfd = -1;

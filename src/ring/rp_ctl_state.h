@@ -37,6 +37,7 @@ struct rp_ctl {
 	int wakefd;		/* eventfd: the compute pool and workers. */
 	int sigfd;
 	int draining;		/* SIGTERM seen: accept no more. */
+	double drain_since;	/* When SIGTERM was seen. */
 	int fds_freed;		/* Descriptors were closed since the loop
 				   last retried what waits for one. */
 

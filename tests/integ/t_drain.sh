@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# --drain-timeout: SIGTERM waits at most that long for live connections,
+# then closes them and exits 0.  Without it the wait is unbounded, as in
+# stock spiped.  An idle connection is held open through -e -> -d -> echo.
+. "$(dirname "$0")/lib.sh"
+KEY=$T_TMP/key
+t_key "$KEY"
+t_echo
+
+# hold PORT SECS: a client that echoes one line, then idles SECS seconds
+# with the connection open; prints "closed" if the pipe closed it first.
+cat >"$T_TMP/hold.py" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"ping 12345\n"); s.settimeout(5)
+assert s.recv(64) == b"ping 12345\n"
+s.settimeout(float(sys.argv[2]))
+try:
+    print("closed" if s.recv(64) == b"" else "data")
+except socket.timeout:
+    print("open")
+PY
+
+# case NAME FLAGS...: -d with FLAGS; SIGTERM it while a client holds a
+# connection; print the seconds until it exited (or "alive"), and its rc.
+case_() {
+  local d e pid t0 i
+  d=$(t_port); e=$(t_port)
+  t_daemon ring -d "$(t_addr "$d")" "$(t_addr "$ECHO_PORT")" "$KEY" "$@" || return 1
+  pid=$T_LAST
+  t_daemon ring -e "$(t_addr "$e")" "$(t_addr "$d")" "$KEY" || return 1
+  python3 "$T_TMP/hold.py" "$e" 4 >"$T_TMP/hold.out" &
+  sleep 0.5
+  t0=$(date +%s.%N)
+  kill -TERM "$pid"
+  for i in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$pid" 2>/dev/null; then echo alive; else
+    wait "$pid" 2>/dev/null; echo "$(awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}') $?"
+  fi
+  wait 2>/dev/null
+}
+
+read -r secs rc < <(case_ --drain-timeout 1)
+if [ "$secs" != alive ] && awk -v s="$secs" 'BEGIN{exit !(s >= 0.9 && s < 2.0)}'; then
+  t_pass "--drain-timeout 1: SIGTERM closed the live connection and exited after $secs s (rc $rc)"
+else
+  t_fail "--drain-timeout 1: exits about 1 s after SIGTERM (got: $secs, rc $rc)"
+fi
+t_check "--drain-timeout 1: the client saw its connection closed" grep -qx closed "$T_TMP/hold.out"
+read -r secs rc < <(case_)
+t_check "no --drain-timeout: after 3 s of drain the daemon still waits for the connection (as stock)" \
+  test "$secs" = alive
+t_check_fails "--drain-timeout takes seconds, not words" \
+  "$RINGPIPED" -F -d -s "[127.0.0.1]:$(t_port)" -t "[127.0.0.1]:1" -k "$KEY" --drain-timeout soon
+t_exit
