@@ -30,6 +30,17 @@ ifeq ($(CRYPTO),auto)
 endif
 
 PKGS := liburing libcrypto
+
+# --metrics needs libmicrohttpd: found by pkg-config, or METRICS=off to
+# build without it (the flag then fails, saying so).
+ifndef METRICS
+  METRICS := $(shell pkg-config --exists libmicrohttpd 2>/dev/null && echo on)
+endif
+ifeq ($(METRICS),on)
+  PKGS += libmicrohttpd
+else
+  $(info ringpiped: building without libmicrohttpd: --metrics is off)
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lcrypto)
 
@@ -61,6 +72,11 @@ ifneq ($(CRYPTO),ipsecmb)
   CORE_SRCS := $(filter-out %_ipsecmb.c,$(CORE_SRCS))
 endif
 RING_SRCS := $(wildcard src/ring/*.c)
+ifeq ($(METRICS),on)
+  RING_SRCS := $(filter-out %/rp_metrics_nohttp.c,$(RING_SRCS))
+else
+  RING_SRCS := $(filter-out %/rp_metrics_http.c,$(RING_SRCS))
+endif
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 RING_OBJS := $(RING_SRCS:%.c=$(BUILD)/%.o)
 PROGS := $(BUILD)/ringpiped $(BUILD)/ringpipe

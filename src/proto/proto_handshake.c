@@ -47,6 +47,8 @@ struct proto_hs {
 	struct proto_keys keys;
 
 	const char * err;		/* Why we failed, or NULL. */
+	enum proto_hs_failure why;	/* The peer's fault, or NONE (then a
+					   failure is INTERNAL). */
 };
 
 /* Record a failure and wipe everything secret we hold. */
@@ -63,6 +65,16 @@ hs_fail(struct proto_hs * hs, const char * why)
 	crypto_wipe(&hs->keys, sizeof(hs->keys));
 	hs->have_keys = 0;
 	hs->out_start = hs->out_end = 0;
+}
+
+/* The peer sent something we refuse, for ${kind}: fail as ${why}. */
+static void
+hs_reject(struct proto_hs * hs, enum proto_hs_failure kind, const char * why)
+{
+
+	if (hs->err == NULL)
+		hs->why = kind;
+	hs_fail(hs, why);
 }
 
 /* Copy nonce_C || nonce_S into ${buf}. */
@@ -195,25 +207,29 @@ hs_validate(struct proto_hs * hs)
 	/* MAC first, in constant time. */
 	if (crypto_hmac_sha256_verify(hs->dhmac_r, 32, yh_r,
 	    CRYPTO_DH_PUBLEN, &yh_r[CRYPTO_DH_PUBLEN])) {
-		hs_fail(hs, "bad MAC on the peer's DH value");
+		hs_reject(hs, PROTO_HS_FAIL_BAD_MAC,
+		    "bad MAC on the peer's DH value");
 		return (-1);
 	}
 
 	/* y_r < p. */
 	if (crypto_dh_sanitycheck(yh_r)) {
-		hs_fail(hs, "peer's DH value is not less than p");
+		hs_reject(hs, PROTO_HS_FAIL_BAD_Y,
+		    "peer's DH value is not less than p");
 		return (-1);
 	}
 
 	/* 0 and p - 1 force Z into {0, 1, p - 1}: never a genuine key. */
 	if (is_degenerate(yh_r)) {
-		hs_fail(hs, "peer's DH value is 0 or p - 1 (degenerate)");
+		hs_reject(hs, PROTO_HS_FAIL_BAD_Y,
+		    "peer's DH value is 0 or p - 1 (degenerate)");
 		return (-1);
 	}
 
 	/* -g: the peer must not skip Diffie-Hellman. */
 	if (hs->requirepfs && is_one(yh_r)) {
-		hs_fail(hs, "peer lacks forward secrecy (-f) and -g is set");
+		hs_reject(hs, PROTO_HS_FAIL_NO_PFS,
+		    "peer lacks forward secrecy (-f) and -g is set");
 		return (-1);
 	}
 
@@ -525,6 +541,21 @@ proto_hs_error(const struct proto_hs * hs)
 {
 
 	return (hs->err);
+}
+
+/**
+ * proto_hs_failure(hs):
+ * Return why ${hs} failed as a PROTO_HS_FAIL_* value, or
+ * PROTO_HS_FAIL_NONE if it has not.
+ */
+enum proto_hs_failure
+proto_hs_failure(const struct proto_hs * hs)
+{
+
+	if (hs->err == NULL)
+		return (PROTO_HS_FAIL_NONE);
+	return ((hs->why != PROTO_HS_FAIL_NONE) ? hs->why :
+	    PROTO_HS_FAIL_INTERNAL);
 }
 
 /**

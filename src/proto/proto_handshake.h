@@ -116,6 +116,25 @@ void proto_hs_set_key(struct proto_hs * hs, const uint8_t * x,
  */
 const char * proto_hs_error(const struct proto_hs * hs);
 
+/* Why a handshake failed (proto_hs_failure). */
+enum proto_hs_failure {
+	PROTO_HS_FAIL_NONE = 0,		/* It has not failed. */
+	PROTO_HS_FAIL_BAD_MAC,		/* The peer's y had a bad MAC: the
+					   peer holds another key. */
+	PROTO_HS_FAIL_BAD_Y,		/* The peer's y was not less than p,
+					   or was 0 or p - 1. */
+	PROTO_HS_FAIL_NO_PFS,		/* The peer skipped Diffie-Hellman
+					   (-f) and -g is set. */
+	PROTO_HS_FAIL_INTERNAL		/* A computation of ours failed. */
+};
+
+/**
+ * proto_hs_failure(hs):
+ * Return why ${hs} failed as a PROTO_HS_FAIL_* value (proto_hs_error says
+ * it in words), or PROTO_HS_FAIL_NONE if it has not.
+ */
+enum proto_hs_failure proto_hs_failure(const struct proto_hs * hs);
+
 /**
  * proto_hs_keys(hs, keys):
  * Copy the derived keys into ${keys}.  Return 0 on success, -1 if the

@@ -436,6 +436,18 @@ build_yh(const uint8_t key[32], const uint8_t y[256], enum tamper t,
 		yh[200] ^= 0x01;
 }
 
+/* The proto_hs_failure that goes with the error piece ${why}. */
+static enum proto_hs_failure
+why_failure(const char * why)
+{
+
+	if (strcmp(why, "MAC") == 0)
+		return (PROTO_HS_FAIL_BAD_MAC);
+	if (strcmp(why, "forward secrecy") == 0)
+		return (PROTO_HS_FAIL_NO_PFS);
+	return (PROTO_HS_FAIL_BAD_Y);
+}
+
 /* Give a fresh server (-f ${sf}, -g ${sg}) the y ${y} (NULL: a genuine
  * one) tampered as ${t}; expect failure saying ${why}, with no COMPUTE and
  * nothing more sent. */
@@ -454,6 +466,7 @@ server_rejects(const uint8_t * y, enum tamper t, int sf, int sg,
 	assert_int_equal(proto_hs_want(s), PROTO_HS_FAILED);
 	assert_non_null(proto_hs_error(s));
 	assert_non_null(strstr(proto_hs_error(s), why));
+	assert_int_equal(proto_hs_failure(s), why_failure(why));
 	assert_null(proto_hs_output(s, &n));
 	assert_int_equal(n, 0);
 	assert_int_equal(proto_hs_read_hint(s), 0);
@@ -483,6 +496,7 @@ server_accepts(const uint8_t y[256], int sf, int sg)
 	}
 	assert_int_equal(proto_hs_want(s), PROTO_HS_WANT_WRITE);
 	assert_null(proto_hs_error(s));
+	assert_int_equal(proto_hs_failure(s), PROTO_HS_FAIL_NONE);
 	proto_hs_free(s);
 }
 
@@ -632,6 +646,8 @@ test_wrong_key(void ** state)
 	run_pair(&c, &s, 4096, 4096);
 	assert_int_equal(proto_hs_want(s.hs), PROTO_HS_FAILED);
 	assert_non_null(strstr(proto_hs_error(s.hs), "MAC"));
+	assert_int_equal(proto_hs_failure(s.hs), PROTO_HS_FAIL_BAD_MAC);
+	assert_int_equal(proto_hs_failure(c.hs), PROTO_HS_FAIL_NONE);
 	assert_int_equal(s.computes, 0);
 	assert_int_equal(s.nsent, 32);
 	assert_int_not_equal(proto_hs_want(c.hs), PROTO_HS_DONE);
@@ -731,6 +747,7 @@ client_rejects(const uint8_t y[256], enum tamper t, int cf, int cg,
 	c = client_fed(y, t, cf, cg);
 	assert_int_equal(proto_hs_want(c), PROTO_HS_FAILED);
 	assert_non_null(strstr(proto_hs_error(c), why));
+	assert_int_equal(proto_hs_failure(c), why_failure(why));
 	assert_null(proto_hs_output(c, &n));
 	assert_int_equal(n, 0);
 	assert_int_equal(proto_hs_read_hint(c), 0);
