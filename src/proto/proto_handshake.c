@@ -21,7 +21,11 @@ struct proto_hs {
 	enum proto_role role;
 	int nopfs;			/* -f: send y = 1, Z = 1. */
 	int requirepfs;			/* -g: reject a peer's y = 1. */
-	uint8_t K[32];			/* Shared secret. */
+	uint8_t K[32];			/* Shared secret (a server's once the
+					   client's MAC has picked it). */
+	uint8_t Ks[PROTO_HS_MAXKEYS][32];	/* A server's candidates for K
+					   until then. */
+	size_t nkeys;
 	uint8_t nonce_l[HS_NONCELEN];	/* Our nonce. */
 
 	/* What we received: nonce_r || y_r || MAC(dhmac_r, y_r). */
@@ -33,7 +37,9 @@ struct proto_hs {
 	size_t out_start;
 	size_t out_end;
 
-	int have_dhmac;			/* Both nonces known. */
+	int have_dhmac;			/* dhmac_l, dhmac_r known: a client's
+					   once both nonces are, a server's
+					   once its key is picked. */
 	uint8_t dhmac_l[32];
 	uint8_t dhmac_r[32];
 
@@ -59,6 +65,7 @@ hs_fail(struct proto_hs * hs, const char * why)
 	if (hs->err == NULL)
 		hs->err = why;
 	crypto_wipe(hs->K, sizeof(hs->K));
+	crypto_wipe(hs->Ks, sizeof(hs->Ks));
 	crypto_wipe(hs->dhmac_l, sizeof(hs->dhmac_l));
 	crypto_wipe(hs->dhmac_r, sizeof(hs->dhmac_r));
 	crypto_wipe(hs->x, sizeof(hs->x));
@@ -115,6 +122,70 @@ hs_dhmac(struct proto_hs * hs)
 
 err0:
 	crypto_wipe(dk1, sizeof(dk1));
+
+	/* Failure! */
+	return (-1);
+}
+
+/*
+ * A server has the client's nonce, y and MAC: find which of its keys the
+ * client holds.  Every key is tried (a PBKDF2 for its dhmac pair, an HMAC
+ * of y compared in constant time) whichever matches, and the pick is made
+ * with masks, not branches on the comparisons, so that neither the time
+ * nor the memory accesses say which key matched.  A stranger costs one
+ * PBKDF2 and one HMAC per key, never an exponentiation.  The first key
+ * that matched becomes K, with its dhmac pair; the candidates are wiped.
+ * Return 0, or -1 with the failure recorded.
+ */
+static int
+hs_server_pick(struct proto_hs * hs)
+{
+	const uint8_t * yh_r = &hs->in[HS_NONCELEN];
+	uint8_t salt[2 * HS_NONCELEN];
+	uint8_t dk1[64];
+	uint8_t pick[32 + sizeof(dk1)];	/* K || dhmac_C || dhmac_S. */
+	unsigned int ok, found = 0;
+	uint8_t take;
+	size_t i, j;
+
+	hs_nonces(hs, salt);
+	memset(pick, 0, sizeof(pick));
+	for (i = 0; i < hs->nkeys; i++) {
+		if (crypto_pbkdf2_sha256(hs->Ks[i], 32, salt, sizeof(salt), 1,
+		    dk1, sizeof(dk1))) {
+			hs_fail(hs, "key derivation failed");
+			goto err0;
+		}
+		ok = (crypto_hmac_sha256_verify(dk1, 32, yh_r,
+		    CRYPTO_DH_PUBLEN, &yh_r[CRYPTO_DH_PUBLEN]) == 0);
+
+		/* take is 0xff for the first match, else 0. */
+		take = (uint8_t)(0U - (ok & (found ^ 1U)));
+		for (j = 0; j < 32; j++)
+			pick[j] ^= (pick[j] ^ hs->Ks[i][j]) & take;
+		for (j = 0; j < sizeof(dk1); j++)
+			pick[32 + j] ^= (pick[32 + j] ^ dk1[j]) & take;
+		found |= ok;
+	}
+	crypto_wipe(hs->Ks, sizeof(hs->Ks));
+	if (!found) {
+		hs_reject(hs, PROTO_HS_FAIL_BAD_MAC,
+		    "bad MAC on the peer's DH value");
+		goto err0;
+	}
+	memcpy(hs->K, &pick[0], 32);
+	memcpy(hs->dhmac_r, &pick[32], 32);
+	memcpy(hs->dhmac_l, &pick[64], 32);
+	hs->have_dhmac = 1;
+
+	/* Success! */
+	crypto_wipe(dk1, sizeof(dk1));
+	crypto_wipe(pick, sizeof(pick));
+	return (0);
+
+err0:
+	crypto_wipe(dk1, sizeof(dk1));
+	crypto_wipe(pick, sizeof(pick));
 
 	/* Failure! */
 	return (-1);
@@ -204,8 +275,11 @@ hs_validate(struct proto_hs * hs)
 {
 	const uint8_t * yh_r = &hs->in[HS_NONCELEN];
 
-	/* MAC first, in constant time. */
-	if (crypto_hmac_sha256_verify(hs->dhmac_r, 32, yh_r,
+	/* MAC first, in constant time; a server finds its key by it. */
+	if (hs->role == PROTO_SERVER) {
+		if (hs_server_pick(hs))
+			return (-1);
+	} else if (crypto_hmac_sha256_verify(hs->dhmac_r, 32, yh_r,
 	    CRYPTO_DH_PUBLEN, &yh_r[CRYPTO_DH_PUBLEN])) {
 		hs_reject(hs, PROTO_HS_FAIL_BAD_MAC,
 		    "bad MAC on the peer's DH value");
@@ -322,16 +396,43 @@ struct proto_hs *
 proto_hs_new(enum proto_role role, const uint8_t K[32], int nopfs,
     int requirepfs)
 {
+
+	return (proto_hs_new_keys(role, (const uint8_t (*)[32])K, 1, nopfs,
+	    requirepfs));
+}
+
+/**
+ * proto_hs_new_keys(role, Ks, nkeys, nopfs, requirepfs):
+ * As proto_hs_new, with the ${nkeys} (1 to PROTO_HS_MAXKEYS) shared secrets
+ * ${Ks}.  A server accepts a client that uses any of them: it tries each
+ * on the MAC of the client's y (one PBKDF2 and one HMAC per key, every key
+ * whichever matches) and answers with the first that matched.  A client
+ * uses ${Ks}[0] only.  Return NULL on failure.
+ */
+struct proto_hs *
+proto_hs_new_keys(enum proto_role role, const uint8_t (* Ks)[32],
+    size_t nkeys, int nopfs, int requirepfs)
+{
 	struct proto_hs * hs;
 
 	if ((role != PROTO_CLIENT) && (role != PROTO_SERVER))
+		goto err0;
+	if ((nkeys < 1) || (nkeys > PROTO_HS_MAXKEYS))
 		goto err0;
 	if ((hs = calloc(1, sizeof(struct proto_hs))) == NULL)
 		goto err0;
 	hs->role = role;
 	hs->nopfs = nopfs ? 1 : 0;
 	hs->requirepfs = requirepfs ? 1 : 0;
-	memcpy(hs->K, K, 32);
+
+	/* A client knows its key; a server learns it from the client's MAC
+	 * (hs_server_pick). */
+	if (role == PROTO_CLIENT) {
+		memcpy(hs->K, Ks[0], 32);
+	} else {
+		memcpy(hs->Ks, Ks, nkeys * 32);
+		hs->nkeys = nkeys;
+	}
 
 	/* Our nonce goes out at once. */
 	if (crypto_entropy_read(hs->nonce_l, HS_NONCELEN))
@@ -413,8 +514,10 @@ proto_hs_input(struct proto_hs * hs, const uint8_t * buf, size_t len)
 	memcpy(&hs->in[hs->in_have], buf, n);
 	hs->in_have += n;
 
-	/* The peer's nonce is complete: we can MAC our y. */
-	if (!hs->have_dhmac && (hs->in_have >= HS_NONCELEN)) {
+	/* The peer's nonce is complete: a client can MAC its y (a server
+	 * derives its MAC keys once the client's MAC says which key). */
+	if ((hs->role == PROTO_CLIENT) && !hs->have_dhmac &&
+	    (hs->in_have >= HS_NONCELEN)) {
 		if (hs_dhmac(hs)) {
 			hs_fail(hs, "key derivation failed");
 			return (n);

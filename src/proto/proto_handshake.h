@@ -53,6 +53,20 @@ struct proto_hs;
 struct proto_hs * proto_hs_new(enum proto_role role, const uint8_t K[32],
     int nopfs, int requirepfs);
 
+/* The most shared secrets a server tries on a client (key rotation). */
+#define PROTO_HS_MAXKEYS	8
+
+/**
+ * proto_hs_new_keys(role, Ks, nkeys, nopfs, requirepfs):
+ * As proto_hs_new, with the ${nkeys} (1 to PROTO_HS_MAXKEYS) shared secrets
+ * ${Ks}.  A server accepts a client that uses any of them: it tries each
+ * on the MAC of the client's y (one PBKDF2 and one HMAC per key, every key
+ * whichever matches) and answers with the first that matched.  A client
+ * uses ${Ks}[0] only.  Return NULL on failure.
+ */
+struct proto_hs * proto_hs_new_keys(enum proto_role role,
+    const uint8_t (* Ks)[32], size_t nkeys, int nopfs, int requirepfs);
+
 /**
  * proto_hs_want(hs):
  * Return the PROTO_HS_* bits saying what ${hs} needs next.
