@@ -7,8 +7,8 @@
  * format, 404 for any other path and 405 for any other method.  A scrape
  * reads the counters the control thread and the workers keep anyway
  * (rp_ctlstats, rp_worker_counts) and sums them: the data path does no
- * work for it.  Built without libmicrohttpd, rp_metrics_available says so
- * and rp_metrics_listen fails.
+ * work for it.  Built without libmicrohttpd, rp_metrics_unavailable says
+ * so and rp_metrics_listen fails.
  */
 
 #include "rp_addr.h"
@@ -35,10 +35,11 @@ struct rp_metrics_src {
 struct rp_metrics;
 
 /**
- * rp_metrics_available():
- * Return non-zero if this build can serve metrics (libmicrohttpd).
+ * rp_metrics_unavailable():
+ * Return NULL if this build can serve metrics (libmicrohttpd), else why
+ * it cannot.
  */
-int rp_metrics_available(void);
+const char * rp_metrics_unavailable(void);
 
 /**
  * rp_metrics_listen(a):

@@ -105,14 +105,15 @@ metrics_request(void * cls, struct MHD_Connection * conn, const char * url,
 }
 
 /**
- * rp_metrics_available():
- * Return non-zero if this build can serve metrics (libmicrohttpd).
+ * rp_metrics_unavailable():
+ * Return NULL if this build can serve metrics (libmicrohttpd), else why
+ * it cannot.
  */
-int
-rp_metrics_available(void)
+const char *
+rp_metrics_unavailable(void)
 {
 
-	return (1);
+	return (NULL);
 }
 
 /**

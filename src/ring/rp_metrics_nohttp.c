@@ -9,14 +9,16 @@
 #include "rp_metrics.h"
 
 /**
- * rp_metrics_available():
- * Return non-zero if this build can serve metrics (libmicrohttpd).
+ * rp_metrics_unavailable():
+ * Return NULL if this build can serve metrics (libmicrohttpd), else why
+ * it cannot.
  */
-int
-rp_metrics_available(void)
+const char *
+rp_metrics_unavailable(void)
 {
 
-	return (0);
+	return ("this ringpiped was built without libmicrohttpd (install "
+	    "libmicrohttpd-dev and rebuild)");
 }
 
 /**
@@ -29,8 +31,7 @@ rp_metrics_listen(const struct rp_addr * a)
 {
 
 	(void)a;
-	rp_warn("--metrics: this ringpiped was built without libmicrohttpd "
-	    "(install libmicrohttpd-dev and rebuild)");
+	rp_warn("--metrics: %s", rp_metrics_unavailable());
 	return (NULL);
 }
 
