@@ -56,6 +56,7 @@ import atexit
 import datetime
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -228,11 +229,24 @@ class Impl:
         self.engine_seen = set()
 
     def check_engine(self, p, log):
-        """Record the engine daemon ${p} runs, from its log: ringpiped logs
-        one line when it falls back to epoll and nothing on io_uring."""
+        """Record the engine daemon ${p} runs, from its log.  ringpiped
+        logs the line that says it falls back to epoll before it listens,
+        and "N workers, <engine> engine (...)" just after (older builds do
+        not log the second line: without either, it runs io_uring)."""
         if self.engine is None:
             return
-        seen = "epoll" if EPOLL_LINE in tail(log, 50) else "io_uring"
+        end = time.monotonic() + 0.5
+        while True:
+            txt = tail(log, 50)
+            said = re.findall(r"workers, (\w+) engine", txt)
+            if EPOLL_LINE in txt or said or time.monotonic() > end or \
+                    p.poll() is not None:
+                break
+            time.sleep(0.01)
+        if EPOLL_LINE in txt:
+            seen = "epoll"
+        else:
+            seen = said[-1] if said else "io_uring"
         self.engine_seen.add(seen)
         if seen != self.engine:
             msg = ("%s: a daemon runs %s, not %s: %s" % (
