@@ -83,6 +83,50 @@ struct imb_state {
 	uint8_t rtag[CRYPTO_PKT_CHUNK][32] __attribute__((aligned(16)));
 };
 
+/**
+ * mgr_alloc(void):
+ * Return a manager in memory of our own (imb_set_pointers_mb_mgr), so that
+ * mgr_free can wipe all of it, or NULL.
+ */
+static IMB_MGR *
+mgr_alloc(void)
+{
+	void * mem;
+	IMB_MGR * m;
+
+	if (posix_memalign(&mem, 64, imb_get_mb_mgr_size()))
+		goto err0;
+	if ((m = imb_set_pointers_mb_mgr(mem, 0, 1)) != mem)
+		goto err1;
+
+	/* Success! */
+	return (m);
+
+err1:
+	free(mem);
+err0:
+	/* Failure! */
+	return (NULL);
+}
+
+/**
+ * mgr_free(m):
+ * Wipe and free the manager ${m} from mgr_alloc: its lanes keep the keyed
+ * HMAC states and the round-key pointers of the last jobs (free_mb_mgr
+ * would free them as they are).  NULL is a no-op.
+ */
+static void
+mgr_free(IMB_MGR * m)
+{
+
+	/* Behave consistently with free(NULL). */
+	if (m == NULL)
+		return;
+
+	crypto_wipe(m, imb_get_mb_mgr_size());
+	free(m);
+}
+
 /* Manager used only for key expansion (stateless functions). */
 static IMB_MGR * keymgr;
 static pthread_once_t keymgr_once = PTHREAD_ONCE_INIT;
@@ -96,11 +140,11 @@ keymgr_init(void)
 {
 	IMB_MGR * m;
 
-	if ((m = alloc_mb_mgr(0)) == NULL)
+	if ((m = mgr_alloc()) == NULL)
 		return;
 	init_mb_mgr_auto(m, NULL);
 	if (imb_get_errno(m)) {
-		free_mb_mgr(m);
+		mgr_free(m);
 		return;
 	}
 	keymgr = m;
@@ -195,7 +239,7 @@ mgr_new(enum imb_kind kind)
 {
 	IMB_MGR * m;
 
-	if ((m = alloc_mb_mgr(0)) == NULL)
+	if ((m = mgr_alloc()) == NULL)
 		goto err0;
 	switch (kind) {
 	case IMB_K_AVX512:
@@ -215,7 +259,7 @@ mgr_new(enum imb_kind kind)
 	return (m);
 
 err1:
-	free_mb_mgr(m);
+	mgr_free(m);
 err0:
 	/* Failure! */
 	errno = ENOTSUP;
@@ -236,10 +280,8 @@ imb_engine_free(void * st)
 	if (s == NULL)
 		return;
 
-	for (i = 0; i < IMB_NKINDS; i++) {
-		if (s->mgr[i] != NULL)
-			free_mb_mgr(s->mgr[i]);
-	}
+	for (i = 0; i < IMB_NKINDS; i++)
+		mgr_free(s->mgr[i]);
 
 	/* The MAC inputs of open are ciphertext; the tags are public. */
 	free(s);

@@ -194,6 +194,12 @@ mac(const struct crypto_pktkey * key, const uint8_t * c, uint64_t pnum,
 	memcpy(&ctx, &k->octx, sizeof(ctx));
 	SHA256_Update(&ctx, ihash, sizeof(ihash));
 	SHA256_Final(tag, &ctx);
+
+	/* A copy of a keyed state is as good as the MAC key: leave none on
+	 * the stack (SHA256_Final clears only its data block), nor the
+	 * inner hash. */
+	crypto_wipe(&ctx, sizeof(ctx));
+	crypto_wipe(ihash, sizeof(ihash));
 }
 
 /**
