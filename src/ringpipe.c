@@ -22,10 +22,8 @@
 #include "rp_log.h"
 #include "rp_opts.h"
 #include "rp_pair.h"
-#include "rp_sock.h"
 #include "rp_worker.h"
 
-#define MAXADDR 16
 #define RINGPIPE_VERSION "0.1.0"
 
 static pthread_mutex_t done_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -36,7 +34,7 @@ static int done_flag, done_failed;
 struct pipe_opts {
 	int nopfs, requirepfs, nokeepalive;	/* -f, -g, -j */
 	const char * bind;			/* -b */
-	const char * keyfile;			/* -k */
+	const char * keyfile;			/* The first -k */
 	const char * target;			/* -t */
 	double timeout;				/* -o */
 	enum rp_engine engine;			/* --engine */
@@ -48,8 +46,9 @@ usage(void)
 
 	fprintf(stderr,
 	    "usage: ringpipe -t <target socket> -k <key file> "
-	    "[-b <bind address>] [-fgj]\n"
-	    "    [-o <connection timeout>] [--engine auto|io_uring|epoll]\n"
+	    "[-k <key file> ...]\n"
+	    "    [-b <bind address>] [-fgj]"
+	    " [-o <connection timeout>] [--engine auto|io_uring|epoll]\n"
 	    "       ringpipe -v\n");
 }
 
@@ -91,7 +90,11 @@ pipe_parse(int argc, char * argv[], struct pipe_opts * o)
 			break;
 		case 'j': if (o->nokeepalive) goto twice; o->nokeepalive = 1;
 			break;
-		case 'k': if (o->keyfile) goto twice; o->keyfile = optarg;
+		case 'k':
+			/* Key rotation: -k may be repeated; a client uses
+			 * the first key (the others are not read). */
+			if (o->keyfile == NULL)
+				o->keyfile = optarg;
 			break;
 		case 't': if (o->target) goto twice; o->target = optarg;
 			break;
@@ -127,7 +130,7 @@ pipe_parse(int argc, char * argv[], struct pipe_opts * o)
 	if (o->nopfs && o->requirepfs)
 		goto bad;
 	if (rp_addr_validate(o->target) ||
-	    (o->bind && rp_addr_validate(o->bind))) {
+	    (o->bind && rp_addr_validate_bind(o->bind))) {
 		rp_warn("Invalid socket address");
 		goto bad;
 	}
@@ -146,27 +149,25 @@ static int
 pipe_connect(const struct pipe_opts * o, const uint8_t K[32],
     struct proto_keys * k)
 {
-	struct rp_addr sa_t[MAXADDR], sa_b;
+	struct rp_addr sa_t[RP_ADDR_MAX], sa_b;
 	struct proto_hs * hs;
 	int fd, nt;
 
-	if ((nt = rp_addr_resolve(o->target, sa_t, MAXADDR)) < 1) {
+	if ((nt = rp_addr_resolve(o->target, sa_t, RP_ADDR_MAX)) < 1) {
 		rp_warn("Error resolving socket address: %s", o->target);
 		goto err0;
 	}
-	if (o->bind && rp_addr_resolve(o->bind, &sa_b, 1) < 1) {
+	if (o->bind && rp_addr_resolve_bind(o->bind, &sa_b)) {
 		rp_warn("Error resolving socket address: %s", o->bind);
 		goto err0;
 	}
-	if ((fd = rp_sock_new(&sa_t[0], o->bind ? &sa_b : NULL)) == -1) {
-		rp_warnp("socket");
+
+	/* Every address of the target in turn, staggered (rp_dial). */
+	if ((fd = rp_hsio_dial(sa_t, nt, o->bind ? &sa_b : NULL,
+	    o->nokeepalive, o->timeout)) == -1) {
+		rp_warnp("Could not connect to %s", o->target);
 		goto err0;
 	}
-	if (rp_hsio_connect(fd, &sa_t[0].ss, sa_t[0].len, o->timeout)) {
-		rp_warnp("Could not connect to %s", o->target);
-		goto err1;
-	}
-	rp_sock_tune(fd, o->nokeepalive);
 	if ((hs = proto_hs_new(PROTO_CLIENT, K, o->nopfs,
 	    o->requirepfs)) == NULL)
 		goto err1;

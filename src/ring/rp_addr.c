@@ -28,15 +28,16 @@ addr_split(const char * s, char ** port)
 	return (h);
 }
 
+/* Parse the decimal port ${p}, at least ${min}, into ${port}; 0 or -1. */
 static int
-addr_port(const char * p, unsigned * port)
+addr_port(const char * p, unsigned long min, unsigned * port)
 {
 	char * end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(p, &end, 10);
-	if (errno || *end != '\0' || v < 1 || v > 65535 || p[0] == '-' ||
+	if (errno || *end != '\0' || v < min || v > 65535 || p[0] == '-' ||
 	    p[0] == '+')
 		return (-1);
 	*port = (unsigned)v;
@@ -72,12 +73,10 @@ addr_literal(char * h, unsigned port, struct rp_addr * a)
 	return (0);
 }
 
-/**
- * rp_addr_validate(s):
- * Return 0 if ${s} has one of the accepted forms, -1 otherwise.
- */
-int
-rp_addr_validate(const char * s)
+/* Return 0 if ${s} has one of the accepted forms with a port of at least
+ * ${minport}, -1 otherwise. */
+static int
+addr_validate(const char * s, unsigned long minport)
 {
 	struct rp_addr a;
 	char * h;
@@ -90,7 +89,7 @@ rp_addr_validate(const char * s)
 		    ? 0 : -1);
 	if ((h = addr_split(s, &p)) == NULL)
 		return (-1);
-	if (addr_port(p, &port))
+	if (addr_port(p, minport, &port))
 		rc = -1;
 	else if (h[0] == '[')
 		rc = addr_literal(h, port, &a);
@@ -98,14 +97,60 @@ rp_addr_validate(const char * s)
 	return (rc);
 }
 
+/*
+ * The -b address ${s} as spiped 1.6.3 and later take it: a host or a
+ * bracketed address without a port gets ":0" (the OS picks the port); a
+ * UNIX path or an address with a port stays as it is.  Return a copy to
+ * free, or NULL.
+ */
+static char *
+addr_bind_form(const char * s)
+{
+	const char * c = strrchr(s, ':');
+	char * out;
+
+	if (s[0] == '/' || (c != NULL &&
+	    (s[0] != '[' || (c > s && c[-1] == ']'))))
+		return (strdup(s));
+	if (asprintf(&out, "%s:0", s) == -1)
+		return (NULL);
+	return (out);
+}
+
 /**
- * rp_addr_resolve(s, out, max):
- * Resolve ${s} into at most ${max} addresses stored in ${out}.  Return the
- * number found (at least 1), or -1 with a warning printed on failure.  Host
- * names go through getaddrinfo() and may block.
+ * rp_addr_validate(s):
+ * Return 0 if ${s} has one of the accepted forms, -1 otherwise.
  */
 int
-rp_addr_resolve(const char * s, struct rp_addr * out, int max)
+rp_addr_validate(const char * s)
+{
+
+	return (addr_validate(s, 1));
+}
+
+/**
+ * rp_addr_validate_bind(s):
+ * Return 0 if ${s} is a valid -b address: one of the accepted forms, where
+ * the port may be 0 or left out ("127.0.0.1", "[::1]", "host"), -1
+ * otherwise.
+ */
+int
+rp_addr_validate_bind(const char * s)
+{
+	char * b;
+	int rc;
+
+	if ((b = addr_bind_form(s)) == NULL)
+		return (-1);
+	rc = addr_validate(b, 0);
+	free(b);
+	return (rc);
+}
+
+/* Resolve ${s}, whose port is at least ${minport}; see rp_addr_resolve. */
+static int
+addr_resolve(const char * s, unsigned long minport, struct rp_addr * out,
+    int max)
 {
 	struct sockaddr_un * sun = (struct sockaddr_un *)&out[0].ss;
 	struct addrinfo hints, * res, * r;
@@ -115,7 +160,7 @@ rp_addr_resolve(const char * s, struct rp_addr * out, int max)
 	int n = 0;
 	int rc;
 
-	if (rp_addr_validate(s)) {
+	if (addr_validate(s, minport)) {
 		rp_warn("Invalid socket address: %s", s);
 		return (-1);
 	}
@@ -128,7 +173,7 @@ rp_addr_resolve(const char * s, struct rp_addr * out, int max)
 	}
 	if ((h = addr_split(s, &p)) == NULL)
 		return (-1);
-	(void)addr_port(p, &port);
+	(void)addr_port(p, minport, &port);
 	if (h[0] == '[') {
 		n = (addr_literal(h, port, &out[0]) == 0) ? 1 : -1;
 		free(h);
@@ -158,6 +203,39 @@ rp_addr_resolve(const char * s, struct rp_addr * out, int max)
 		return (-1);
 	}
 	return (n);
+}
+
+/**
+ * rp_addr_resolve(s, out, max):
+ * Resolve ${s} into at most ${max} addresses stored in ${out}.  Return the
+ * number found (at least 1), or -1 with a warning printed on failure.  Host
+ * names go through getaddrinfo() and may block.
+ */
+int
+rp_addr_resolve(const char * s, struct rp_addr * out, int max)
+{
+
+	return (addr_resolve(s, 1, out, max));
+}
+
+/**
+ * rp_addr_resolve_bind(s, out):
+ * Resolve the -b address ${s} (see rp_addr_validate_bind) into ${out}: the
+ * first address it names.  Return 0, or -1 with a warning printed.
+ */
+int
+rp_addr_resolve_bind(const char * s, struct rp_addr * out)
+{
+	char * b;
+	int n;
+
+	if ((b = addr_bind_form(s)) == NULL) {
+		rp_warnp("Cannot parse bind address %s", s);
+		return (-1);
+	}
+	n = addr_resolve(b, 0, out, 1);
+	free(b);
+	return (n < 1 ? -1 : 0);
 }
 
 /**

@@ -13,11 +13,22 @@ struct rp_addr {
 	socklen_t len;
 };
 
+/* The most addresses kept from one look-up of a name. */
+#define RP_ADDR_MAX	16
+
 /**
  * rp_addr_validate(s):
  * Return 0 if ${s} has one of the accepted forms, -1 otherwise.
  */
 int rp_addr_validate(const char * s);
+
+/**
+ * rp_addr_validate_bind(s):
+ * Return 0 if ${s} is a valid -b address: one of the accepted forms, where
+ * the port may be 0 or left out ("127.0.0.1", "[::1]", "host"), -1
+ * otherwise.
+ */
+int rp_addr_validate_bind(const char * s);
 
 /**
  * rp_addr_resolve(s, out, max):
@@ -26,6 +37,13 @@ int rp_addr_validate(const char * s);
  * names go through getaddrinfo() and may block.
  */
 int rp_addr_resolve(const char * s, struct rp_addr * out, int max);
+
+/**
+ * rp_addr_resolve_bind(s, out):
+ * Resolve the -b address ${s} (see rp_addr_validate_bind) into ${out}: the
+ * first address it names.  Return 0, or -1 with a warning printed.
+ */
+int rp_addr_resolve_bind(const char * s, struct rp_addr * out);
 
 /**
  * rp_addr_format(a, buf, len):

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "proto_handshake.h"
+#include "rp_dial.h"
 #include "rp_hsio.h"
 
 /* Bigger than any single read the handshake asks for (a 288-byte y||MAC). */
@@ -149,30 +150,52 @@ hsio_wait(struct pollfd * pfd, double deadline)
 }
 
 /**
- * rp_hsio_connect(fd, sa, salen, timeout):
- * Connect the non-blocking socket ${fd} to ${sa} within ${timeout} seconds.
- * Return 0 on success, -1 (errno set) on failure.
+ * rp_hsio_dial(addrs, naddrs, bind, nokeepalive, timeout):
+ * Connect to one of ${addrs}[0..${naddrs}) in the Happy Eyeballs manner
+ * (rp_dial: staggered attempts, the first to connect wins) from sockets
+ * bound to ${bind} if it is not NULL, waiting with poll, within ${timeout}
+ * seconds.  Return the connected non-blocking socket (tuned with
+ * rp_sock_tune and ${nokeepalive}), or -1 with errno set.
  */
 int
-rp_hsio_connect(int fd, const void * sa, unsigned salen, double timeout)
+rp_hsio_dial(const struct rp_addr * addrs, int naddrs,
+    const struct rp_addr * bind, int nokeepalive, double timeout)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	socklen_t len = sizeof(int);
-	int err = 0;
+	struct pollfd pfd[RP_ADDR_MAX];
+	struct rp_dial d;
+	double deadline = hsio_now() + timeout, now, wake;
+	int fd, watched, i;
 
-	if (connect(fd, sa, salen) == 0)
-		return (0);
-	if (errno != EINPROGRESS)
-		return (-1);
-	if (hsio_wait(&pfd, hsio_now() + timeout))
-		return (-1);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
-		return (-1);
-	if (err) {
-		errno = err;
-		return (-1);
+	rp_dial_init(&d, addrs, naddrs, bind, nokeepalive);
+
+	/* Each pass waits until an attempt reports or the next is due; the
+	 * deadline ends the loop. */
+	for (now = hsio_now(); ; now = hsio_now()) {
+		switch (rp_dial_step(&d, now, NULL, NULL, &fd, &watched)) {
+		case RP_DIAL_CONNECTED:
+			return (fd);
+		case RP_DIAL_FAILED:
+		case RP_DIAL_NOFD:
+			return (-1);
+		case RP_DIAL_WAIT:
+			break;
+		}
+		if (now >= deadline)
+			break;
+		if ((wake = rp_dial_due(&d)) == 0 || wake > deadline)
+			wake = deadline;
+		for (i = 0; i < d.nfds; i++) {
+			pfd[i].fd = d.fds[i];
+			pfd[i].events = POLLOUT;
+		}
+		if (poll(pfd, (nfds_t)d.nfds, (int)((wake - now) * MS_PER_S) +
+		    1) == -1 && errno != EINTR)
+			break;
 	}
-	return (0);
+	i = (now >= deadline) ? ETIMEDOUT : errno;
+	rp_dial_abort(&d);
+	errno = i;
+	return (-1);
 }
 
 /**

@@ -5,9 +5,11 @@
  * Handshake I/O over a non-blocking socket: moving the bytes that a
  * proto_hs machine wants sent and read, as far as the socket allows
  * without waiting.  The control thread drives its handshakes with
- * rp_hsio_pump from its event loop; ringpipe runs one to the end with
- * rp_hsio_run.
+ * rp_hsio_pump from its event loop; ringpipe connects with rp_hsio_dial and
+ * runs its handshake to the end with rp_hsio_run.
  */
+
+#include "rp_addr.h"
 
 struct proto_hs;
 
@@ -40,10 +42,14 @@ enum rp_hsio_state rp_hsio_pump(int fd, struct proto_hs * hs, short * ready);
 int rp_hsio_run(int fd, struct proto_hs * hs, double timeout);
 
 /**
- * rp_hsio_connect(fd, sa, salen, timeout):
- * Connect the non-blocking socket ${fd} to ${sa} within ${timeout} seconds.
- * Return 0 on success, -1 (errno set) on failure.
+ * rp_hsio_dial(addrs, naddrs, bind, nokeepalive, timeout):
+ * Connect to one of ${addrs}[0..${naddrs}) in the Happy Eyeballs manner
+ * (rp_dial: staggered attempts, the first to connect wins) from sockets
+ * bound to ${bind} if it is not NULL, waiting with poll, within ${timeout}
+ * seconds.  Return the connected non-blocking socket (tuned with
+ * rp_sock_tune and ${nokeepalive}), or -1 with errno set.
  */
-int rp_hsio_connect(int fd, const void * sa, unsigned salen, double timeout);
+int rp_hsio_dial(const struct rp_addr * addrs, int naddrs,
+    const struct rp_addr * bind, int nokeepalive, double timeout);
 
 #endif /* !RP_HSIO_H_ */

@@ -20,7 +20,7 @@ struct hspool_key {
 struct rp_hspool {
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
-	struct rp_hsjob * todo, ** todo_tail;
+	struct rp_hsjob * todo, * todo_last;	/* Linked both ways. */
 	struct rp_hsjob * done;
 	int stop;
 	int wakefd;
@@ -64,6 +64,23 @@ hspool_make_key(struct rp_hspool * pool)
 	crypto_wipe(&k, sizeof(k));
 }
 
+/* Take the queued ${job} off ${pool}'s queue (${pool}->mtx held). */
+static void
+hspool_unlink(struct rp_hspool * pool, struct rp_hsjob * job)
+{
+
+	if (job->prev != NULL)
+		job->prev->next = job->next;
+	else
+		pool->todo = job->next;
+	if (job->next != NULL)
+		job->next->prev = job->prev;
+	else
+		pool->todo_last = job->prev;
+	job->next = job->prev = NULL;
+	job->queued = 0;
+}
+
 static void *
 hspool_main(void * arg)
 {
@@ -84,8 +101,7 @@ hspool_main(void * arg)
 			hspool_make_key(pool);
 			continue;
 		}
-		if ((pool->todo = job->next) == NULL)
-			pool->todo_tail = &pool->todo;
+		hspool_unlink(pool, job);
 		pthread_mutex_unlock(&pool->mtx);
 
 		proto_hs_compute(job->hs);
@@ -119,7 +135,6 @@ rp_hspool_start(int nthreads, int wakefd, int keys)
 		goto err0;
 	pthread_mutex_init(&pool->mtx, NULL);
 	pthread_cond_init(&pool->cv, NULL);
-	pool->todo_tail = &pool->todo;
 	pool->wakefd = wakefd;
 	pool->want_keys = keys ? 1 : 0;
 	for (i = 0; i < nthreads; i++) {
@@ -146,10 +161,35 @@ rp_hspool_submit(struct rp_hspool * pool, struct rp_hsjob * job)
 
 	job->next = NULL;
 	pthread_mutex_lock(&pool->mtx);
-	*pool->todo_tail = job;
-	pool->todo_tail = &job->next;
+	job->prev = pool->todo_last;
+	if (pool->todo_last != NULL)
+		pool->todo_last->next = job;
+	else
+		pool->todo = job;
+	pool->todo_last = job;
+	job->queued = 1;
 	pthread_cond_signal(&pool->cv);
 	pthread_mutex_unlock(&pool->mtx);
+}
+
+/**
+ * rp_hspool_cancel(pool, job):
+ * Take ${job} off the queue if no thread has started it: return 0 then
+ * (the job will never run nor be collected), or -1 if it is running or
+ * done (it will be collected as usual).
+ */
+int
+rp_hspool_cancel(struct rp_hspool * pool, struct rp_hsjob * job)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&pool->mtx);
+	if (job->queued) {
+		hspool_unlink(pool, job);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&pool->mtx);
+	return (rc);
 }
 
 /**

@@ -14,8 +14,10 @@
 struct proto_hs;
 
 struct rp_hsjob {
-	struct rp_hsjob * next;
+	struct rp_hsjob * next;		/* The queue, then the done list. */
+	struct rp_hsjob * prev;		/* The queue only. */
 	struct proto_hs * hs;
+	int queued;			/* Queued, not started (the pool's). */
 };
 
 struct rp_hspool;
@@ -43,6 +45,14 @@ int rp_hspool_take_key(struct rp_hspool * pool, uint8_t * x, uint8_t * y);
  * The caller must not touch the handshake until the job is collected.
  */
 void rp_hspool_submit(struct rp_hspool * pool, struct rp_hsjob * job);
+
+/**
+ * rp_hspool_cancel(pool, job):
+ * Take ${job} off the queue if no thread has started it: return 0 then
+ * (the job will never run nor be collected), or -1 if it is running or
+ * done (it will be collected as usual).
+ */
+int rp_hspool_cancel(struct rp_hspool * pool, struct rp_hsjob * job);
 
 /**
  * rp_hspool_collect(pool):

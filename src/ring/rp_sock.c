@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -54,27 +55,102 @@ err0:
 	return (-1);
 }
 
+/* Close ${s}, keeping errno. */
+static void
+sock_discard(int s)
+{
+	int err = errno;
+
+	close(s);
+	errno = err;
+}
+
 /**
  * rp_sock_new(a, bindaddr):
  * Create a non-blocking stream socket of ${a}'s family, bound to
- * ${bindaddr} if it is not NULL.  Return the descriptor or -1.
+ * ${bindaddr} if it is not NULL, with SO_REUSEADDR first as spiped does (a
+ * fixed -b port is then free again at once after a close, TIME_WAIT or
+ * not).  Return the descriptor, or -1 with errno set.
  */
 int
 rp_sock_new(const struct rp_addr * a, const struct rp_addr * bindaddr)
 {
+	int one = 1;
 	int s;
 
 	if ((s = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		goto err0;
-	if (bindaddr != NULL && bind(s, (const struct sockaddr *)&bindaddr->ss,
-	    bindaddr->len))
+	if (bindaddr == NULL)
+		return (s);
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) &&
+	    errno != ENOPROTOOPT)
+		goto err1;
+	if (bind(s, (const struct sockaddr *)&bindaddr->ss, bindaddr->len))
 		goto err1;
 	return (s);
 
 err1:
-	close(s);
+	sock_discard(s);
 err0:
+	return (-1);
+}
+
+/**
+ * rp_sock_connect(a, bindaddr, nokeepalive, fd):
+ * Start a non-blocking connect to ${a} from a new socket (rp_sock_new with
+ * ${bindaddr}, tuned with rp_sock_tune and ${nokeepalive} before its first
+ * byte) and store the socket in ${fd}.  Return 1 if it connected already
+ * (on loopback it often has), 0 if the connect is under way, or -1 with
+ * errno set and no socket left open.
+ */
+int
+rp_sock_connect(const struct rp_addr * a, const struct rp_addr * bindaddr,
+    int nokeepalive, int * fd)
+{
+	int s, rc;
+
+	if ((s = rp_sock_new(a, bindaddr)) == -1)
+		goto err0;
+	rp_sock_tune(s, nokeepalive);
+	if (connect(s, (const struct sockaddr *)&a->ss, a->len) == 0)
+		rc = 1;
+	else if (errno == EINPROGRESS || errno == EINTR)
+		rc = rp_sock_connected(s);
+	else
+		goto err1;
+	if (rc == -1)
+		goto err1;
+	*fd = s;
+	return (rc);
+
+err1:
+	sock_discard(s);
+err0:
+	return (-1);
+}
+
+/**
+ * rp_sock_connected(fd):
+ * Look, without waiting, at the connect under way on ${fd}: return 1 if it
+ * connected, 0 if it is still under way, -1 with errno set to why it
+ * failed.
+ */
+int
+rp_sock_connected(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLOUT | POLLERR |
+	    POLLHUP)))
+		return (0);
+	if (!(pfd.revents & (POLLERR | POLLHUP)))
+		return (1);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) || err == 0)
+		err = ECONNREFUSED;
+	errno = err;
 	return (-1);
 }
 

@@ -13,9 +13,30 @@ int rp_sock_listen(const struct rp_addr * a);
 /**
  * rp_sock_new(a, bindaddr):
  * Create a non-blocking stream socket of ${a}'s family, bound to
- * ${bindaddr} if it is not NULL.  Return the descriptor or -1.
+ * ${bindaddr} if it is not NULL, with SO_REUSEADDR first as spiped does (a
+ * fixed -b port is then free again at once after a close, TIME_WAIT or
+ * not).  Return the descriptor, or -1 with errno set.
  */
 int rp_sock_new(const struct rp_addr * a, const struct rp_addr * bindaddr);
+
+/**
+ * rp_sock_connect(a, bindaddr, nokeepalive, fd):
+ * Start a non-blocking connect to ${a} from a new socket (rp_sock_new with
+ * ${bindaddr}, tuned with rp_sock_tune and ${nokeepalive} before its first
+ * byte) and store the socket in ${fd}.  Return 1 if it connected already
+ * (on loopback it often has), 0 if the connect is under way, or -1 with
+ * errno set and no socket left open.
+ */
+int rp_sock_connect(const struct rp_addr * a, const struct rp_addr * bindaddr,
+    int nokeepalive, int * fd);
+
+/**
+ * rp_sock_connected(fd):
+ * Look, without waiting, at the connect under way on ${fd}: return 1 if it
+ * connected, 0 if it is still under way, -1 with errno set to why it
+ * failed.
+ */
+int rp_sock_connected(int fd);
 
 /**
  * rp_sock_tune(fd, nokeepalive):
