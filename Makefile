@@ -41,6 +41,18 @@ ifeq ($(METRICS),on)
 else
   $(info ringpiped: building without libmicrohttpd: --metrics is off)
 endif
+
+# systemd readiness (sd_notify) and -s systemd:NAME need libsystemd: found
+# by pkg-config, or SYSTEMD=off (notifications are then not sent and
+# -s systemd:NAME fails, saying so).
+ifndef SYSTEMD
+  SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo on)
+endif
+ifeq ($(SYSTEMD),on)
+  PKGS += libsystemd
+else
+  $(info ringpiped: building without libsystemd: systemd support is off)
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lcrypto)
 
@@ -76,6 +88,11 @@ ifeq ($(METRICS),on)
   RING_SRCS := $(filter-out %/rp_metrics_nohttp.c,$(RING_SRCS))
 else
   RING_SRCS := $(filter-out %/rp_metrics_http.c,$(RING_SRCS))
+endif
+ifeq ($(SYSTEMD),on)
+  RING_SRCS := $(filter-out %/rp_sd_none.c,$(RING_SRCS))
+else
+  RING_SRCS := $(filter-out %/rp_sd.c,$(RING_SRCS))
 endif
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 RING_OBJS := $(RING_SRCS:%.c=$(BUILD)/%.o)

@@ -1,0 +1,162 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto_secret.h"
+#include "crypto_wipe.h"
+#include "rp_keys.h"
+#include "rp_log.h"
+
+struct rp_keys {
+	const char * const * files;
+	size_t n;
+	uint8_t K_stdin[32];		/* The secret of "-k -", read once. */
+
+	/* mtx guards cur: a reload's rp_keys_set against the control
+	 * thread's rp_keys_get. */
+	pthread_mutex_t mtx;
+	struct rp_keyset cur;
+};
+
+/* Read key file ${i} of ${keys} into ${K} (standard input's only if
+ * ${first}); 0, or -1 with a warning printed. */
+static int
+keys_read_one(const struct rp_keys * keys, size_t i, int first,
+    uint8_t K[32])
+{
+	const char * path = keys->files[i];
+
+	if (strcmp(path, "-") == 0 && !first) {
+		memcpy(K, keys->K_stdin, 32);
+		return (0);
+	}
+	if (crypto_secret_load(path, K)) {
+		rp_warnp("Error reading shared secret from %s", path);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Read every key file of ${keys} into ${set} (${first}: the first time,
+ * standard input too); 0, or -1 with a warning printed and ${set} wiped. */
+static int
+keys_read_all(const struct rp_keys * keys, int first, struct rp_keyset * set)
+{
+	size_t i;
+
+	memset(set, 0, sizeof(*set));
+	for (i = 0; i < keys->n; i++)
+		if (keys_read_one(keys, i, first, set->K[i]))
+			goto err0;
+	set->n = keys->n;
+	return (0);
+
+err0:
+	crypto_wipe(set, sizeof(*set));
+	return (-1);
+}
+
+/**
+ * rp_keys_load(files, n):
+ * Read the ${n} (1 to RP_KEYS_MAX) key files ${files} (which must outlive
+ * the result; at most one of them "-", standard input).  Return the keys,
+ * or NULL with a warning printed.
+ */
+struct rp_keys *
+rp_keys_load(const char * const * files, size_t n)
+{
+	struct rp_keys * keys;
+	size_t i, nstdin = 0;
+
+	if (n < 1 || n > RP_KEYS_MAX) {
+		rp_warn("Between 1 and %d key files are taken", RP_KEYS_MAX);
+		goto err0;
+	}
+	for (i = 0; i < n; i++)
+		nstdin += (strcmp(files[i], "-") == 0);
+	if (nstdin > 1) {
+		rp_warn("Standard input can give only one key (-k -)");
+		goto err0;
+	}
+	if ((keys = calloc(1, sizeof(*keys))) == NULL) {
+		rp_warnp("calloc");
+		goto err0;
+	}
+	keys->files = files;
+	keys->n = n;
+	if (keys_read_all(keys, 1, &keys->cur))
+		goto err1;
+
+	/* Keep standard input's secret for reloads. */
+	for (i = 0; i < n; i++)
+		if (strcmp(files[i], "-") == 0)
+			memcpy(keys->K_stdin, keys->cur.K[i], 32);
+	if ((errno = pthread_mutex_init(&keys->mtx, NULL)) != 0) {
+		rp_warnp("pthread_mutex_init");
+		goto err1;
+	}
+	return (keys);
+
+err1:
+	crypto_wipe(keys, sizeof(*keys));
+	free(keys);
+err0:
+	return (NULL);
+}
+
+/**
+ * rp_keys_read(keys, set):
+ * Read ${keys}' files again into ${set} (the secret from standard input as
+ * it was), changing nothing in ${keys}.  Return 0, or -1 with a warning
+ * printed naming the file that failed (${set} is then wiped).
+ */
+int
+rp_keys_read(const struct rp_keys * keys, struct rp_keyset * set)
+{
+
+	return (keys_read_all(keys, 0, set));
+}
+
+/**
+ * rp_keys_set(keys, set):
+ * Make ${set} (from rp_keys_read) the current secrets of ${keys}.  Safe
+ * while other threads call rp_keys_get.
+ */
+void
+rp_keys_set(struct rp_keys * keys, const struct rp_keyset * set)
+{
+
+	pthread_mutex_lock(&keys->mtx);
+	memcpy(&keys->cur, set, sizeof(*set));
+	pthread_mutex_unlock(&keys->mtx);
+}
+
+/**
+ * rp_keys_get(keys, set):
+ * Copy the current secrets of ${keys} into ${set}, which the caller wipes
+ * (crypto_wipe) when done.  Safe from any thread.
+ */
+void
+rp_keys_get(struct rp_keys * keys, struct rp_keyset * set)
+{
+
+	pthread_mutex_lock(&keys->mtx);
+	memcpy(set, &keys->cur, sizeof(*set));
+	pthread_mutex_unlock(&keys->mtx);
+}
+
+/**
+ * rp_keys_free(keys):
+ * Wipe and free ${keys}.  NULL is a no-op.
+ */
+void
+rp_keys_free(struct rp_keys * keys)
+{
+
+	if (keys == NULL)
+		return;
+	pthread_mutex_destroy(&keys->mtx);
+	crypto_wipe(keys, sizeof(*keys));
+	free(keys);
+}
