@@ -10,8 +10,11 @@
 #   make bench-micro  Google benchmark micro-benchmarks
 #   make bench        end-to-end comparison against stock spiped
 #   make demo         a demo pipe on loopback
-#   make install PREFIX=/usr/local [DESTDIR=]
+#   make install PREFIX=/usr/local [DESTDIR=]   (programs, man pages, unit)
 #   make CRYPTO=openssl   build without Intel ipsec-mb (arm64 etc.)
+#   make deb          build-deb/ringpiped_<version>_<arch>.deb (dpkg-deb)
+#   make arm64        cross build for aarch64 into build-arm64/ (CRYPTO=openssl)
+#   make deb-arm64    build-arm64/ringpiped_<version>_arm64.deb
 
 CC ?= cc
 CXX ?= c++
@@ -101,7 +104,7 @@ TOOLS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 UNIT := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all test test-build asan tsan fuzz bench bench-quick bench-micro \
-	demo install clean deps soak
+	demo install clean deps soak deb arm64 deb-arm64
 
 all: $(BUILD)/libcore.a $(PROGS) $(TOOLS)
 
@@ -217,12 +220,45 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash scripts/demo.sh
 
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -m 0644 man/ringpiped.1 man/ringpipe.1 $(DESTDIR)$(MANDIR)/man1/
+	sed 's|/usr/bin/ringpiped|$(PREFIX)/bin/ringpiped|' 'systemd/ringpiped@.service' \
+		>'$(DESTDIR)$(UNITDIR)/ringpiped@.service'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/ringpiped@.service'
+
+# make deb: ringpiped_<version>_<arch>.deb in $(DEB_BUILD)/, from programs
+# built there with Debian's hardening flags (dpkg-buildflags), packaged by
+# scripts/mkdeb.sh with dpkg-deb (tests/integ/t_ship.sh lints, installs and
+# removes it).
+DEB_BUILD ?= build-deb
+DEB_FLAGS = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+deb:
+	@$(MAKE) --no-print-directory BUILD=$(DEB_BUILD) \
+		CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
+		LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" $(DEB_BUILD)/ringpiped $(DEB_BUILD)/ringpipe
+	@bash scripts/mkdeb.sh $(DEB_BUILD) $(DEB_BUILD)
+
+# make arm64: everything (programs, unit tests, tools) cross-built for
+# aarch64 with Debian's gcc-aarch64-linux-gnu and the arm64 -dev packages
+# from multiarch (ci/deps.sh installs them), the OpenSSL backend and no
+# -march=native.  tests/integ/t_arm64.sh runs it under qemu-aarch64-static.
+ARM64_BUILD ?= build-arm64
+ARM64_CC ?= aarch64-linux-gnu-gcc
+arm64:
+	@PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig \
+		$(MAKE) --no-print-directory BUILD=$(ARM64_BUILD) CC=$(ARM64_CC) \
+		CRYPTO=openssl TOOL_ARCH= CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
+		LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" test-build
+deb-arm64: arm64
+	@STRIP=aarch64-linux-gnu-strip bash scripts/mkdeb.sh $(ARM64_BUILD) $(ARM64_BUILD) arm64
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz build-bench
+	rm -rf build build-asan build-tsan build-fuzz build-bench build-deb build-arm64
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -10,6 +10,12 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
 case "$(uname -m)" in
   x86_64) PKGS+=(libipsec-mb-dev) ;;
 esac
+# What ships (t_ship: man pages, the systemd unit, the .deb) and the arm64
+# cross build run under qemu (t_arm64); the :arm64 libraries come from
+# multiarch (arm64 is added to dpkg's architectures below when needed).
+PKGS+=(mandoc groff-base lintian strace systemd dpkg-dev
+       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+       libssl-dev:arm64 liburing-dev:arm64 libcmocka-dev:arm64)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -20,6 +26,10 @@ done
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' &&
+    ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $SUDO dpkg --add-architecture arm64
+fi
 echo "ci/deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq </dev/null

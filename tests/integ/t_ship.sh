@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# What ships: the man pages (mandoc -Tlint and groff -ww clean, every flag
+# of the usage messages documented and nothing else), the systemd unit
+# (systemd-analyze verify clean; its ExecStart with a flags file runs
+# today's daemon against stock spiped; every system call the daemon makes
+# on both engines is inside the unit's SystemCallFilter), the Debian package
+# (make deb, lintian without errors), and, as root, the package installed
+# with apt-get, its /usr/bin/ringpiped and ringpipe run against stock
+# spiped (also under the io_uring-blocking seccomp filter), and removed
+# with every file gone.  The install part changes the machine: it is
+# skipped (with a PASS line saying so) when not root or with SHIP_TESTS=0.
+# Runs once: in the auto engine run, not under a sanitizer build.
+. "$(dirname "$0")/lib.sh"
+
+if [ -n "${SAN:-}" ] || [ "$RP_ENGINE_RUN" != auto ]; then
+  t_pass "ship tests run once, in the auto run without sanitizers (this run: ${SAN:-no sanitizer}, $RP_ENGINE_RUN)"
+  t_exit
+fi
+unset MAKEFLAGS MFLAGS MAKELEVEL
+KEY=$T_TMP/key
+t_key "$KEY"
+
+# --- Man pages.
+if ! command -v mandoc >/dev/null || ! command -v groff >/dev/null; then
+  t_fail "man pages: mandoc and groff are installed (ci/deps.sh installs them)"
+else
+  # Run in man/ so that each page's .Xr to the other is found; a
+  # reference to a page of another package that is not installed here is
+  # only noted, and mandoc's complaint about the system's own outdated
+  # mandoc.db is not about these pages.
+  (cd man && mandoc -Tlint ringpiped.1 ringpipe.1) >"$T_TMP/lint" 2>&1
+  grep -v 'outdated mandoc.db' "$T_TMP/lint" >"$T_TMP/lint.ours"
+  missing=$(grep -c 'referenced manual not found' "$T_TMP/lint.ours")
+  if grep -v 'STYLE: referenced manual not found: Xr \(spipe\|spiped\|systemd\|systemd.exec\|syslog\|ssh\) [0-9]' \
+      "$T_TMP/lint.ours" | grep -q .; then
+    t_fail "man pages: mandoc -Tlint clean"; sed 's/^/    /' "$T_TMP/lint.ours"
+  else
+    t_pass "man pages: mandoc -Tlint clean ($missing references to other packages' pages not installed here)"
+  fi
+  if (cd man && groff -mandoc -ww -z ringpiped.1 ringpipe.1) >"$T_TMP/groff" 2>&1 &&
+      ! grep -q . "$T_TMP/groff"; then
+    t_pass "man pages: groff -mandoc -ww clean"
+  else
+    t_fail "man pages: groff -mandoc -ww clean"; sed 's/^/    /' "$T_TMP/groff"
+  fi
+fi
+
+# flags_of_usage PROGRAM: the flags its usage message shows, one a line
+# (-x for each letter of a short-option group, --name for long options).
+flags_of_usage() {
+  "$1" 2>&1 </dev/null | python3 -c '
+import re, sys
+u = sys.stdin.read()
+out = set()
+for m in re.finditer(r"(?<![\w-])-([A-Za-z]+)\b", u):
+    out.update("-" + c for c in m.group(1))
+out.update(re.findall(r"--[a-z][a-z0-9-]*", u))
+print("\n".join(sorted(out)))'
+}
+# flags_of_page PAGE: the flags the page documents as list items (.It Fl x).
+flags_of_page() {
+  sed -n 's/^\.It Fl \(\\-\)\{0,1\}\([A-Za-z][A-Za-z0-9-]*\).*/\1\2/p' "$1" |
+    sed 's/^\\-/--/; s/^\([^-]\)/-\1/' | sort -u
+}
+for prog in ringpiped ringpipe; do
+  flags_of_usage "$ROOT/$BUILD/$prog" >"$T_TMP/u.$prog"
+  flags_of_page "man/$prog.1" >"$T_TMP/m.$prog"
+  undoc=$(comm -23 "$T_TMP/u.$prog" "$T_TMP/m.$prog" | tr '\n' ' ')
+  extra=$(comm -13 "$T_TMP/u.$prog" "$T_TMP/m.$prog" | tr '\n' ' ')
+  n=$(wc -l <"$T_TMP/u.$prog")
+  if [ "$n" -ge 3 ] && [ -z "$undoc" ] && [ -z "$extra" ]; then
+    t_pass "$prog(1) documents exactly the $n flags of its usage message"
+  else
+    t_fail "$prog(1) documents the flags of its usage message (usage: $n; not in the page: ${undoc:-none}; in the page, not in usage: ${extra:-none})"
+  fi
+done
+
+# --- The systemd unit.
+UNIT=systemd/ringpiped@.service
+# verify_unit FILE LABEL [ENV...]: systemd-analyze verify FILE is clean (for
+# this unit; other units on the machine may say things of their own).
+verify_unit() {
+  local f=$1 label=$2; shift 2
+  env "$@" systemd-analyze verify "$f" >"$T_TMP/verify" 2>&1
+  local rc=$?
+  if [ $rc -eq 0 ] && ! grep -q 'ringpiped' "$T_TMP/verify"; then
+    t_pass "$label"
+  else
+    t_fail "$label (rc $rc)"; grep 'ringpiped' "$T_TMP/verify" | sed 's/^/    /'
+  fi
+}
+if ! command -v systemd-analyze >/dev/null; then
+  t_fail "systemd-analyze is installed (ci/deps.sh installs systemd)"
+else
+  # The unit as make install writes it for this tree (binary and man page
+  # where they are here), as an instance, so that %i and %d expand.
+  mkdir -p "$T_TMP/units" "$T_TMP/man/man1"
+  sed "s|/usr/bin/ringpiped|$ROOT/$BUILD/ringpiped|" "$UNIT" \
+    >"$T_TMP/units/ringpiped@web.service"
+  cp man/ringpiped.1 man/ringpipe.1 "$T_TMP/man/man1/"
+  verify_unit "$T_TMP/units/ringpiped@web.service" \
+    "systemd-analyze verify ringpiped@web.service clean" \
+    MANPATH="$T_TMP/man:/usr/share/man"
+fi
+if grep -q '^Type=\(notify\|simple\|exec\)$' "$UNIT" && ! grep -q '^Type=notify' "$UNIT" &&
+    [ ! -e systemd/ringpiped@.socket ]; then
+  t_pass "unit: Type=$(sed -n 's/^Type=//p' "$UNIT") and no .socket (ringpiped has neither readiness notification nor socket activation yet)"
+else
+  t_fail "unit: Type= fits today's daemon"
+fi
+nofile=$(sed -n 's/^LimitNOFILE=//p' "$UNIT")
+ex_n=$(sed -n 's/^RINGPIPED_ARGS=.*-n \([0-9]*\).*/\1/p' systemd/example.conf)
+# Two descriptors per connection, three per worker at -w 256, 64 more.
+if [ -n "$nofile" ] && [ -n "$ex_n" ] && [ "$nofile" -ge $((2 * 32000 + 3 * 256 + 64)) ] &&
+    [ "$nofile" -ge $((2 * ex_n + 3 * 256 + 64)) ]; then
+  t_pass "unit: LimitNOFILE=$nofile carries -n 32000 (and the example's -n $ex_n) at -w 256"
+else
+  t_fail "unit: LimitNOFILE ($nofile) sized for -n (example -n $ex_n)"
+fi
+
+# unit_cmd CONF CREDDIR BIN: the unit's ExecStart as systemd would run it
+# for instance CONF (EnvironmentFile=CONF, %d = CREDDIR), with the unit's
+# /usr/bin/ringpiped replaced by BIN; one word per line.
+unit_cmd() {
+  local conf=$1 cred=$2 bin=$3 args w
+  args=$(sed -n 's/^RINGPIPED_ARGS=//p' "$conf")
+  for w in $(sed -n 's/^ExecStart=//p' "$UNIT"); do
+    case $w in
+      /usr/bin/ringpiped) echo "$bin" ;;
+      '$RINGPIPED_ARGS') printf '%s\n' $args ;;
+      *) echo "${w//%d/$cred}" ;;
+    esac
+  done
+}
+# unit_env CONF: the other VAR=value lines of CONF, as env(1) arguments.
+unit_env() { grep -E '^[A-Z_]+=' "$1" | grep -v '^RINGPIPED_ARGS='; }
+
+t_echo
+mkdir -p "$T_TMP/cred"
+cp "$KEY" "$T_TMP/cred/key"
+# unit_pipe LABEL EXTRA_CONF_LINE [strace]: a ringpiped -d started as the
+# unit would from a flags file, behind stock spiped -e, echo verified.
+unit_pipe() {
+  local label=$1 extra=$2 trace=${3:-} d e pid i
+  d=$(t_port); e=$(t_port)
+  printf 'RINGPIPED_ARGS=-d -s [127.0.0.1]:%s -t [127.0.0.1]:%s -n 100\n%s\n' \
+    "$d" "$ECHO_PORT" "$extra" >"$T_TMP/inst.conf"
+  mapfile -t cmd < <(unit_cmd "$T_TMP/inst.conf" "$T_TMP/cred" "$RINGPIPED")
+  mapfile -t envs < <(unit_env "$T_TMP/inst.conf")
+  if [ -n "$trace" ]; then
+    t_bg strace -f -qq -o "$T_TMP/strace.$trace" env "${envs[@]}" "${cmd[@]}"
+  else
+    t_bg env "${envs[@]}" "${cmd[@]}"
+  fi
+  pid=$T_LAST
+  t_wait_port "$d" || { t_fail "$label: the unit's command line starts ringpiped"; return 1; }
+  t_daemon stock -e "$(t_addr "$e")" "$(t_addr "$d")" "$KEY"
+  t_check "$label: stock -e -> ringpiped -d -> echo, 8 MB over 4 connections verified" \
+    "$RPLOAD" echo -q -c "$(t_addr "$e")" -n 4 -b 2M --timeout 60
+  if [ -n "$trace" ]; then
+    # Stop the traced daemon (strace's child) with SIGTERM and let strace end.
+    kill -TERM "$(pgrep -P "$pid" | head -1)" 2>/dev/null
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+}
+unit_pipe "unit command line (auto engine)" ""
+unit_pipe "unit command line with RINGPIPED_ENGINE=epoll in the flags file" "RINGPIPED_ENGINE=epoll"
+
+# Every system call of a -d on each engine is allowed by the unit's filter
+# (SystemCallFilter=@system-service, then ~@privileged @resources).
+syscall_set() {
+  systemd-analyze syscall-filter "$1" 2>/dev/null | awk 'NR > 1 && /^    [@a-z_0-9]/ { print $1 }' |
+    while read -r x; do case $x in @*) syscall_set "$x" ;; *) echo "$x" ;; esac; done
+}
+if command -v strace >/dev/null && command -v systemd-analyze >/dev/null &&
+    grep -qx 'SystemCallFilter=@system-service' "$UNIT" &&
+    grep -qx 'SystemCallFilter=~@privileged @resources' "$UNIT"; then
+  syscall_set @system-service | sort -u >"$T_TMP/allow"
+  { syscall_set @privileged; syscall_set @resources; } | sort -u >"$T_TMP/deny"
+  comm -23 "$T_TMP/allow" "$T_TMP/deny" >"$T_TMP/allowed"
+  for eng in io_uring epoll; do
+    extra=""; [ $eng = epoll ] && extra="RINGPIPED_ENGINE=epoll"
+    unit_pipe "traced, $eng" "$extra" "$eng"
+    sed -E 's/^[0-9]+ +//; s/^<\.\.\. ([a-z_0-9]+) resumed.*/\1/; s/\(.*//' \
+      "$T_TMP/strace.$eng" | grep -E '^[a-z_0-9]+$' | sort -u >"$T_TMP/calls.$eng"
+    # execve is strace's env starting the daemon, before any filter.
+    out=$(comm -23 "$T_TMP/calls.$eng" "$T_TMP/allowed" | grep -vx execve | tr '\n' ' ')
+    if [ -s "$T_TMP/calls.$eng" ] && [ -z "$out" ]; then
+      t_pass "unit: the $(wc -l <"$T_TMP/calls.$eng") system calls of ringpiped -d on $eng ($(grep -qx io_uring_enter "$T_TMP/calls.$eng" && echo "io_uring_setup/enter among them" || echo "no io_uring calls")) are all inside its SystemCallFilter"
+    else
+      t_fail "unit: ringpiped -d on $eng makes calls outside its SystemCallFilter: ${out:-none traced}"
+    fi
+  done
+else
+  t_pass "unit: system call check skipped (no strace or systemd-analyze here)"
+fi
+
+# --- The Debian package.
+DEB_BUILD=$BUILD-deb
+start=$(date +%s.%N)
+if make --no-print-directory deb DEB_BUILD="$DEB_BUILD" >"$T_TMP/deb.log" 2>&1; then
+  DEB=$(tail -n 1 "$T_TMP/deb.log")
+  secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+  t_pass "make deb built $(basename "$DEB") ($(du -k "$DEB" | cut -f1) KiB, ${secs}s)"
+else
+  t_fail "make deb"; tail -n 5 "$T_TMP/deb.log" | sed 's/^/    /'
+  t_exit
+fi
+dpkg-deb -c "$DEB" | awk '{ print $6 }' | sed 's|^\./|/|' >"$T_TMP/deb.files"
+want="/usr/bin/ringpiped /usr/bin/ringpipe /usr/share/man/man1/ringpiped.1.gz
+  /usr/share/man/man1/ringpipe.1.gz /lib/systemd/system/ringpiped@.service
+  /usr/share/doc/ringpiped/README.md.gz /usr/share/doc/ringpiped/copyright"
+absent=""
+for f in $want; do grep -qx "$f" "$T_TMP/deb.files" || absent="$absent $f"; done
+if [ -z "$absent" ]; then
+  t_pass "the package holds the binaries, man pages, unit and README"
+else
+  t_fail "the package lacks:$absent"
+fi
+if command -v lintian >/dev/null; then
+  lintian -I -E --pedantic "$DEB" 2>&1 | grep -v 'running with root privileges' >"$T_TMP/lintian"
+  tags=$(awk '{ print $1 $3 }' "$T_TMP/lintian" | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
+  if grep -q '^E: ' "$T_TMP/lintian"; then
+    t_fail "lintian: no errors"; sed 's/^/    /' "$T_TMP/lintian"
+  else
+    t_pass "lintian: no errors (tags: ${tags:-none})"
+  fi
+else
+  t_fail "lintian is installed (ci/deps.sh installs it)"
+fi
+
+# --- Installed with apt-get, run, removed (root only; changes the machine).
+if [ "$(id -u)" -ne 0 ] || [ "${SHIP_TESTS:-1}" = 0 ]; then
+  t_pass "package install/run/remove skipped: it needs root and changes the machine (uid $(id -u), SHIP_TESTS=${SHIP_TESTS:-1})"
+  t_exit
+fi
+if dpkg-query -W -f='${Status}' ringpiped 2>/dev/null | grep -q 'ok installed'; then
+  t_pass "package install/run/remove skipped: a ringpiped package is already installed here; this test leaves it alone"
+  t_exit
+fi
+APT=(apt-get -y -qq -o DPkg::Lock::Timeout=120)
+INSTALLED=0
+ship_cleanup() {
+  [ $INSTALLED = 1 ] && DEBIAN_FRONTEND=noninteractive "${APT[@]}" purge ringpiped >/dev/null 2>&1
+  t_cleanup
+}
+trap ship_cleanup EXIT
+start=$(date +%s.%N)
+if DEBIAN_FRONTEND=noninteractive "${APT[@]}" install "$(realpath "$DEB")" \
+    >"$T_TMP/apt.log" 2>&1 </dev/null; then
+  INSTALLED=1
+  secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+  t_pass "apt-get install ./$(basename "$DEB") (${secs}s): $(dpkg-query -W -f='${Package} ${Version} ${Architecture}' ringpiped)"
+else
+  t_fail "apt-get install ./$(basename "$DEB")"; tail -n 5 "$T_TMP/apt.log" | sed 's/^/    /'
+  t_exit
+fi
+t_check "installed: /usr/bin/ringpiped -v is this version" sh -c \
+  "/usr/bin/ringpiped -v 2>&1 | grep -q \"^ringpiped $(dpkg-query -W -f='${Version}' ringpiped) \""
+t_check "installed: man -w finds ringpiped(1) and ringpipe(1)" sh -c \
+  'man -w ringpiped >/dev/null && man -w ringpipe >/dev/null'
+command -v systemd-analyze >/dev/null &&
+  verify_unit /lib/systemd/system/ringpiped@.service \
+    "installed: systemd-analyze verify /lib/systemd/system/ringpiped@.service clean"
+
+# The installed programs against stock spiped.
+d=$(t_port); e=$(t_port)
+t_daemon stock -d "$(t_addr "$d")" "$(t_addr "$ECHO_PORT")" "$KEY"
+RINGPIPED=/usr/bin/ringpiped t_daemon ring -e "$(t_addr "$e")" "$(t_addr "$d")" "$KEY"
+t_check "installed /usr/bin/ringpiped -e -> stock spiped -d -> echo: 64 MB over 4 connections verified" \
+  "$RPLOAD" echo -q -c "$(t_addr "$e")" -n 4 -b 16M --timeout 120
+head -c 4000000 /dev/urandom >"$T_TMP/in"
+if timeout 60 /usr/bin/ringpipe -t "$(t_addr "$d")" -k "$KEY" <"$T_TMP/in" >"$T_TMP/out" &&
+    cmp -s "$T_TMP/in" "$T_TMP/out"; then
+  t_pass "installed /usr/bin/ringpipe -> stock spiped -d -> echo: 4 MB back identical, exit 0"
+else
+  t_fail "installed /usr/bin/ringpipe -> stock spiped -d -> echo"
+fi
+# In a container: io_uring blocked by seccomp, the package's binary falls
+# back to epoll by itself.
+if [ -x "$RPNOURING" ]; then
+  d2=$(t_port); e2=$(t_port)
+  t_bg "$RPNOURING" /usr/bin/ringpiped -F -d -s "$(t_addr "$d2")" -t "$(t_addr "$ECHO_PORT")" \
+    -k "$KEY" 2>"$T_TMP/nouring.err"
+  t_wait_port "$d2"
+  t_daemon stock -e "$(t_addr "$e2")" "$(t_addr "$d2")" "$KEY"
+  if "$RPLOAD" echo -q -c "$(t_addr "$e2")" -n 4 -b 4M --timeout 60 >/dev/null 2>&1 &&
+      grep -q 'using the epoll engine' "$T_TMP/nouring.err"; then
+    t_pass "installed ringpiped -d with io_uring blocked (seccomp, as in a container): epoll by itself, stock -e round trip verified"
+  else
+    t_fail "installed ringpiped -d with io_uring blocked"; sed 's/^/    /' "$T_TMP/nouring.err"
+  fi
+fi
+
+# Removed: every file the package installed is gone.
+for p in "${T_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+start=$(date +%s.%N)
+if DEBIAN_FRONTEND=noninteractive "${APT[@]}" remove ringpiped >"$T_TMP/apt.log" 2>&1 </dev/null; then
+  INSTALLED=0
+  secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+  left=""
+  while read -r f; do
+    [ -f "$f" ] || [ -L "$f" ] && left="$left $f"
+  done < <(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { print $6 }' | sed 's|^\./|/|')
+  # A package with a postrm stays known to dpkg as "config-files" until
+  # purged, even with no conffiles: purge it too, then dpkg forgets it.
+  status=$(dpkg-query -W -f='${Status}' ringpiped 2>/dev/null)
+  DEBIAN_FRONTEND=noninteractive "${APT[@]}" purge ringpiped >>"$T_TMP/apt.log" 2>&1 </dev/null
+  purged=$(dpkg-query -W -f='${Status}' ringpiped 2>/dev/null || true)
+  if [ -z "$left" ] && ! echo "$status" | grep -q ' installed$' &&
+      { [ -z "$purged" ] || echo "$purged" | grep -q 'not-installed$'; }; then
+    t_pass "apt-get remove ringpiped (${secs}s): no file of the package left (dpkg: $status; after purge dpkg no longer knows it)"
+  else
+    t_fail "apt-get remove ringpiped: left:${left:- nothing}; dpkg: $status; after purge: ${purged:-unknown}"
+  fi
+else
+  t_fail "apt-get remove ringpiped"; tail -n 5 "$T_TMP/apt.log" | sed 's/^/    /'
+fi
+t_exit
