@@ -2,7 +2,8 @@
 #
 #   make              build everything into $(BUILD)/
 #   make test         install deps if missing, build, run all tests
-#   make asan         the same tests under ASan + UBSan (build-asan/)
+#   make asan         the same tests under ASan + UBSan (build-asan/);
+#                     ASAN_TESTS="t_interop t_hostile" picks some
 #   make tsan         the integration tests against a TSan build (build-tsan/);
 #                     TSAN_TESTS="t_interop t_concurrent" picks some
 #   make soak         mixed load, faults and resource checks (SOAK_SECONDS=60)
@@ -172,7 +173,8 @@ asan: deps
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		bash tests/run.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNIT)) \
-		$(sort $(wildcard tests/integ/t_*.sh))
+		$(if $(ASAN_TESTS),$(ASAN_TESTS:%=tests/integ/%.sh),\
+		$(sort $(wildcard tests/integ/t_*.sh)))
 
 tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build-tsan SAN=tsan CC=clang test-build
