@@ -36,9 +36,6 @@
 /* The most worker threads -w takes. */
 #define RPD_MAXWORKERS	256
 
-/* Target addresses kept from one look-up (connections use the first). */
-#define RPD_MAXADDR	16
-
 /* Seconds between look-ups while -D waits for DNS. */
 #define RPD_DNS_RETRY	1
 
@@ -277,7 +274,7 @@ rpd_check(struct rpd_opts * o)
 		rp_warn("Invalid target address: %s", o->target);
 		goto usage;
 	}
-	if (o->bind && rp_addr_validate(o->bind)) {
+	if (o->bind && rp_addr_validate_bind(o->bind)) {
 		rp_warn("Invalid bind address: %s", o->bind);
 		goto usage;
 	}
@@ -314,32 +311,46 @@ rpd_parse(int argc, char * argv[], struct rpd_opts * o)
 	return (rpd_check(o));
 }
 
-/* Resolve ${s} into at most ${max} addresses at ${a}, retrying every
- * RPD_DNS_RETRY seconds while ${wait} (-D); the count, or -1 with a
- * warning printed. */
+/* Start-up is over (or, with -D, waits for DNS): a daemonized parent
+ * exits 0 now, and what follows goes to syslog if ${o} says so. */
+static void
+rpd_ready(const struct rpd_opts * o)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	rp_daemon_ready();
+	if (o->syslog && !o->foreground)
+		rp_log_syslog();
+}
+
+/* Resolve ${s} into at most ${max} addresses at ${a} (the -b form if
+ * ${bind}: one address, the port may be left out), retrying every
+ * RPD_DNS_RETRY seconds if ${o} says -D; the count, or -1 with a warning
+ * printed. */
 static int
-rpd_resolve(const char * s, struct rp_addr * a, int max, int wait)
+rpd_resolve(const struct rpd_opts * o, const char * s, int bind,
+    struct rp_addr * a, int max)
 {
 	int n;
 
-	while ((n = rp_addr_resolve(s, a, max)) < 0 && wait)
+	for (;;) {
+		if (bind)
+			n = rp_addr_resolve_bind(s, a) ? -1 : 1;
+		else
+			n = rp_addr_resolve(s, a, max);
+		if (n > 0 || !o->dnswait)
+			break;
+
+		/* Waiting for DNS is no start-up error: let the parent go. */
+		rpd_ready(o);
 		sleep(RPD_DNS_RETRY);
+	}
 	if (n < 0)
 		rp_warn("Error resolving socket address: %s", s);
 	return (n);
-}
-
-/* Detach into the background with ${pidfile}, logging to syslog after if
- * ${o} says so; 0 or -1. */
-static int
-rpd_detach(const struct rpd_opts * o, const char * pidfile)
-{
-
-	if (rp_daemonize(pidfile))
-		return (-1);
-	if (o->syslog)
-		rp_log_syslog();
-	return (0);
 }
 
 /* The crypto backend: RINGPIPED_CRYPTO=openssl forces OpenSSL. */
@@ -384,7 +395,7 @@ rpd_stop_workers(struct rp_worker ** workers, size_t n)
 static int
 rpd_serve(const struct rpd_opts * o)
 {
-	struct rp_addr sa_s, sa_b, sa_t[RPD_MAXADDR];
+	struct rp_addr sa_s, sa_b, sa_t[RP_ADDR_MAX];
 	struct rp_worker_cfg wcfg;
 	struct rp_ctl_cfg ccfg;
 	struct rp_worker ** workers;
@@ -393,7 +404,7 @@ rpd_serve(const struct rpd_opts * o)
 	char * pidfile;
 	sigset_t ss;
 	size_t nstarted;
-	int nt, lfd, rc = 1;
+	int nt, lfd, rc1, rc = 1;
 
 	memset(&wcfg, 0, sizeof(wcfg));
 	if (asprintf(&pidfile, "%s%s", o->pidfile ? o->pidfile : o->source,
@@ -406,12 +417,16 @@ rpd_serve(const struct rpd_opts * o)
 	if (rp_engine_resolve(o->engine, &wcfg.engine))
 		goto err1;
 
-	/* -D waits for DNS in the background; otherwise errors show. */
-	if (o->dnswait && !o->foreground && rpd_detach(o, pidfile))
+	/*
+	 * -D waits for DNS in the background.  Either way the parent stays
+	 * until start-up is over (rpd_ready), so that what fails before then
+	 * is said to the person who started the daemon.
+	 */
+	if (o->dnswait && !o->foreground && rp_daemonize(pidfile))
 		goto err1;
-	if (rpd_resolve(o->source, &sa_s, 1, o->dnswait) < 0 ||
-	    (nt = rpd_resolve(o->target, sa_t, RPD_MAXADDR, o->dnswait)) < 0 ||
-	    (o->bind && rpd_resolve(o->bind, &sa_b, 1, o->dnswait) < 0))
+	if (rpd_resolve(o, o->source, 0, &sa_s, 1) < 0 ||
+	    (nt = rpd_resolve(o, o->target, 0, sa_t, RP_ADDR_MAX)) < 0 ||
+	    (o->bind && rpd_resolve(o, o->bind, 1, &sa_b, 1) < 0))
 		goto err1;
 	if (crypto_secret_load(o->keyfile, K)) {
 		rp_warnp("Error reading shared secret from %s", o->keyfile);
@@ -419,7 +434,7 @@ rpd_serve(const struct rpd_opts * o)
 	}
 	if ((lfd = rp_sock_listen(&sa_s)) == -1)
 		goto err2;
-	if (!o->dnswait && !o->foreground && rpd_detach(o, pidfile))
+	if (!o->dnswait && !o->foreground && rp_daemonize(pidfile))
 		goto err3;
 
 	/* SIGTERM is read through a signalfd; block it in every thread. */
@@ -472,10 +487,16 @@ rpd_serve(const struct rpd_opts * o)
 		goto err5;
 	}
 
-	/* rp_ctl_run owns the listening socket from here on. */
-	if (rp_ctl_run(ctl, lfd, sa_t, nt) == 0)
-		rc = 0;
+	/* The control state owns the listening socket from here on. */
+	rc1 = rp_ctl_start(ctl, lfd, sa_t, nt);
 	lfd = -1;
+	if (rc1)
+		goto err5;
+
+	/* Started: the parent may go. */
+	rpd_ready(o);
+	if (rp_ctl_run(ctl) == 0)
+		rc = 0;
 
 err5:
 	rpd_stop_workers(workers, nstarted);
@@ -493,12 +514,30 @@ err0:
 	return (rc);
 }
 
+/* SIGINT as PID 1: exit at once (see main). */
+static void
+rpd_sigint(int signo)
+{
+
+	(void)signo;
+	_exit(0);
+}
+
 int
 main(int argc, char * argv[])
 {
 	struct rpd_opts o;
 
 	rp_log_init("ringpiped");
+
+	/*
+	 * As PID 1 (a container's init) a signal without a handler does
+	 * nothing, so SIGINT (docker stop's default, ^C in docker run -it)
+	 * would be ignored: exit on it, as stock spiped does.  Set before
+	 * daemonizing, so the daemon keeps it.
+	 */
+	if (getpid() == 1 && signal(SIGINT, rpd_sigint) == SIG_ERR)
+		rp_warnp("Cannot handle SIGINT");
 	switch (rpd_parse(argc, argv, &o)) {
 	case RPD_RUN:
 		break;

@@ -124,14 +124,17 @@ ctl_settle(struct rp_ctl * ctl)
 	}
 }
 
-/* How long the loop may sleep, in ms, before the tick at ${tick}. */
+/* How long the loop may sleep, in ms, before the tick at ${tick} or the
+ * next attempt a dial has due. */
 static int
 ctl_timeout(struct rp_ctl * ctl, double tick)
 {
-	double left;
+	double left, due;
 
 	if (ctl->fds_freed || rp_ctl_accept_pending(ctl))
 		return (0);
+	if ((due = rp_ctl_conn_due(ctl)) > 0 && due < tick)
+		tick = due;
 	if ((left = tick - rp_ctl_now()) <= 0)
 		return (0);
 	return ((int)(left * MS_PER_S) + 1);
@@ -175,7 +178,9 @@ ctl_loop(struct rp_ctl * ctl)
 		}
 		for (i = 0; i < n; i++)
 			ctl_event(ctl, &evs[i]);
-		if ((t = rp_ctl_now()) >= tick) {
+		t = rp_ctl_now();
+		rp_ctl_conn_timers(ctl, t);
+		if (t >= tick) {
 			rp_ctl_conn_tick(ctl, t);
 			ctl_drain_cut(ctl, t);
 			tick = t + CTL_TICK;
@@ -191,7 +196,7 @@ ctl_loop(struct rp_ctl * ctl)
 /**
  * rp_ctl_new(cfg):
  * Create the control state for ${cfg} (which must outlive it; its workers
- * may be filled in later, before rp_ctl_run).  Return NULL on failure.
+ * may be filled in later, before rp_ctl_start).  Return NULL on failure.
  */
 struct rp_ctl *
 rp_ctl_new(const struct rp_ctl_cfg * cfg)
@@ -214,21 +219,39 @@ err0:
 	return (NULL);
 }
 
+/* Undo what rp_ctl_start set up (every connection closed). */
+static void
+ctl_teardown(struct rp_ctl * ctl)
+{
+
+	rp_hspool_stop(ctl->pool);
+	ctl->pool = NULL;
+	rp_ctl_conn_free_all(ctl);
+	close(ctl->epfd);
+	close(ctl->sigfd);
+	ctl->epfd = ctl->sigfd = -1;
+	rp_ctl_resolver_stop(ctl->resolver);
+	ctl->resolver = NULL;
+	if (ctl->lfd != -1)
+		close(ctl->lfd);
+	ctl->lfd = -1;
+	ctl->started = 0;
+}
+
 /**
- * rp_ctl_run(ctl, lfd, taddrs, ntaddrs):
- * Serve the listening socket ${lfd} towards the already resolved target
- * addresses ${taddrs}[0..${ntaddrs}) according to ${ctl}'s configuration,
- * until SIGTERM (which must be blocked in every thread) has been received
- * and every connection has finished.  Return 0 then, or -1 on a fatal
- * error.
+ * rp_ctl_start(ctl, lfd, taddrs, ntaddrs):
+ * Set ${ctl} up to serve the listening socket ${lfd}, which it owns from
+ * now on (closed on failure too), towards the already resolved target
+ * addresses ${taddrs}[0..${ntaddrs}): the resolver, the SIGTERM signalfd
+ * (SIGTERM must be blocked in every thread), the epoll set and the compute
+ * pool.  Return 0, or -1 with a warning printed.
  */
 int
-rp_ctl_run(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
+rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
     int ntaddrs)
 {
 	const struct rp_ctl_cfg * cfg = ctl->cfg;
 	sigset_t ss;
-	int rc = -1;
 
 	/* Linux copies these options of a listener into each socket it
 	 * accepts, which saves two system calls per connection. */
@@ -236,8 +259,8 @@ rp_ctl_run(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 	rp_sock_tune(lfd, cfg->nokeepalive);
 	if (ntaddrs < 1)
 		goto err0;
-	if ((ctl->resolver = rp_ctl_resolver_start(cfg->target, &taddrs[0],
-	    cfg->rtime)) == NULL)
+	if ((ctl->resolver = rp_ctl_resolver_start(cfg->target, taddrs,
+	    ntaddrs, cfg->rtime)) == NULL)
 		goto err0;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
@@ -263,29 +286,48 @@ rp_ctl_run(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 		rp_warnp("Cannot start handshake threads");
 		goto err3;
 	}
+	ctl->started = 1;
+	return (0);
+
+err3:
+	close(ctl->epfd);
+	ctl->epfd = -1;
+err2:
+	close(ctl->sigfd);
+	ctl->sigfd = -1;
+err1:
+	rp_ctl_resolver_stop(ctl->resolver);
+	ctl->resolver = NULL;
+err0:
+	close(ctl->lfd);
+	ctl->lfd = -1;
+	return (-1);
+}
+
+/**
+ * rp_ctl_run(ctl):
+ * Serve as rp_ctl_start set ${ctl} up until SIGTERM has been received and
+ * every connection has finished, then undo the set-up.  Return 0 then, or
+ * -1 on a fatal error.
+ */
+int
+rp_ctl_run(struct rp_ctl * ctl)
+{
+	int rc;
+
+	if (!ctl->started)
+		return (-1);
 
 	/* Connections may wait already: no edge announces them. */
 	ctl->accept_ready = 1;
 	rc = ctl_loop(ctl);
-
-	rp_hspool_stop(ctl->pool);
-	rp_ctl_conn_free_all(ctl);
-err3:
-	close(ctl->epfd);
-err2:
-	close(ctl->sigfd);
-err1:
-	rp_ctl_resolver_stop(ctl->resolver);
-err0:
-	if (ctl->lfd != -1)
-		close(ctl->lfd);
-	ctl->lfd = -1;
+	ctl_teardown(ctl);
 	return (rc);
 }
 
 /**
  * rp_ctl_free(ctl):
- * Free ${ctl} once rp_ctl_run has returned (or was never called) and the
+ * Free ${ctl} (undoing rp_ctl_start if rp_ctl_run did not) once the
  * workers that call rp_ctl_pair_closed for it have stopped.
  */
 void
@@ -294,6 +336,8 @@ rp_ctl_free(struct rp_ctl * ctl)
 
 	if (ctl == NULL)
 		return;
+	if (ctl->started)
+		ctl_teardown(ctl);
 	close(ctl->wakefd);
 	free(ctl);
 }

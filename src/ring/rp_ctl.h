@@ -3,15 +3,17 @@
 
 /*
  * The control thread: owns the listening socket, accepts (enforcing -n),
- * connects to the target (-o, -b), runs handshakes (modexps on a compute
- * pool), re-resolves the target (-r/-R), hands each established pair to the
- * least-loaded worker, and handles SIGTERM (stop accepting, drain, return).
+ * connects to the target (-o, -b; Happy Eyeballs over its addresses), runs
+ * handshakes (modexps on a compute pool), re-resolves the target (-r/-R),
+ * hands each established pair to the least-loaded worker, and handles
+ * SIGTERM (stop accepting, drain, return).
  * It runs on epoll and non-blocking sockets whichever engine the workers
  * use, so it needs nothing of io_uring.
  *
  * Its parts: the loop (rp_ctl.c), accepting with -n and the back-off
  * (rp_ctl_accept.c), connect and handshake steps (rp_ctl_conn.c), the hand-
- * off to workers (rp_ctl_handoff.c), the resolver (rp_ctl_resolver.c).
+ * off to workers (rp_ctl_handoff.c), the resolver (rp_ctl_resolver.c); the
+ * dial to the target is rp_dial.c.
  */
 
 #include <stddef.h>
@@ -43,7 +45,7 @@ struct rp_ctl;
 /**
  * rp_ctl_new(cfg):
  * Create the control state for ${cfg} (which must outlive it; its workers
- * may be filled in later, before rp_ctl_run).  Return NULL on failure.
+ * may be filled in later, before rp_ctl_start).  Return NULL on failure.
  */
 struct rp_ctl * rp_ctl_new(const struct rp_ctl_cfg * cfg);
 
@@ -56,19 +58,27 @@ struct rp_ctl * rp_ctl_new(const struct rp_ctl_cfg * cfg);
 void rp_ctl_pair_closed(void * cookie, int failed);
 
 /**
- * rp_ctl_run(ctl, lfd, taddrs, ntaddrs):
- * Serve the listening socket ${lfd} towards the already resolved target
- * addresses ${taddrs}[0..${ntaddrs}) according to ${ctl}'s configuration,
- * until SIGTERM (which must be blocked in every thread) has been received
- * and every connection has finished.  Return 0 then, or -1 on a fatal
- * error.
+ * rp_ctl_start(ctl, lfd, taddrs, ntaddrs):
+ * Set ${ctl} up to serve the listening socket ${lfd}, which it owns from
+ * now on (closed on failure too), towards the already resolved target
+ * addresses ${taddrs}[0..${ntaddrs}): the resolver, the SIGTERM signalfd
+ * (SIGTERM must be blocked in every thread), the epoll set and the compute
+ * pool.  Return 0, or -1 with a warning printed.
  */
-int rp_ctl_run(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
+int rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
     int ntaddrs);
 
 /**
+ * rp_ctl_run(ctl):
+ * Serve as rp_ctl_start set ${ctl} up until SIGTERM has been received and
+ * every connection has finished, then undo the set-up.  Return 0 then, or
+ * -1 on a fatal error.
+ */
+int rp_ctl_run(struct rp_ctl * ctl);
+
+/**
  * rp_ctl_free(ctl):
- * Free ${ctl} once rp_ctl_run has returned (or was never called) and the
+ * Free ${ctl} (undoing rp_ctl_start if rp_ctl_run did not) once the
  * workers that call rp_ctl_pair_closed for it have stopped.
  */
 void rp_ctl_free(struct rp_ctl * ctl);

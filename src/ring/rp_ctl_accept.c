@@ -15,6 +15,11 @@
  * daemon out of descriptors would otherwise log four lines a second. */
 #define ACCEPT_WARN_EVERY	10.0
 
+/* The least time between two warnings that -n was reached, in seconds:
+ * stock spiped says it each time, which floods the log of a daemon that
+ * runs at its limit; the times in between are counted in the next line. */
+#define ACCEPT_WARN_MAX_EVERY	10.0
+
 /* Connections taken per round of the loop: a burst of connects is started
  * a slice at a time, between the handshake steps of the ones before it. */
 #define ACCEPT_PER_ROUND	32
@@ -47,6 +52,35 @@ accept_open(struct rp_ctl * ctl)
 {
 
 	return (ctl->lfd != -1 && !ctl->draining && ctl->accept_ready);
+}
+
+/*
+ * Say that -n was reached (${reached}: again, just now) or, with nothing
+ * new, the times it was reached unsaid once the quiet time is over; at
+ * most one line per ACCEPT_WARN_MAX_EVERY.
+ */
+static void
+accept_warn_max(struct rp_ctl * ctl, int reached)
+{
+	double t;
+
+	if (!reached && ctl->nmax_quiet == 0)
+		return;
+	t = rp_ctl_now();
+	if (ctl->last_warn_max != 0 &&
+	    t - ctl->last_warn_max < ACCEPT_WARN_MAX_EVERY) {
+		ctl->nmax_quiet += reached ? 1 : 0;
+		return;
+	}
+	if (reached && ctl->nmax_quiet == 0)
+		rp_warn("Maximum number of connections (%zu) reached",
+		    ctl->cfg->maxconn);
+	else
+		rp_warn("Maximum number of connections (%zu) reached %zu "
+		    "times in the last %.0f s", ctl->cfg->maxconn,
+		    ctl->nmax_quiet + (reached ? 1 : 0), t - ctl->last_warn_max);
+	ctl->nmax_quiet = 0;
+	ctl->last_warn_max = t;
 }
 
 /* accept4 on ${ctl} failed with ${err}: 0 to try again now, -1 to stop. */
@@ -90,6 +124,7 @@ rp_ctl_accept_run(struct rp_ctl * ctl)
 {
 	int n, fd;
 
+	accept_warn_max(ctl, 0);
 	for (n = 0; n < ACCEPT_PER_ROUND; n++) {
 		if (!rp_ctl_accept_pending(ctl))
 			return;
@@ -100,11 +135,8 @@ rp_ctl_accept_run(struct rp_ctl * ctl)
 			continue;
 		}
 		rp_ctl_conn_start(ctl, fd);
-		if (!accept_room(ctl) && !ctl->warned_max) {
-			rp_warn("Maximum number of connections (%zu) reached",
-			    ctl->cfg->maxconn);
-			ctl->warned_max = 1;
-		}
+		if (!accept_room(ctl))
+			accept_warn_max(ctl, 1);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include "rp_ctl_handoff.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
+#include "rp_dial.h"
 #include "rp_hsio.h"
 #include "rp_hspool.h"
 #include "rp_log.h"
@@ -30,14 +31,27 @@ struct ctl_conn {
 				   for (rp_hsio_pump). */
 	struct proto_hs * hs;
 	struct rp_hsjob job;	/* Its computation on the pool. */
+	struct rp_dial dial;	/* Connecting to the target; its attempts
+				   are in the epoll set as _CONN_T. */
+	struct rp_ctl_addrs * addrs;	/* The dial's addresses (a reference)
+					   while it runs, else NULL. */
 	double deadline;	/* -o: dropped after this time. */
 	unsigned a_watched:1;	/* afd is in the epoll set. */
 	unsigned t_watched:1;	/* tfd is in the epoll set. */
+	unsigned dialed:1;	/* The dial has begun. */
 	unsigned connected:1;	/* tfd reached the target. */
 	unsigned need_connect:1;	/* Waits for a descriptor to connect. */
 	unsigned computing:1;	/* job is on the pool: hs is not ours. */
+	unsigned timed:1;	/* On ctl->timed. */
 	unsigned dead:1;	/* Dropped or handed off. */
 	struct ctl_conn * prev, * next;	/* ctl->conns or ctl->dead. */
+	struct ctl_conn * tprev, * tnext;	/* ctl->timed. */
+};
+
+/* What the dial's watch callback needs (rp_dial_step's cookie). */
+struct conn_watching {
+	struct rp_ctl * ctl;
+	struct ctl_conn * c;
 };
 
 static void conn_step(struct rp_ctl *, struct ctl_conn *);
@@ -81,12 +95,68 @@ conn_set_need(struct rp_ctl * ctl, struct ctl_conn * c, int need)
 		ctl->nneed--;
 }
 
+/* Take ${c} off ctl->timed if it is there. */
+static void
+conn_untime(struct rp_ctl * ctl, struct ctl_conn * c)
+{
+
+	if (!c->timed)
+		return;
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		ctl->timed = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	else
+		ctl->timed_last = c->tprev;
+	c->tprev = c->tnext = NULL;
+	c->timed = 0;
+}
+
+/*
+ * Put ${c} at the end of ctl->timed if its dial has an attempt due.  Every
+ * due is a fixed stagger after the clock read when it was set, so the list
+ * stays in the order of the dues by appending.
+ */
+static void
+conn_time(struct rp_ctl * ctl, struct ctl_conn * c)
+{
+
+	conn_untime(ctl, c);
+	if (rp_dial_due(&c->dial) == 0)
+		return;
+	c->tnext = NULL;
+	c->tprev = ctl->timed_last;
+	if (ctl->timed_last)
+		ctl->timed_last->tnext = c;
+	else
+		ctl->timed = c;
+	ctl->timed_last = c;
+	c->timed = 1;
+}
+
+/* End the dial of ${c}: close its attempts under way, give back its
+ * addresses. */
+static void
+conn_dial_end(struct rp_ctl * ctl, struct ctl_conn * c)
+{
+
+	if (c->dial.nfds > 0)
+		ctl->fds_freed = 1;
+	rp_dial_abort(&c->dial);
+	conn_untime(ctl, c);
+	rp_ctl_resolver_put(c->addrs);
+	c->addrs = NULL;
+}
+
 /* Move ${c} from the live list to the dead one. */
 static void
 conn_bury(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 
 	conn_set_need(ctl, c, 0);
+	conn_dial_end(ctl, c);
 	conn_unlink(&ctl->conns, c);
 	ctl->nconns--;
 	c->dead = 1;
@@ -100,6 +170,11 @@ conn_drop(struct rp_ctl * ctl, struct ctl_conn * c)
 
 	if (c->dead)
 		return;
+
+	/* A computation not yet started never runs: no exponentiation is
+	 * spent on a connection that is gone. */
+	if (c->computing && rp_hspool_cancel(ctl->pool, &c->job) == 0)
+		c->computing = 0;
 	if (c->afd != -1 || c->tfd != -1)
 		ctl->fds_freed = 1;
 	if (c->afd != -1)
@@ -147,20 +222,37 @@ conn_warn_socket(struct rp_ctl * ctl)
 	}
 }
 
-/* tfd of ${c} reached the target, and is ready for the poll events
- * ${ready}: -e starts its handshake over it; -d may have finished its own
- * and waited for this. */
+/*
+ * The dial of ${c} connected the socket ${fd} (in the epoll set if
+ * ${watched}): -e starts its handshake over it (watched from now on) with
+ * -o afresh; -d may have finished its own and waits for this.  The caller
+ * steps the handshake.
+ */
 static void
-conn_connected(struct rp_ctl * ctl, struct ctl_conn * c, short ready)
+conn_connected(struct rp_ctl * ctl, struct ctl_conn * c, int fd,
+    int watched)
 {
 
+	c->tfd = fd;
+	c->t_watched = watched ? 1 : 0;
 	c->connected = 1;
-	if (c->hsfd == -1 && !ctl->cfg->decrypt) {
-		c->hsfd = c->tfd;
-		c->ready = ready;
-		c->deadline = rp_ctl_now() + ctl->cfg->timeout;
+	if (ctl->cfg->decrypt)
+		return;
+	if (!c->t_watched) {
+		/* Added after the connect: what is already there is
+		 * reported at once. */
+		if (conn_watch(ctl, c, fd, RP_CTL_EV_CONN_T)) {
+			conn_drop(ctl, c);
+			return;
+		}
+		c->t_watched = 1;
 	}
-	conn_step(ctl, c);
+	c->hsfd = fd;
+
+	/* An edge of this socket may have been taken by the dial already:
+	 * try both ways once (EAGAIN clears a bit until the next edge). */
+	c->ready = POLLIN | POLLOUT;
+	c->deadline = rp_ctl_now() + ctl->cfg->timeout;
 }
 
 /* The poll events that the epoll ${events} say a socket is ready for (an
@@ -177,100 +269,74 @@ conn_ready(uint32_t events)
 	return (ready);
 }
 
-/*
- * Whether the connect under way on ${fd} finished: 1 connected, 0 not
- * yet, -1 failed (errno set).  On loopback it finishes within connect().
- */
+/* rp_dial_step's watch callback: put the new attempt ${fd} of the
+ * connection in ${cookie} (a struct conn_watching) in the epoll set. */
 static int
-conn_poll_connect(int fd)
+conn_watch_attempt(void * cookie, int fd)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	socklen_t len = sizeof(int);
-	int err = 0;
+	struct conn_watching * w = cookie;
 
-	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLOUT | POLLERR |
-	    POLLHUP)))
-		return (0);
-	if (!(pfd.revents & (POLLERR | POLLHUP)))
-		return (1);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) || err == 0)
-		err = ECONNREFUSED;
-	errno = err;
-	return (-1);
+	return (conn_watch(w->ctl, w->c, fd, RP_CTL_EV_CONN_T));
 }
 
 /*
- * Start connecting ${c} to the target.  Return 0 if the connect is under
- * way (or done), or -1 with errno set; tfd is -1 then.
- */
-static int
-conn_connect(struct rp_ctl * ctl, struct ctl_conn * c)
-{
-	struct rp_addr a;
-	int rc, connected, err;
-
-	rp_ctl_resolver_get(ctl->resolver, &a);
-	if ((c->tfd = rp_sock_new(&a, ctl->cfg->bind)) == -1) {
-		if (rp_sock_out_of_fds(errno))
-			conn_warn_socket(ctl);
-		return (-1);
-	}
-
-	/* Before the first byte, so that no handshake message waits for
-	 * Nagle. */
-	rp_sock_tune(c->tfd, ctl->cfg->nokeepalive);
-	rc = connect(c->tfd, (const struct sockaddr *)&a.ss, a.len);
-	if (rc == -1 && errno != EINPROGRESS)
-		goto err1;
-
-	/* On loopback the connect has finished by now: go on at once. */
-	if ((connected = (rc == 0) ? 1 : conn_poll_connect(c->tfd)) == -1)
-		goto err1;
-
-	/*
-	 * -d never reads tfd here, so a connected one needs no watching.  A
-	 * socket is watched only once its connect is under way (before, it
-	 * polls as hung up); what arrives from then on is reported, so it is
-	 * taken to be ready for output only.
-	 */
-	if (!(connected && ctl->cfg->decrypt)) {
-		if (conn_watch(ctl, c, c->tfd, RP_CTL_EV_CONN_T))
-			goto err1;
-		c->t_watched = 1;
-	}
-	if (connected)
-		conn_connected(ctl, c, POLLOUT);
-	return (0);
-
-err1:
-	err = errno;
-	close(c->tfd);
-	c->tfd = -1;
-	errno = err;
-	return (-1);
-}
-
-/*
- * Connect ${c}, or keep it waiting (within -o) if descriptors ran out or
- * a UNIX target's backlog is full: it is retried on each tick and as soon
- * as descriptors are freed.  Drop it on any other failure.
+ * Move the dial of ${c} to the target on (starting it the first time):
+ * keep it timed while attempts are under way, or waiting (within -o) if
+ * descriptors ran out or a UNIX target's backlog is full, when it is
+ * retried on each tick and as soon as descriptors are freed.  Drop ${c}
+ * once every address has failed.  The caller steps the handshake if ${c}
+ * is connected.
  */
 static void
-conn_try_connect(struct rp_ctl * ctl, struct ctl_conn * c)
+conn_dial(struct rp_ctl * ctl, struct ctl_conn * c)
+{
+	struct conn_watching w = { ctl, c };
+	int fd, watched;
+
+	if (!c->dialed) {
+		c->dialed = 1;
+		c->addrs = rp_ctl_resolver_get(ctl->resolver);
+		rp_dial_init(&c->dial, c->addrs->a, c->addrs->n,
+		    ctl->cfg->bind, ctl->cfg->nokeepalive);
+	}
+	switch (rp_dial_step(&c->dial, rp_ctl_now(), conn_watch_attempt, &w,
+	    &fd, &watched)) {
+	case RP_DIAL_WAIT:
+		conn_set_need(ctl, c, 0);
+		conn_time(ctl, c);
+		break;
+	case RP_DIAL_CONNECTED:
+		conn_set_need(ctl, c, 0);
+		conn_dial_end(ctl, c);
+		conn_connected(ctl, c, fd, watched);
+		break;
+	case RP_DIAL_NOFD:
+		conn_untime(ctl, c);
+
+		/* The first time, accept nothing more for a while either. */
+		if (rp_sock_out_of_fds(errno)) {
+			conn_warn_socket(ctl);
+			if (!c->need_connect)
+				rp_ctl_accept_backoff(ctl);
+		}
+		conn_set_need(ctl, c, 1);
+		break;
+	case RP_DIAL_FAILED:
+		conn_drop(ctl, c);
+		break;
+	}
+}
+
+/* Something happened to the dial of ${c} (an event on an attempt, its
+ * stagger, freed descriptors): move it on, and the handshake if that
+ * connected it. */
+static void
+conn_dial_event(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 
-	if (conn_connect(ctl, c) == 0) {
-		conn_set_need(ctl, c, 0);
-		return;
-	}
-	if (!rp_sock_out_of_fds(errno) && errno != EAGAIN) {
-		conn_drop(ctl, c);
-		return;
-	}
-	/* The first time, accept nothing more for a while either. */
-	if (!c->need_connect && rp_sock_out_of_fds(errno))
-		rp_ctl_accept_backoff(ctl);
-	conn_set_need(ctl, c, 1);
+	conn_dial(ctl, c);
+	if (!c->dead && c->connected)
+		conn_step(ctl, c);
 }
 
 /*
@@ -307,15 +373,46 @@ conn_handoff(struct rp_ctl * ctl, struct ctl_conn * c)
 	conn_bury(ctl, c);
 }
 
+/*
+ * -d: whether the client of ${c} has proved that it holds the key: its
+ * whole message is in and passed the checks (MAC, y < p, y neither 0 nor
+ * p - 1, -g), which the handshake runs as its last byte arrives; a server
+ * reads nothing more after it, and fails at once if a check fails.
+ */
+static int
+conn_authenticated(const struct ctl_conn * c)
+{
+
+	return (!(proto_hs_want(c->hs) &
+	    (PROTO_HS_WANT_READ | PROTO_HS_FAILED)));
+}
+
 /* Move the handshake of ${c} on as far as it goes without waiting. */
 static void
 conn_step(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 
+	enum rp_hsio_state st;
+
 	if (c->dead || c->computing || c->hsfd == -1)
 		return;
 	for (;;) {
-		switch (rp_hsio_pump(c->hsfd, c->hs, &c->ready)) {
+		st = rp_hsio_pump(c->hsfd, c->hs, &c->ready);
+
+		/*
+		 * -d connects to the target only once the client has proved
+		 * that it holds the key, so that a stranger makes the target
+		 * see no connection (Tarsnap/spiped#429).  The connect runs
+		 * while the pool exponentiates, with -o of its own.
+		 */
+		if (st != RP_HSIO_FAILED && ctl->cfg->decrypt && !c->dialed &&
+		    conn_authenticated(c)) {
+			c->deadline = rp_ctl_now() + ctl->cfg->timeout;
+			conn_dial(ctl, c);
+			if (c->dead)
+				return;
+		}
+		switch (st) {
 		case RP_HSIO_WAIT:
 			/* hsfd is watched edge-triggered both ways. */
 			return;
@@ -363,26 +460,26 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 	conn_link(&ctl->conns, c);
 	ctl->nconns++;
 
-	/*
-	 * -d: the handshake starts at once, in parallel with the connect, and
-	 * its first message goes out before the connect is begun: the peer
-	 * waits for it, while the target is not needed before the end.
-	 */
-	if (cfg->decrypt) {
-		if (conn_watch(ctl, c, fd, RP_CTL_EV_CONN_A)) {
-			conn_drop(ctl, c);
-			return;
-		}
-		c->a_watched = 1;
-
-		/* The client's first bytes are likely here already. */
-		c->hsfd = fd;
-		c->ready = POLLIN | POLLOUT;
-		conn_step(ctl, c);
-		if (c->dead)
-			return;
+	/* -e connects first, then handshakes over the target socket. */
+	if (!cfg->decrypt) {
+		conn_dial_event(ctl, c);
+		return;
 	}
-	conn_try_connect(ctl, c);
+
+	/*
+	 * -d: the handshake starts at once; the connect only once the
+	 * client has proved it holds the key (conn_step).
+	 */
+	if (conn_watch(ctl, c, fd, RP_CTL_EV_CONN_A)) {
+		conn_drop(ctl, c);
+		return;
+	}
+	c->a_watched = 1;
+
+	/* The client's first bytes are likely here already. */
+	c->hsfd = fd;
+	c->ready = POLLIN | POLLOUT;
+	conn_step(ctl, c);
 	return;
 
 err1:
@@ -406,10 +503,8 @@ rp_ctl_conn_event(struct rp_ctl * ctl, void * cookie, int tag,
 	if (c->dead)
 		return;
 	if (tag == RP_CTL_EV_CONN_T && !c->connected) {
-		if (events & (EPOLLERR | EPOLLHUP))
-			conn_drop(ctl, c);
-		else if (events & EPOLLOUT)
-			conn_connected(ctl, c, conn_ready(events));
+		/* One of the dial's attempts: the dial looks at them all. */
+		conn_dial_event(ctl, c);
 		return;
 	}
 	if (c->hsfd != (tag == RP_CTL_EV_CONN_T ? c->tfd : c->afd))
@@ -447,7 +542,7 @@ rp_ctl_conn_tick(struct rp_ctl * ctl, double t)
 		if (t > c->deadline)
 			conn_drop(ctl, c);
 		else if (c->need_connect)
-			conn_try_connect(ctl, c);
+			conn_dial_event(ctl, c);
 	}
 }
 
@@ -463,7 +558,38 @@ rp_ctl_conn_retry(struct rp_ctl * ctl)
 	for (c = ctl->conns; c != NULL && ctl->nneed > 0; c = next) {
 		next = c->next;
 		if (c->need_connect)
-			conn_try_connect(ctl, c);
+			conn_dial_event(ctl, c);
+	}
+}
+
+/**
+ * rp_ctl_conn_due(ctl):
+ * Return the time at which a dial of ${ctl} starts its next attempt (the
+ * loop must not sleep past it), or 0 if none is due.
+ */
+double
+rp_ctl_conn_due(struct rp_ctl * ctl)
+{
+
+	return (ctl->timed ? rp_dial_due(&ctl->timed->dial) : 0);
+}
+
+/**
+ * rp_ctl_conn_timers(ctl, t):
+ * Move on the dials of ${ctl} whose next attempt is due by ${t}.
+ */
+void
+rp_ctl_conn_timers(struct rp_ctl * ctl, double t)
+{
+	struct ctl_conn * c;
+	size_t n;
+
+	/* A dial stepped here is timed again a stagger after ${t}, past
+	 * the ones due: each is stepped at most once. */
+	for (n = ctl->nconns; n > 0 && (c = ctl->timed) != NULL &&
+	    rp_dial_due(&c->dial) <= t; n--) {
+		conn_untime(ctl, c);
+		conn_dial_event(ctl, c);
 	}
 }
 

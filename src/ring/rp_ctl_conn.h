@@ -3,11 +3,13 @@
 
 /*
  * Connections in their set-up phase, on the control thread: connecting to
- * the target (non-blocking connect) and running the handshake over the
- * right socket (rp_hsio_pump), its exponentiations on the compute pool,
- * within -o; then the hand-off of the pair to a worker.  -e connects first
- * and handshakes over the target socket; -d handshakes over the accepted
- * socket at once, in parallel with the connect.
+ * the target (rp_dial: its addresses in turn, staggered attempts side by
+ * side) and running the handshake over the right socket (rp_hsio_pump),
+ * its exponentiations on the compute pool, within -o; then the hand-off of
+ * the pair to a worker.  -e connects first and handshakes over the target
+ * socket; -d handshakes over the accepted socket at once, and connects to
+ * the target only once the client's y has passed its MAC check, in
+ * parallel with the server's exponentiation.
  *
  * A connection that is dropped or handed off leaves the live list at once
  * but its memory stays until rp_ctl_conn_reap, so that the rest of the
@@ -53,6 +55,19 @@ void rp_ctl_conn_tick(struct rp_ctl * ctl, double t);
  * Descriptors were freed: retry the connects that wait for one.
  */
 void rp_ctl_conn_retry(struct rp_ctl * ctl);
+
+/**
+ * rp_ctl_conn_due(ctl):
+ * Return the time at which a dial of ${ctl} starts its next attempt (the
+ * loop must not sleep past it), or 0 if none is due.
+ */
+double rp_ctl_conn_due(struct rp_ctl * ctl);
+
+/**
+ * rp_ctl_conn_timers(ctl, t):
+ * Move on the dials of ${ctl} whose next attempt is due by ${t}.
+ */
+void rp_ctl_conn_timers(struct rp_ctl * ctl, double t);
 
 /**
  * rp_ctl_conn_reap(ctl):

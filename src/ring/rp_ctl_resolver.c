@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -12,10 +13,11 @@ struct rp_ctl_resolver {
 	const char * target;
 	double rtime;
 
-	/* mtx guards addr and stop; cv wakes the thread to stop. */
+	/* mtx guards addrs (and its reference) and stop; cv wakes the thread
+	 * to stop. */
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
-	struct rp_addr addr;
+	struct rp_ctl_addrs * addrs;
 	int stop;
 
 	pthread_t thr;
@@ -37,13 +39,46 @@ resolver_after(double secs)
 	return (ts);
 }
 
+/* A new list of the ${n} addresses ${a}, with one reference; or NULL. */
+static struct rp_ctl_addrs *
+resolver_list(const struct rp_addr * a, int n)
+{
+	struct rp_ctl_addrs * l;
+	int i;
+
+	if (n < 1 || n > RP_ADDR_MAX || (l = malloc(sizeof(*l))) == NULL)
+		return (NULL);
+	atomic_init(&l->refs, 1);
+	l->n = n;
+	for (i = 0; i < n; i++)
+		l->a[i] = a[i];
+	return (l);
+}
+
+/* Look ${r}'s target up again; keep what it had if that fails. */
+static void
+resolver_refresh(struct rp_ctl_resolver * r)
+{
+	struct rp_addr a[RP_ADDR_MAX];
+	struct rp_ctl_addrs * l, * old;
+	int n;
+
+	if ((n = rp_addr_resolve(r->target, a, RP_ADDR_MAX)) < 1 ||
+	    (l = resolver_list(a, n)) == NULL)
+		return;
+	pthread_mutex_lock(&r->mtx);
+	old = r->addrs;
+	r->addrs = l;
+	pthread_mutex_unlock(&r->mtx);
+	rp_ctl_resolver_put(old);
+}
+
 /* Re-resolve the target every rtime seconds until told to stop. */
 static void *
 resolver_main(void * arg)
 {
 	struct rp_ctl_resolver * r = arg;
 	struct timespec ts;
-	struct rp_addr a;
 
 	pthread_mutex_lock(&r->mtx);
 	while (!r->stop) {
@@ -56,12 +91,8 @@ resolver_main(void * arg)
 
 		/* The look-up may block: not under the lock. */
 		pthread_mutex_unlock(&r->mtx);
-		if (rp_addr_resolve(r->target, &a, 1) > 0) {
-			pthread_mutex_lock(&r->mtx);
-			r->addr = a;
-		} else {
-			pthread_mutex_lock(&r->mtx);
-		}
+		resolver_refresh(r);
+		pthread_mutex_lock(&r->mtx);
 	}
 	pthread_mutex_unlock(&r->mtx);
 	return (NULL);
@@ -88,15 +119,15 @@ err0:
 }
 
 /**
- * rp_ctl_resolver_start(target, first, rtime):
- * Remember ${first}, the address ${target} already resolved to, and if
- * ${rtime} > 0 start a thread that resolves ${target} again every ${rtime}
- * seconds (a failed look-up keeps the address it had).  ${target} must
- * outlive the resolver.  Return NULL on failure.
+ * rp_ctl_resolver_start(target, addrs, n, rtime):
+ * Remember ${addrs}[0..${n}), the addresses ${target} already resolved to,
+ * and if ${rtime} > 0 start a thread that resolves ${target} again every
+ * ${rtime} seconds (a failed look-up keeps the addresses it had).
+ * ${target} must outlive the resolver.  Return NULL on failure.
  */
 struct rp_ctl_resolver *
-rp_ctl_resolver_start(const char * target, const struct rp_addr * first,
-    double rtime)
+rp_ctl_resolver_start(const char * target, const struct rp_addr * addrs,
+    int n, double rtime)
 {
 	struct rp_ctl_resolver * r;
 
@@ -104,25 +135,28 @@ rp_ctl_resolver_start(const char * target, const struct rp_addr * first,
 		goto err0;
 	r->target = target;
 	r->rtime = rtime;
-	r->addr = *first;
-	if (pthread_mutex_init(&r->mtx, NULL))
+	if ((r->addrs = resolver_list(addrs, n)) == NULL)
 		goto err1;
-	if (resolver_cond_init(&r->cv))
+	if (pthread_mutex_init(&r->mtx, NULL))
 		goto err2;
+	if (resolver_cond_init(&r->cv))
+		goto err3;
 	if (rtime > 0) {
 		if ((errno = pthread_create(&r->thr, NULL, resolver_main,
 		    r)) != 0) {
 			rp_warnp("Cannot start the resolver thread");
-			goto err3;
+			goto err4;
 		}
 		r->have_thr = 1;
 	}
 	return (r);
 
-err3:
+err4:
 	pthread_cond_destroy(&r->cv);
-err2:
+err3:
 	pthread_mutex_destroy(&r->mtx);
+err2:
+	rp_ctl_resolver_put(r->addrs);
 err1:
 	free(r);
 err0:
@@ -130,21 +164,39 @@ err0:
 }
 
 /**
- * rp_ctl_resolver_get(r, out):
- * Copy the current target address of ${r} into ${out}.
+ * rp_ctl_resolver_get(r):
+ * Return the current target addresses of ${r}, with a reference that the
+ * caller gives back with rp_ctl_resolver_put.
  */
-void
-rp_ctl_resolver_get(struct rp_ctl_resolver * r, struct rp_addr * out)
+struct rp_ctl_addrs *
+rp_ctl_resolver_get(struct rp_ctl_resolver * r)
 {
+	struct rp_ctl_addrs * l;
 
 	pthread_mutex_lock(&r->mtx);
-	*out = r->addr;
+	l = r->addrs;
+	atomic_fetch_add(&l->refs, 1);
 	pthread_mutex_unlock(&r->mtx);
+	return (l);
+}
+
+/**
+ * rp_ctl_resolver_put(addrs):
+ * Give back a reference to ${addrs} from rp_ctl_resolver_get.  NULL is a
+ * no-op.
+ */
+void
+rp_ctl_resolver_put(struct rp_ctl_addrs * addrs)
+{
+
+	if (addrs != NULL && atomic_fetch_sub(&addrs->refs, 1) == 1)
+		free(addrs);
 }
 
 /**
  * rp_ctl_resolver_stop(r):
- * Stop and join ${r}'s thread, if any, and free ${r}.  NULL is a no-op.
+ * Stop and join ${r}'s thread, if any, and free ${r} (lists still
+ * referenced live on until put).  NULL is a no-op.
  */
 void
 rp_ctl_resolver_stop(struct rp_ctl_resolver * r)
@@ -161,5 +213,6 @@ rp_ctl_resolver_stop(struct rp_ctl_resolver * r)
 	}
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mtx);
+	rp_ctl_resolver_put(r->addrs);
 	free(r);
 }

@@ -4,33 +4,53 @@
 /*
  * The control thread's view of the target address (-t), kept fresh by a
  * thread of its own that re-resolves it every -r seconds (name look-ups
- * block, so they never run on the control thread).  Connections go to the
- * first address a look-up returned.
+ * block, so they never run on the control thread).  A look-up's addresses
+ * are kept together, in its order, as one immutable list that connections
+ * hold a reference to while they dial (rp_dial), so that a re-resolution
+ * never changes the list under a connection.
  */
 
+#include <stdatomic.h>
+
 #include "rp_addr.h"
+
+/* The addresses of one look-up. */
+struct rp_ctl_addrs {
+	atomic_int refs;
+	int n;				/* 1 to RP_ADDR_MAX. */
+	struct rp_addr a[RP_ADDR_MAX];
+};
 
 struct rp_ctl_resolver;
 
 /**
- * rp_ctl_resolver_start(target, first, rtime):
- * Remember ${first}, the address ${target} already resolved to, and if
- * ${rtime} > 0 start a thread that resolves ${target} again every ${rtime}
- * seconds (a failed look-up keeps the address it had).  ${target} must
- * outlive the resolver.  Return NULL on failure.
+ * rp_ctl_resolver_start(target, addrs, n, rtime):
+ * Remember ${addrs}[0..${n}), the addresses ${target} already resolved to,
+ * and if ${rtime} > 0 start a thread that resolves ${target} again every
+ * ${rtime} seconds (a failed look-up keeps the addresses it had).
+ * ${target} must outlive the resolver.  Return NULL on failure.
  */
 struct rp_ctl_resolver * rp_ctl_resolver_start(const char * target,
-    const struct rp_addr * first, double rtime);
+    const struct rp_addr * addrs, int n, double rtime);
 
 /**
- * rp_ctl_resolver_get(r, out):
- * Copy the current target address of ${r} into ${out}.
+ * rp_ctl_resolver_get(r):
+ * Return the current target addresses of ${r}, with a reference that the
+ * caller gives back with rp_ctl_resolver_put.
  */
-void rp_ctl_resolver_get(struct rp_ctl_resolver * r, struct rp_addr * out);
+struct rp_ctl_addrs * rp_ctl_resolver_get(struct rp_ctl_resolver * r);
+
+/**
+ * rp_ctl_resolver_put(addrs):
+ * Give back a reference to ${addrs} from rp_ctl_resolver_get.  NULL is a
+ * no-op.
+ */
+void rp_ctl_resolver_put(struct rp_ctl_addrs * addrs);
 
 /**
  * rp_ctl_resolver_stop(r):
- * Stop and join ${r}'s thread, if any, and free ${r}.  NULL is a no-op.
+ * Stop and join ${r}'s thread, if any, and free ${r} (lists still
+ * referenced live on until put).  NULL is a no-op.
  */
 void rp_ctl_resolver_stop(struct rp_ctl_resolver * r);
 

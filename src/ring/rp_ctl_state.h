@@ -36,6 +36,7 @@ struct rp_ctl {
 	int epfd;
 	int wakefd;		/* eventfd: the compute pool and workers. */
 	int sigfd;
+	int started;		/* rp_ctl_start set it up. */
 	int draining;		/* SIGTERM seen: accept no more. */
 	double drain_since;	/* When SIGTERM was seen. */
 	int fds_freed;		/* Descriptors were closed since the loop
@@ -45,7 +46,8 @@ struct rp_ctl {
 	int lfd;		/* Listening socket, or -1 once closed. */
 	int accept_ready;	/* lfd may hold a connection not yet taken. */
 	double accept_pause;	/* Take none before this time (back-off). */
-	int warned_max;
+	double last_warn_max;	/* When -n was last said to be reached. */
+	size_t nmax_quiet;	/* Times it was reached since, unsaid. */
 	double last_warn_accept;
 
 	/* Connections in set-up (rp_ctl_conn.c). */
@@ -54,6 +56,9 @@ struct rp_ctl {
 					   the events of this round. */
 	size_t nconns;			/* Live ones. */
 	size_t nneed;			/* Live ones waiting for a descriptor. */
+	struct ctl_conn * timed;	/* Live ones whose dial has an attempt
+					   due, soonest first ... */
+	struct ctl_conn * timed_last;	/* ... to the latest. */
 	double last_warn_socket;
 	struct rp_hspool * pool;
 	struct rp_ctl_resolver * resolver;
@@ -70,6 +75,7 @@ struct rp_ctl {
 	atomic_size_t nclosed;
 	atomic_int close_wake;
 	size_t nclosed_seen;
+
 };
 
 /**

@@ -250,3 +250,153 @@ t_nofile_atleast() {
   fi
   ulimit -Sn "$1"
 }
+
+# --- Names, addresses and timing (t_happy_eyeballs.sh, t_bind.sh, ...).
+
+# t_private_names "$@": run the rest of this test in a private mount
+# namespace (unshare -m) in which /etc/hosts is $T_HOSTS, a file of the
+# test's own (fill it with t_hosts), and /etc/nsswitch.conf says
+# "hosts: files", so that a name resolves from $T_HOSTS alone; the
+# machine's own files are never touched.  Call it right after sourcing
+# lib.sh, with the test's arguments.
+t_private_names() {
+  if [ -z "${RP_PRIVATE_NAMES:-}" ]; then
+    # The namespace runs the test again from the top, with a T_TMP of
+    # its own: this one goes now (exec runs no EXIT trap).
+    rm -rf "$T_TMP"
+    trap - EXIT
+    exec unshare -m --propagation private env RP_PRIVATE_NAMES=1 \
+      bash "$0" "$@"
+    echo "FAIL: unshare -m: cannot make a private mount namespace"
+    exit 1
+  fi
+  T_HOSTS=$T_TMP/hosts
+  printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$T_HOSTS"
+  printf 'hosts: files\n' >"$T_TMP/nsswitch.conf"
+  if ! mount --bind "$T_HOSTS" /etc/hosts ||
+     ! mount --bind "$T_TMP/nsswitch.conf" /etc/nsswitch.conf; then
+    echo "FAIL: cannot bind-mount a private /etc/hosts"
+    exit 1
+  fi
+}
+
+# t_hosts LINE...: make these lines the whole of $T_HOSTS (written in
+# place: the bind mount follows the file, not its name).
+t_hosts() { printf '%s\n' "$@" >"$T_HOSTS"; }
+
+# t_resolve NAME PORT: the addresses NAME:PORT resolves to, in the order
+# getaddrinfo gives them (AF_UNSPEC, SOCK_STREAM, no flags: as ringpiped
+# asks), one per line.
+t_resolve() {
+  python3 -c '
+import socket, sys
+for ai in socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), socket.AF_UNSPEC,
+                             socket.SOCK_STREAM):
+    print(ai[4][0])' "$1" "$2"
+}
+
+# t_blackhole HOST PORT: listen on HOST:PORT (e.g. ::1) with a full listen
+# backlog (listen(0) and one connection that is never accepted), so that
+# the kernel drops every later SYN to it: an address that never answers,
+# on loopback.  Returns once a probe connect has gone unanswered for 0.5 s.
+t_blackhole() {
+  local ready="$T_TMP/blackhole.$1.$2" i
+  t_bg python3 -c '
+import socket, sys, time
+host, port, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+lsn = socket.socket(fam)
+lsn.bind((host, port))
+lsn.listen(0)
+filler = socket.socket(fam)
+filler.connect((host, port))
+probe = socket.socket(fam)
+probe.settimeout(0.5)
+try:
+    probe.connect((host, port))
+    sys.exit("t_blackhole: a probe connected")
+except socket.timeout:
+    pass
+probe.close()
+open(ready, "w").write("ok\n")
+time.sleep(3600)' "$1" "$2" "$ready"
+  for i in $(seq 1 100); do [ -s "$ready" ] && return 0; sleep 0.05; done
+  echo "t_blackhole $1 $2 did not come up" >&2
+  return 1
+}
+
+# t_rtt_ms ADDR [TIMEOUT]: connect to the echo behind ADDR ([ip]:port or
+# /path), send one line and wait for it to come back, within TIMEOUT
+# seconds (default 10); print the milliseconds that took, or "fail" (and
+# return 1) if it did not come back whole.
+t_rtt_ms() {
+  python3 -c '
+import socket, sys, time
+addr, timeout = sys.argv[1], float(sys.argv[2])
+t0 = time.monotonic()
+try:
+    if addr.startswith("/"):
+        s = socket.socket(socket.AF_UNIX)
+        target = addr
+    else:
+        host, port = addr.rsplit(":", 1)
+        host = host.strip("[]")
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        target = (host, int(port))
+    s.settimeout(timeout)
+    s.connect(target)
+    msg = b"rp-rtt\n"
+    s.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        b = s.recv(len(msg) - len(got))
+        if not b:
+            break
+        got += b
+    if got != msg:
+        raise OSError("short echo")
+    print("%.0f" % ((time.monotonic() - t0) * 1000))
+except OSError:
+    print("fail")
+    sys.exit(1)' "$1" "${2:-10}"
+}
+
+# t_closed_ms ADDR [TIMEOUT]: connect to ADDR ([ip]:port) and wait, within
+# TIMEOUT seconds (default 10), for it to close the connection without
+# sending anything; print the milliseconds that took, or "open" (and
+# return 1) if it was still open or sent data.
+t_closed_ms() {
+  python3 -c '
+import socket, sys, time
+addr, timeout = sys.argv[1], float(sys.argv[2])
+host, port = addr.rsplit(":", 1)
+host = host.strip("[]")
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+t0 = time.monotonic()
+s.settimeout(timeout)
+try:
+    s.connect((host, int(port)))
+    data = s.recv(1)
+except ConnectionResetError:
+    data = b""
+except OSError:
+    print("open")
+    sys.exit(1)
+if data:
+    print("open")
+    sys.exit(1)
+print("%.0f" % ((time.monotonic() - t0) * 1000))' "$1" "${2:-10}"
+}
+
+# t_wait_listen PORT [N]: wait (at most 5 s) until N (default 1) sockets
+# listen on PORT, without connecting to it (t_wait_port's probe connection
+# would hold a -b port of the daemon's for a moment).
+t_wait_listen() {
+  local i
+  for i in $(seq 1 100); do
+    [ "$(ss -Htln "( sport = :$1 )" | wc -l)" -ge "${2:-1}" ] && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on port $1" >&2
+  return 1
+}
