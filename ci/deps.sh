@@ -7,6 +7,8 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       liburing-dev libssl-dev libbenchmark-dev libcmocka-dev
       spiped openssl python3 curl gnuplot-nox iproute2 procps psmisc nginx
       python3-cryptography graphite-carbon python3-whisper)
+# --metrics (libmicrohttpd), and promtool (in prometheus) for t_metrics.
+PKGS+=(libmicrohttpd-dev prometheus)
 case "$(uname -m)" in
   x86_64) PKGS+=(libipsec-mb-dev) ;;
 esac
@@ -37,4 +39,6 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null 
 # Debian starts nginx on install; the tests run their own instances.
 if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
 $SUDO pkill -x nginx 2>/dev/null || true
+# And prometheus (t_metrics only runs promtool).
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
 exit 0

@@ -22,6 +22,7 @@
 #include "rp_daemon.h"
 #include "rp_engine.h"
 #include "rp_log.h"
+#include "rp_metrics.h"
 #include "rp_opts.h"
 #include "rp_sock.h"
 #include "rp_worker.h"
@@ -52,6 +53,7 @@ enum {
 	RPD_OPT_COALESCE,
 	RPD_OPT_PROXY,
 	RPD_OPT_DRAIN,
+	RPD_OPT_METRICS,
 	RPD_OPT_END
 };
 
@@ -61,6 +63,7 @@ static const struct option rpd_longopts[] = {
 	{ "coalesce", required_argument, NULL, RPD_OPT_COALESCE },
 	{ "proxy-protocol", required_argument, NULL, RPD_OPT_PROXY },
 	{ "drain-timeout", required_argument, NULL, RPD_OPT_DRAIN },
+	{ "metrics", required_argument, NULL, RPD_OPT_METRICS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -88,6 +91,7 @@ struct rpd_opts {
 	unsigned coalesce_ms;		/* --coalesce; 0 = off. */
 	int proxy;			/* --proxy-protocol: 1, 2; 0 = off. */
 	double drain_timeout;		/* --drain-timeout; 0 = unbounded. */
+	const char * metrics;		/* --metrics address, or NULL. */
 	unsigned char given[RPD_OPT_END];	/* Options seen so far. */
 };
 
@@ -113,7 +117,7 @@ rpd_usage(void)
 	    "    [-w <worker threads>] [-Z] "
 	    "[--engine {auto | io_uring | epoll}]\n"
 	    "    [--coalesce <milliseconds>] [--proxy-protocol {v1 | v2}]\n"
-	    "    [--drain-timeout <seconds>]\n"
+	    "    [--drain-timeout <seconds>] [--metrics <address>]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -214,6 +218,7 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 			return (rpd_arg_err(ch, arg));
 		o->coalesce_ms = (unsigned)n;
 		break;
+	case RPD_OPT_METRICS: o->metrics = arg; break;
 	case RPD_OPT_DRAIN:
 		if (rp_opts_double(arg, 0, &o->drain_timeout))
 			return (rpd_arg_err(ch, arg));
@@ -240,6 +245,24 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 usage:
 	rpd_usage();
 	return (RPD_EXIT_FAIL);
+}
+
+/* Whether the --metrics address ${s} can be served: 0, or -1 with a
+ * warning printed (a build without libmicrohttpd, a bad address). */
+static int
+rpd_check_metrics(const char * s)
+{
+	const char * why;
+
+	if ((why = rp_metrics_unavailable()) != NULL) {
+		rp_warn("--metrics: %s", why);
+		return (-1);
+	}
+	if (rp_addr_validate(s)) {
+		rp_warn("Invalid metrics address: %s", s);
+		return (-1);
+	}
+	return (0);
 }
 
 /* Check ${o} as a whole, and fill in what follows from what was given. */
@@ -278,6 +301,8 @@ rpd_check(struct rpd_opts * o)
 		rp_warn("Invalid bind address: %s", o->bind);
 		goto usage;
 	}
+	if (o->metrics && rpd_check_metrics(o->metrics))
+		return (RPD_EXIT_FAIL);
 	if (o->nworkers == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		o->nworkers = (ncpu > 0) ? (size_t)ncpu : 1;
@@ -388,6 +413,41 @@ rpd_stop_workers(struct rp_worker ** workers, size_t n)
 		rp_worker_stop(workers[i]);
 }
 
+/* Bind the --metrics address of ${o}: the server, or NULL with a warning
+ * printed. */
+static struct rp_metrics *
+rpd_metrics_listen(const struct rpd_opts * o)
+{
+	struct rp_addr a;
+
+	if (rpd_resolve(o, o->metrics, 0, &a, 1) < 0)
+		return (NULL);
+	return (rp_metrics_listen(&a));
+}
+
+/* Serve through ${m} the counters of ${ctl} and of its ${workers}, whose
+ * engine is ${engine}, as ${o} describes them; 0, or -1 with a warning
+ * printed. */
+static int
+rpd_metrics_start(const struct rpd_opts * o, struct rp_metrics * m,
+    const struct rp_ctl * ctl, struct rp_worker ** workers,
+    enum rp_engine engine)
+{
+	const struct rp_metrics_src src = {
+		.info = {
+			.version = RINGPIPED_VERSION,
+			.mode = o->decrypt ? "decrypt" : "encrypt",
+			.engine = rp_engine_name(engine),
+			.crypto = crypto_engine_describe()
+		},
+		.ctl = rp_ctl_stats(ctl),
+		.workers = workers,
+		.nworkers = (int)o->nworkers
+	};
+
+	return (rp_metrics_start(m, &src));
+}
+
 /*
  * Set up what ${o} asks for, serve until SIGTERM has drained every
  * connection, and tear it down.  Return the exit status.
@@ -400,6 +460,7 @@ rpd_serve(const struct rpd_opts * o)
 	struct rp_ctl_cfg ccfg;
 	struct rp_worker ** workers;
 	struct rp_ctl * ctl;
+	struct rp_metrics * metrics = NULL;
 	uint8_t K[RPD_KEYLEN];
 	char * pidfile;
 	sigset_t ss;
@@ -482,6 +543,8 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.workers = workers;
 	rp_warn("%zu workers, %s; %s", o->nworkers,
 	    rp_worker_name(workers[0]), crypto_engine_describe());
+	if (o->metrics && (metrics = rpd_metrics_listen(o)) == NULL)
+		goto err5;
 	if (o->user && rp_setuidgid(o->user)) {
 		rp_warn("Failed to drop privileges");
 		goto err5;
@@ -492,6 +555,9 @@ rpd_serve(const struct rpd_opts * o)
 	lfd = -1;
 	if (rc1)
 		goto err5;
+	if (metrics && rpd_metrics_start(o, metrics, ctl, workers,
+	    wcfg.engine))
+		goto err5;
 
 	/* Started: the parent may go. */
 	rpd_ready(o);
@@ -499,6 +565,8 @@ rpd_serve(const struct rpd_opts * o)
 		rc = 0;
 
 err5:
+	/* The metrics server reads the workers: it stops first. */
+	rp_metrics_free(metrics);
 	rpd_stop_workers(workers, nstarted);
 	free(workers);
 err4:

@@ -341,3 +341,15 @@ rp_ctl_free(struct rp_ctl * ctl)
 	close(ctl->wakefd);
 	free(ctl);
 }
+
+/**
+ * rp_ctl_stats(ctl):
+ * Return the counters ${ctl}'s thread keeps (rp_ctlstats_read reads them
+ * from any thread while ${ctl} lives).
+ */
+const struct rp_ctlstats *
+rp_ctl_stats(const struct rp_ctl * ctl)
+{
+
+	return (&ctl->stats);
+}

@@ -21,6 +21,7 @@
 
 #include "rp_addr.h"
 
+struct rp_ctlstats;
 struct rp_worker;
 
 struct rp_ctl_cfg {
@@ -82,5 +83,12 @@ int rp_ctl_run(struct rp_ctl * ctl);
  * workers that call rp_ctl_pair_closed for it have stopped.
  */
 void rp_ctl_free(struct rp_ctl * ctl);
+
+/**
+ * rp_ctl_stats(ctl):
+ * Return the counters ${ctl}'s thread keeps (rp_ctlstats_read reads them
+ * from any thread while ${ctl} lives).
+ */
+const struct rp_ctlstats * rp_ctl_stats(const struct rp_ctl * ctl);
 
 #endif /* !RP_CTL_H_ */

@@ -36,6 +36,7 @@ struct ctl_conn {
 	struct rp_ctl_addrs * addrs;	/* The dial's addresses (a reference)
 					   while it runs, else NULL. */
 	double deadline;	/* -o: dropped after this time. */
+	double hs_start;	/* When the handshake began (metrics). */
 	unsigned a_watched:1;	/* afd is in the epoll set. */
 	unsigned t_watched:1;	/* tfd is in the epoll set. */
 	unsigned dialed:1;	/* The dial has begun. */
@@ -185,6 +186,16 @@ conn_drop(struct rp_ctl * ctl, struct ctl_conn * c)
 	conn_bury(ctl, c);
 }
 
+/* Drop ${c}, whose set-up failed for ${why} (RP_HSFAIL_*): count it. */
+static void
+conn_fail(struct rp_ctl * ctl, struct ctl_conn * c, enum rp_hsfail why)
+{
+
+	if (!c->dead)
+		rp_ctlstats_hs_failed(&ctl->stats, why);
+	conn_drop(ctl, c);
+}
+
 /* Watch ${fd} of ${c} edge-triggered for both directions; 0 or -1. */
 static int
 conn_watch(struct rp_ctl * ctl, struct ctl_conn * c, int fd, int tag)
@@ -242,12 +253,13 @@ conn_connected(struct rp_ctl * ctl, struct ctl_conn * c, int fd,
 		/* Added after the connect: what is already there is
 		 * reported at once. */
 		if (conn_watch(ctl, c, fd, RP_CTL_EV_CONN_T)) {
-			conn_drop(ctl, c);
+			conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
 			return;
 		}
 		c->t_watched = 1;
 	}
 	c->hsfd = fd;
+	c->hs_start = rp_ctl_now();
 
 	/* An edge of this socket may have been taken by the dial already:
 	 * try both ways once (EAGAIN clears a bit until the next edge). */
@@ -322,7 +334,7 @@ conn_dial(struct rp_ctl * ctl, struct ctl_conn * c)
 		conn_set_need(ctl, c, 1);
 		break;
 	case RP_DIAL_FAILED:
-		conn_drop(ctl, c);
+		conn_fail(ctl, c, RP_HSFAIL_CONNECT);
 		break;
 	}
 }
@@ -366,9 +378,10 @@ conn_handoff(struct rp_ctl * ctl, struct ctl_conn * c)
 
 	conn_unwatch(ctl, c);
 	if (rp_ctl_handoff(ctl, plain, cipher, c->hs)) {
-		conn_drop(ctl, c);
+		conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
 		return;
 	}
+	rp_ctlstats_hs_ok(&ctl->stats, rp_ctl_now() - c->hs_start);
 	c->afd = c->tfd = -1;
 	conn_bury(ctl, c);
 }
@@ -428,7 +441,7 @@ conn_step(struct rp_ctl * ctl, struct ctl_conn * c)
 				conn_handoff(ctl, c);
 			return;
 		case RP_HSIO_FAILED:
-			conn_drop(ctl, c);
+			conn_fail(ctl, c, rp_ctlstats_hs_why(c->hs));
 			return;
 		}
 	}
@@ -471,13 +484,14 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 	 * client has proved it holds the key (conn_step).
 	 */
 	if (conn_watch(ctl, c, fd, RP_CTL_EV_CONN_A)) {
-		conn_drop(ctl, c);
+		conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
 		return;
 	}
 	c->a_watched = 1;
 
 	/* The client's first bytes are likely here already. */
 	c->hsfd = fd;
+	c->hs_start = rp_ctl_now();
 	c->ready = POLLIN | POLLOUT;
 	conn_step(ctl, c);
 	return;
@@ -485,6 +499,7 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 err1:
 	free(c);
 err0:
+	rp_ctlstats_hs_failed(&ctl->stats, RP_HSFAIL_INTERNAL);
 	close(fd);
 }
 
@@ -540,7 +555,7 @@ rp_ctl_conn_tick(struct rp_ctl * ctl, double t)
 	for (c = ctl->conns; c != NULL; c = next) {
 		next = c->next;
 		if (t > c->deadline)
-			conn_drop(ctl, c);
+			conn_fail(ctl, c, RP_HSFAIL_TIMEOUT);
 		else if (c->need_connect)
 			conn_dial_event(ctl, c);
 	}

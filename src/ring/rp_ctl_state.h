@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "rp_ctl.h"
+#include "rp_ctlstats.h"
 
 struct ctl_conn;
 struct rp_ctl_resolver;
@@ -76,6 +77,7 @@ struct rp_ctl {
 	atomic_int close_wake;
 	size_t nclosed_seen;
 
+	struct rp_ctlstats stats;	/* For --metrics (rp_ctl_stats). */
 };
 
 /**
