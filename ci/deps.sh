@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       liburing-dev libssl-dev libbenchmark-dev libcmocka-dev
       spiped openssl python3 curl gnuplot-nox iproute2 procps psmisc nginx
-      python3-cryptography graphite-carbon python3-whisper)
+      python3-cryptography graphite-carbon python3-whisper
+      libsystemd-dev systemd)
 # --metrics (libmicrohttpd), and promtool (in prometheus) for t_metrics.
 PKGS+=(libmicrohttpd-dev prometheus)
 case "$(uname -m)" in

@@ -15,15 +15,15 @@
 #include <unistd.h>
 
 #include "crypto_dh.h"
-#include "crypto_secret.h"
-#include "crypto_wipe.h"
 #include "rp_addr.h"
 #include "rp_ctl.h"
 #include "rp_daemon.h"
 #include "rp_engine.h"
+#include "rp_keys.h"
 #include "rp_log.h"
 #include "rp_metrics.h"
 #include "rp_opts.h"
+#include "rp_sd.h"
 #include "rp_sock.h"
 #include "rp_worker.h"
 
@@ -42,9 +42,6 @@
 
 /* The longest --coalesce: a part packet waits at most this many ms. */
 #define RPD_MAXCOALESCE	10000
-
-/* The shared secret: SHA-256 of the key file. */
-#define RPD_KEYLEN	32
 
 /* Long options have no short form: their getopt values lie past a char. */
 enum {
@@ -78,7 +75,9 @@ struct rpd_opts {
 	int syslog;			/* --syslog. */
 	int sendzc;			/* -Z. */
 	const char * bind;		/* -b, or NULL. */
-	const char * keyfile;		/* -k. */
+	const char * keyfiles[RP_KEYS_MAX];	/* -k, in order: -e uses the
+					   first, -d accepts any. */
+	size_t nkeyfiles;
 	const char * pidfile;		/* -p, or NULL for <source>.pid. */
 	const char * source;		/* -s. */
 	const char * target;		/* -t. */
@@ -107,8 +106,9 @@ rpd_usage(void)
 {
 
 	fprintf(stderr,
-	    "usage: ringpiped {-e | -d} -s <source socket> "
-	    "-t <target socket> -k <key file>\n"
+	    "usage: ringpiped {-e | -d} -s {<source socket> | "
+	    "systemd:[<name>]}\n"
+	    "    -t <target socket> -k <key file> [-k <key file> ...]\n"
 	    "    [-b <bind address>] [-DFj] [-f | -g] "
 	    "[-n <max # connections>]\n"
 	    "    [-o <connection timeout>] [-p <pidfile>] [-r <rtime> | -R] "
@@ -172,7 +172,7 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 
 	if (ch < 0 || ch >= RPD_OPT_END)
 		goto usage;
-	if (o->given[ch])
+	if (o->given[ch] && ch != 'k')
 		return (rpd_usage_err("option given more than once", ch));
 	o->given[ch] = 1;
 	switch (ch) {
@@ -184,7 +184,11 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 	case 'F': o->foreground = 1; break;
 	case 'g': o->requirepfs = 1; break;
 	case 'j': o->nokeepalive = 1; break;
-	case 'k': o->keyfile = arg; break;
+	case 'k':
+		if (o->nkeyfiles == RP_KEYS_MAX)
+			return (rpd_usage_err("too many key files", ch));
+		o->keyfiles[o->nkeyfiles++] = arg;
+		break;
 	case 'p': o->pidfile = arg; break;
 	case 'R': o->noresolve = 1; break;
 	case 's': o->source = arg; break;
@@ -281,13 +285,18 @@ rpd_check(struct rpd_opts * o)
 		return (rpd_usage_err("-f and -g are mutually exclusive", 0));
 	if (o->proxy && !o->encrypt)
 		return (rpd_usage_err("--proxy-protocol goes with -e", 0));
-	if (o->keyfile == NULL)
+	if (o->nkeyfiles == 0)
 		return (rpd_usage_err("a key file is required", 'k'));
 	if (o->given['r'] && o->noresolve)
 		return (rpd_usage_err("-r and -R are mutually exclusive", 0));
 	if (o->source == NULL)
 		return (rpd_usage_err("a source address is required", 's'));
-	if (rp_addr_validate(o->source)) {
+	if (rp_sd_source(o->source) != NULL) {
+		if (rp_sd_unavailable() != NULL) {
+			rp_warn("-s %s: %s", o->source, rp_sd_unavailable());
+			return (RPD_EXIT_FAIL);
+		}
+	} else if (rp_addr_validate(o->source)) {
 		rp_warn("Invalid source address: %s", o->source);
 		goto usage;
 	}
@@ -461,11 +470,12 @@ rpd_serve(const struct rpd_opts * o)
 	struct rp_worker ** workers;
 	struct rp_ctl * ctl;
 	struct rp_metrics * metrics = NULL;
-	uint8_t K[RPD_KEYLEN];
+	struct rp_keys * keys = NULL;
+	const char * sdname = rp_sd_source(o->source);
 	char * pidfile;
 	sigset_t ss;
 	size_t nstarted;
-	int nt, lfd, rc1, rc = 1;
+	int nt, lfd = -1, rc1, rc = 1;
 
 	memset(&wcfg, 0, sizeof(wcfg));
 	if (asprintf(&pidfile, "%s%s", o->pidfile ? o->pidfile : o->source,
@@ -478,6 +488,11 @@ rpd_serve(const struct rpd_opts * o)
 	if (rp_engine_resolve(o->engine, &wcfg.engine))
 		goto err1;
 
+	/* -s systemd:NAME: the socket is taken before any fork, since
+	 * LISTEN_PID names the process systemd started. */
+	if (sdname != NULL && (lfd = rp_sd_listen(sdname)) == -1)
+		goto err1;
+
 	/*
 	 * -D waits for DNS in the background.  Either way the parent stays
 	 * until start-up is over (rpd_ready), so that what fails before then
@@ -485,22 +500,22 @@ rpd_serve(const struct rpd_opts * o)
 	 */
 	if (o->dnswait && !o->foreground && rp_daemonize(pidfile))
 		goto err1;
-	if (rpd_resolve(o, o->source, 0, &sa_s, 1) < 0 ||
+	if ((sdname == NULL && rpd_resolve(o, o->source, 0, &sa_s, 1) < 0) ||
 	    (nt = rpd_resolve(o, o->target, 0, sa_t, RP_ADDR_MAX)) < 0 ||
 	    (o->bind && rpd_resolve(o, o->bind, 1, &sa_b, 1) < 0))
 		goto err1;
-	if (crypto_secret_load(o->keyfile, K)) {
-		rp_warnp("Error reading shared secret from %s", o->keyfile);
+	if ((keys = rp_keys_load(o->keyfiles, o->nkeyfiles)) == NULL)
 		goto err2;
-	}
-	if ((lfd = rp_sock_listen(&sa_s)) == -1)
+	if (lfd == -1 && (lfd = rp_sock_listen(&sa_s)) == -1)
 		goto err2;
 	if (!o->dnswait && !o->foreground && rp_daemonize(pidfile))
 		goto err3;
 
-	/* SIGTERM is read through a signalfd; block it in every thread. */
+	/* SIGTERM and SIGHUP (reload) are read through the control thread's
+	 * signalfd; block them in every thread. */
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (crypto_dh_init()) {
@@ -519,7 +534,7 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.maxconn = o->maxconn;
 	ccfg.timeout = o->timeout;
 	ccfg.rtime = o->noresolve ? 0 : o->rtime;
-	ccfg.K = K;
+	ccfg.keys = keys;
 	ccfg.nworkers = (int)o->nworkers;
 	ccfg.nhsthreads = (int)o->nworkers;
 	ccfg.proxy = o->proxy;
@@ -559,8 +574,10 @@ rpd_serve(const struct rpd_opts * o)
 	    wcfg.engine))
 		goto err5;
 
-	/* Started: the parent may go. */
+	/* Started: the parent may go, and systemd (Type=notify) may send
+	 * connections our way. */
 	rpd_ready(o);
+	rp_sd_notify("READY=1");
 	if (rp_ctl_run(ctl) == 0)
 		rc = 0;
 
@@ -572,11 +589,11 @@ err5:
 err4:
 	rp_ctl_free(ctl);
 err3:
+err2:
+	rp_keys_free(keys);
+err1:
 	if (lfd != -1)
 		close(lfd);
-err2:
-	crypto_wipe(K, sizeof(K));
-err1:
 	free(pidfile);
 err0:
 	return (rc);

@@ -11,6 +11,7 @@
 #include "rp_ctl.h"
 #include "rp_ctl_accept.h"
 #include "rp_ctl_conn.h"
+#include "rp_ctl_reload.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
 #include "rp_worker.h"
@@ -39,15 +40,21 @@ ctl_watch(struct rp_ctl * ctl, int fd, int tag, int et)
 	return (epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, fd, &ev));
 }
 
-/* The signalfd is readable: SIGTERM stops accepting. */
+/* The signalfd is readable: SIGTERM stops accepting (and reloading);
+ * SIGHUP, unless draining, asks for a reload. */
 static void
 ctl_signal(struct rp_ctl * ctl)
 {
 	struct signalfd_siginfo si;
 
-	while (read(ctl->sigfd, &si, sizeof(si)) == sizeof(si))
-		if (si.ssi_signo == SIGTERM)
+	while (read(ctl->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM) {
+			rp_ctl_reload_stopping(ctl->reload);
 			rp_ctl_accept_close(ctl);
+		} else if (si.ssi_signo == SIGHUP && !ctl->draining) {
+			rp_ctl_reload_request(ctl->reload);
+		}
+	}
 }
 
 /* The eventfd rang: computations came back, or pairs closed. */
@@ -230,6 +237,8 @@ ctl_teardown(struct rp_ctl * ctl)
 	close(ctl->epfd);
 	close(ctl->sigfd);
 	ctl->epfd = ctl->sigfd = -1;
+	rp_ctl_reload_stop(ctl->reload);
+	ctl->reload = NULL;
 	rp_ctl_resolver_stop(ctl->resolver);
 	ctl->resolver = NULL;
 	if (ctl->lfd != -1)
@@ -242,9 +251,10 @@ ctl_teardown(struct rp_ctl * ctl)
  * rp_ctl_start(ctl, lfd, taddrs, ntaddrs):
  * Set ${ctl} up to serve the listening socket ${lfd}, which it owns from
  * now on (closed on failure too), towards the already resolved target
- * addresses ${taddrs}[0..${ntaddrs}): the resolver, the SIGTERM signalfd
- * (SIGTERM must be blocked in every thread), the epoll set and the compute
- * pool.  Return 0, or -1 with a warning printed.
+ * addresses ${taddrs}[0..${ntaddrs}): the resolver, the reload thread,
+ * the signalfd of SIGTERM and SIGHUP (both must be blocked in every
+ * thread), the epoll set and the compute pool.  Return 0, or -1 with a
+ * warning printed.
  */
 int
 rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
@@ -262,8 +272,12 @@ rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 	if ((ctl->resolver = rp_ctl_resolver_start(cfg->target, taddrs,
 	    ntaddrs, cfg->rtime)) == NULL)
 		goto err0;
+	if ((ctl->reload = rp_ctl_reload_start(cfg->keys, ctl->resolver,
+	    cfg->target)) == NULL)
+		goto err1;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGHUP);
 	if ((ctl->sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK)) ==
 	    -1) {
 		rp_warnp("signalfd");
@@ -296,6 +310,8 @@ err2:
 	close(ctl->sigfd);
 	ctl->sigfd = -1;
 err1:
+	rp_ctl_reload_stop(ctl->reload);
+	ctl->reload = NULL;
 	rp_ctl_resolver_stop(ctl->resolver);
 	ctl->resolver = NULL;
 err0:

@@ -6,7 +6,8 @@
  * connects to the target (-o, -b; Happy Eyeballs over its addresses), runs
  * handshakes (modexps on a compute pool), re-resolves the target (-r/-R),
  * hands each established pair to the least-loaded worker, and handles
- * SIGTERM (stop accepting, drain, return).
+ * SIGTERM (stop accepting, drain, return) and SIGHUP (reload the keys and
+ * the target address, rp_ctl_reload.c).
  * It runs on epoll and non-blocking sockets whichever engine the workers
  * use, so it needs nothing of io_uring.
  *
@@ -22,6 +23,7 @@
 #include "rp_addr.h"
 
 struct rp_ctlstats;
+struct rp_keys;
 struct rp_worker;
 
 struct rp_ctl_cfg {
@@ -33,7 +35,8 @@ struct rp_ctl_cfg {
 	size_t maxconn;			/* -n; 0 = no limit. */
 	double timeout;			/* -o seconds. */
 	double rtime;			/* -r seconds; 0 = never (-R). */
-	const uint8_t * K;		/* 32-byte shared secret. */
+	struct rp_keys * keys;		/* -k: the shared secrets; a reload
+					   replaces them. */
 	struct rp_worker ** workers;
 	int nworkers;
 	int nhsthreads;			/* Handshake compute threads. */
@@ -62,9 +65,10 @@ void rp_ctl_pair_closed(void * cookie, int failed);
  * rp_ctl_start(ctl, lfd, taddrs, ntaddrs):
  * Set ${ctl} up to serve the listening socket ${lfd}, which it owns from
  * now on (closed on failure too), towards the already resolved target
- * addresses ${taddrs}[0..${ntaddrs}): the resolver, the SIGTERM signalfd
- * (SIGTERM must be blocked in every thread), the epoll set and the compute
- * pool.  Return 0, or -1 with a warning printed.
+ * addresses ${taddrs}[0..${ntaddrs}): the resolver, the reload thread,
+ * the signalfd of SIGTERM and SIGHUP (both must be blocked in every
+ * thread), the epoll set and the compute pool.  Return 0, or -1 with a
+ * warning printed.
  */
 int rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
     int ntaddrs);

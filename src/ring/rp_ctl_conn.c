@@ -17,6 +17,7 @@
 #include "rp_dial.h"
 #include "rp_hsio.h"
 #include "rp_hspool.h"
+#include "rp_keys.h"
 #include "rp_log.h"
 #include "rp_sock.h"
 
@@ -456,6 +457,7 @@ void
 rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 {
 	const struct rp_ctl_cfg * cfg = ctl->cfg;
+	struct rp_keyset ks;
 	struct ctl_conn * c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -463,8 +465,13 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 	c->afd = fd;
 	c->tfd = c->hsfd = -1;
 	c->deadline = rp_ctl_now() + cfg->timeout;
-	if ((c->hs = proto_hs_new(cfg->decrypt ? PROTO_SERVER : PROTO_CLIENT,
-	    cfg->K, cfg->nopfs, cfg->requirepfs)) == NULL)
+
+	/* The keys as they are now: a later reload changes no live one. */
+	rp_keys_get(cfg->keys, &ks);
+	c->hs = proto_hs_new_keys(cfg->decrypt ? PROTO_SERVER : PROTO_CLIENT,
+	    (const uint8_t (*)[32])ks.K, ks.n, cfg->nopfs, cfg->requirepfs);
+	crypto_wipe(&ks, sizeof(ks));
+	if (c->hs == NULL)
 		goto err1;
 	c->job.hs = c->hs;
 

@@ -55,8 +55,9 @@ resolver_list(const struct rp_addr * a, int n)
 	return (l);
 }
 
-/* Look ${r}'s target up again; keep what it had if that fails. */
-static void
+/* Look ${r}'s target up again; keep what it had if that fails.  Return
+ * the number of addresses, or -1. */
+static int
 resolver_refresh(struct rp_ctl_resolver * r)
 {
 	struct rp_addr a[RP_ADDR_MAX];
@@ -65,12 +66,13 @@ resolver_refresh(struct rp_ctl_resolver * r)
 
 	if ((n = rp_addr_resolve(r->target, a, RP_ADDR_MAX)) < 1 ||
 	    (l = resolver_list(a, n)) == NULL)
-		return;
+		return (-1);
 	pthread_mutex_lock(&r->mtx);
 	old = r->addrs;
 	r->addrs = l;
 	pthread_mutex_unlock(&r->mtx);
 	rp_ctl_resolver_put(old);
+	return (n);
 }
 
 /* Re-resolve the target every rtime seconds until told to stop. */
@@ -91,7 +93,7 @@ resolver_main(void * arg)
 
 		/* The look-up may block: not under the lock. */
 		pthread_mutex_unlock(&r->mtx);
-		resolver_refresh(r);
+		(void)resolver_refresh(r);
 		pthread_mutex_lock(&r->mtx);
 	}
 	pthread_mutex_unlock(&r->mtx);
@@ -178,6 +180,20 @@ rp_ctl_resolver_get(struct rp_ctl_resolver * r)
 	atomic_fetch_add(&l->refs, 1);
 	pthread_mutex_unlock(&r->mtx);
 	return (l);
+}
+
+/**
+ * rp_ctl_resolver_refresh(r):
+ * Resolve ${r}'s target again now, in the calling thread (the look-up may
+ * block), with or without ${r}'s own thread, and use the new addresses for
+ * the dials that begin from now on.  Return how many there are, or -1 if
+ * the look-up failed (the old ones stay).
+ */
+int
+rp_ctl_resolver_refresh(struct rp_ctl_resolver * r)
+{
+
+	return (resolver_refresh(r));
 }
 
 /**

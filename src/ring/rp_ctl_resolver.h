@@ -41,6 +41,15 @@ struct rp_ctl_resolver * rp_ctl_resolver_start(const char * target,
 struct rp_ctl_addrs * rp_ctl_resolver_get(struct rp_ctl_resolver * r);
 
 /**
+ * rp_ctl_resolver_refresh(r):
+ * Resolve ${r}'s target again now, in the calling thread (the look-up may
+ * block), with or without ${r}'s own thread, and use the new addresses for
+ * the dials that begin from now on.  Return how many there are, or -1 if
+ * the look-up failed (the old ones stay).
+ */
+int rp_ctl_resolver_refresh(struct rp_ctl_resolver * r);
+
+/**
  * rp_ctl_resolver_put(addrs):
  * Give back a reference to ${addrs} from rp_ctl_resolver_get.  NULL is a
  * no-op.

@@ -18,6 +18,7 @@
 #include "rp_ctlstats.h"
 
 struct ctl_conn;
+struct rp_ctl_reload;
 struct rp_ctl_resolver;
 struct rp_hspool;
 
@@ -26,7 +27,7 @@ struct rp_hspool;
  * least 8) or'ed with one of these.
  */
 #define RP_CTL_EV_LISTEN	1	/* The listening socket. */
-#define RP_CTL_EV_SIGNAL	2	/* The signalfd (SIGTERM). */
+#define RP_CTL_EV_SIGNAL	2	/* The signalfd (SIGTERM, SIGHUP). */
 #define RP_CTL_EV_WAKE		3	/* The eventfd: compute done, closes. */
 #define RP_CTL_EV_CONN_A	4	/* A connection's accepted socket. */
 #define RP_CTL_EV_CONN_T	5	/* A connection's target socket. */
@@ -63,6 +64,7 @@ struct rp_ctl {
 	double last_warn_socket;
 	struct rp_hspool * pool;
 	struct rp_ctl_resolver * resolver;
+	struct rp_ctl_reload * reload;	/* SIGHUP's work (rp_ctl_reload.c). */
 
 	/*
 	 * Pairs carried by workers (rp_ctl_handoff.c).  A worker counts a

@@ -400,3 +400,15 @@ t_wait_listen() {
   echo "nothing listens on port $1" >&2
   return 1
 }
+
+# t_wait_log FILE PATTERN N: wait (at most 10 s) until FILE has at least N
+# lines matching the grep PATTERN.
+t_wait_log() {
+  local i
+  for i in $(seq 1 200); do
+    [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+    sleep 0.05
+  done
+  echo "t_wait_log: $3 x '$2' not seen in $1" >&2
+  return 1
+}

@@ -1,0 +1,50 @@
+#ifndef RP_CTL_RELOAD_H_
+#define RP_CTL_RELOAD_H_
+
+/*
+ * Reloading on SIGHUP, on a thread of its own (key files are read and the
+ * target looked up, which may block, never on the control thread): read
+ * every -k file again and resolve -t again, and only if both succeed use
+ * the new keys and addresses for the connections that begin from then
+ * on; connections already set up or carried keep what they have.  A
+ * reload that fails changes nothing and says why.  systemd is told
+ * RELOADING=1 before and READY=1 after each reload, and STOPPING=1 on
+ * SIGTERM, in that order: no READY=1 ever follows STOPPING=1.
+ */
+
+#include "rp_ctl_resolver.h"
+#include "rp_keys.h"
+
+struct rp_ctl_reload;
+
+/**
+ * rp_ctl_reload_start(keys, resolver, target):
+ * Start the thread that reloads ${keys} and the addresses of ${resolver},
+ * whose target is ${target} (as given; for the log), on request.  All
+ * three must outlive it.  Return NULL on failure, with a warning printed.
+ */
+struct rp_ctl_reload * rp_ctl_reload_start(struct rp_keys * keys,
+    struct rp_ctl_resolver * resolver, const char * target);
+
+/**
+ * rp_ctl_reload_request(rl):
+ * Ask ${rl} to reload (SIGHUP) and return at once.  Requests made while a
+ * reload runs make one more reload after it.
+ */
+void rp_ctl_reload_request(struct rp_ctl_reload * rl);
+
+/**
+ * rp_ctl_reload_stopping(rl):
+ * SIGTERM: start no reload from now on, and tell systemd STOPPING=1 (after
+ * the READY=1 of a reload under way, never before).
+ */
+void rp_ctl_reload_stopping(struct rp_ctl_reload * rl);
+
+/**
+ * rp_ctl_reload_stop(rl):
+ * Stop and join ${rl}'s thread (a reload under way finishes first) and
+ * free ${rl}.  NULL is a no-op.
+ */
+void rp_ctl_reload_stop(struct rp_ctl_reload * rl);
+
+#endif /* !RP_CTL_RELOAD_H_ */
