@@ -3,8 +3,8 @@
  * and count; optionally stream data back), with correct half-close.
  *
  *   rp-target --echo|--sink|--auto -l ADDR [--port-file FILE]
- *             [--buf SIZE] [--corrupt-after N] [--reset-after N]
- *             [--lifetime SECS] [-v]
+ *             [--buf SIZE] [--sndbuf SIZE] [--corrupt-after N]
+ *             [--reset-after N] [--lifetime SECS] [-v]
  *
  * --echo: send back every byte; on EOF from the client finish echoing, then
  *         shutdown(SHUT_WR) and close.
@@ -14,6 +14,9 @@
  * --auto: sink if a connection starts with the tl_wire magic, else echo
  *         (the first 8 bytes, or EOF, decide; so echo clients must send at
  *         least 8 bytes before waiting for a reply).
+ * --sndbuf SIZE: set SO_SNDBUF of each connection to SIZE (no autotuning),
+ *         so that many stalled downloads do not take the machine's TCP
+ *         memory (net.ipv4.tcp_mem) for themselves.
  * --corrupt-after N: flip one bit of the byte at offset N of what each
  *         connection receives (to test that verifiers notice).
  * --reset-after N: reset (RST) each connection once it has received N bytes.
@@ -67,7 +70,8 @@ static struct {
 	uint64_t corrupt_after;		/* UINT64_MAX: never */
 	uint64_t reset_after;		/* UINT64_MAX: never */
 	int verbose;
-} cfg = { M_ECHO, 128 * 1024, UINT64_MAX, UINT64_MAX, 0 };
+	int sndbuf;			/* 0: the kernel's autotuning */
+} cfg = { M_ECHO, 128 * 1024, UINT64_MAX, UINT64_MAX, 0, 0 };
 
 static struct {
 	uint64_t accepted, closed, resets, bad_streams, rx, tx;
@@ -360,6 +364,9 @@ accept_all(int lfd)
 			close(fd);
 			return;
 		}
+		if (cfg.sndbuf > 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg.sndbuf,
+			    sizeof(cfg.sndbuf));
 		c->fd = fd;
 		c->mode = cfg.mode;
 		if (c->mode == M_SINK)
@@ -382,8 +389,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: rp-target --echo|--sink|--auto -l ADDR [--port-file FILE]\n"
-	    "                 [--buf SIZE] [--corrupt-after N] [--reset-after N]\n"
-	    "                 [--lifetime SECS] [-v]\n");
+	    "                 [--buf SIZE] [--sndbuf SIZE] [--corrupt-after N]\n"
+	    "                 [--reset-after N] [--lifetime SECS] [-v]\n");
 	exit(2);
 }
 
@@ -397,6 +404,7 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "port-file", required_argument, NULL, 'P' },
 		{ "buf", required_argument, NULL, 'b' },
+		{ "sndbuf", required_argument, NULL, 's' },
 		{ "corrupt-after", required_argument, NULL, 'c' },
 		{ "reset-after", required_argument, NULL, 'r' },
 		{ "lifetime", required_argument, NULL, 'L' },
@@ -425,6 +433,12 @@ main(int argc, char **argv)
 			    v > (1ULL << 30))
 				tl_util_die(2, "bad --buf: %s", optarg);
 			cfg.buf = (size_t)v;
+			break;
+		case 's':
+			if (tl_util_parse_size(optarg, &v) || v < 4096 ||
+			    v > (1ULL << 30))
+				tl_util_die(2, "bad --sndbuf: %s", optarg);
+			cfg.sndbuf = (int)v;
 			break;
 		case 'c':
 			if (tl_util_parse_size(optarg, &cfg.corrupt_after))

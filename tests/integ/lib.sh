@@ -280,6 +280,39 @@ t_private_names() {
   fi
 }
 
+# t_private_net MTU "$@": run the rest of this test in a network namespace
+# of its own (unshare -n), whose loopback is up with an MTU of MTU, so that
+# TCP on it sizes its buffers as on a LAN (loopback's 64 KiB MTU gives each
+# new socket a send buffer of about 1.3 MiB).  Call it right after
+# sourcing lib.sh, with the test's arguments.  Fails the test if the
+# namespace cannot be made.
+t_private_net() {
+  local mtu=$1; shift
+  if [ -z "${RP_PRIVATE_NET:-}" ]; then
+    rm -rf "$T_TMP"
+    trap - EXIT
+    # net.ipv4.tcp_mem is read here: only the first namespace has it.
+    exec unshare -n env RP_PRIVATE_NET=1 \
+      RP_TCP_MEM="$(cat /proc/sys/net/ipv4/tcp_mem 2>/dev/null)" bash "$0" "$@"
+    echo "FAIL: unshare -n: cannot make a network namespace"
+    exit 1
+  fi
+  if ! ip link set lo mtu "$mtu" up; then
+    echo "FAIL: cannot bring up loopback (MTU $mtu) in a private network namespace"
+    exit 1
+  fi
+}
+
+# t_tcp_mem: "N pages of TCP memory in use (pressure from P, limit L)",
+# machine-wide (net.ipv4.tcp_mem is not per namespace).
+t_tcp_mem() {
+  local used lim
+  used=$(awk '/^TCP:/{for (i = 1; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat)
+  read -r -a lim <<<"${RP_TCP_MEM:-$(cat /proc/sys/net/ipv4/tcp_mem 2>/dev/null)}"
+  [ ${#lim[@]} -ge 3 ] || lim=(? ? ?)
+  echo "$used pages of TCP memory in use (pressure from ${lim[1]}, limit ${lim[2]})"
+}
+
 # t_hosts LINE...: make these lines the whole of $T_HOSTS (written in
 # place: the bind mount follows the file, not its name).
 t_hosts() { printf '%s\n' "$@" >"$T_HOSTS"; }

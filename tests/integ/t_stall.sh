@@ -13,7 +13,17 @@
 #       worker of each), 300 stalled clients;
 #   (b) the default worker count, -n 0, 700 stalled clients.
 # Every wait is bounded; the figures are in the PASS/FAIL lines.
+#
+# The kernel's TCP memory is one pool for the whole machine
+# (net.ipv4.tcp_mem).  700 stalled downloads through three hops can fill
+# it, and then the kernel itself drops or starves any connection, fresh
+# or not, whatever daemon is in the way.  So the test runs in a network
+# namespace of its own whose loopback has a LAN's MTU (1500: loopback's
+# 64 KiB MTU hands each new socket a 1.3 MiB send buffer), the target's
+# send buffers are fixed at 64 KiB (the target is scaffolding, not what is
+# tested), and each line gives the TCP memory in use.
 . "$(dirname "$0")/lib.sh"
+t_private_net 1500 "$@"
 KEY=$T_TMP/key
 t_key "$KEY"
 HZ=$(getconf CLK_TCK)
@@ -106,7 +116,7 @@ quiet() {
 stall() {
   local name=$1 n=$2; shift 2
   local tgt="" d e dpid epid spid ready=$T_TMP/stall.$n.ready i t0 t1 rc secs
-  t_serve tgt "$RPTARGET" --auto --buf 32k -l 127.0.0.1:0 --lifetime 300 || return
+  t_serve tgt "$RPTARGET" --auto --buf 32k --sndbuf 64k -l 127.0.0.1:0 --lifetime 300 || return
   local tpid=$T_LAST
   d=$(t_port); e=$(t_port)
   t_daemon ring -d "$(t_addr "$d")" "$tgt" "$KEY" -n 0 "$@" || { t_fail "$name: -d starts"; return; }
@@ -127,6 +137,8 @@ stall() {
   fi
   local q
   q=$(quiet "$epid" "$dpid" "$tpid")
+  local tcpmem
+  tcpmem=$(t_tcp_mem)
   # Three fresh connections, one after the other.
   local times=() rcs=0 med
   for i in 1 2 3; do
@@ -147,7 +159,7 @@ stall() {
   done
   med=$(printf '%s\n' "${times[@]}" | awk '{print $1}' | sort -n |
     awk '{v[NR] = $1} END{print (NR == 3) ? v[2] : v[NR]}')
-  local fig="$(kv with_data "$ready") of $n stalled clients got data (set up in $(kv setup_s "$ready") s), $(kv queued_KiB "$ready") KiB queued at them, daemons quiet after $q"
+  local fig="$(kv with_data "$ready") of $n stalled clients got data (set up in $(kv setup_s "$ready") s), $(kv queued_KiB "$ready") KiB queued at them, daemons quiet after $q; $tcpmem"
   local all
   all=$(printf '%s, ' "${times[@]}"); all=${all%, }
   if [ "$rcs" = 0 ] && [ ${#times[@]} = 3 ] &&
