@@ -59,7 +59,7 @@ batch_finish(struct rp_batch * b, size_t nent, size_t ns, size_t no,
 {
 	struct batch_ent * e;
 	uint64_t sbytes = 0, obytes = 0, ook = 0;
-	size_t i;
+	size_t i, j;
 
 	if (ns && crypto_engine_seal(b->eng, b->sjobs, ns)) {
 		/* Only an internal error of the backend gets here. */
@@ -70,24 +70,24 @@ batch_finish(struct rp_batch * b, size_t nent, size_t ns, size_t no,
 		(void)crypto_engine_open(b->eng, b->ojobs, no);
 	for (i = 0; i < ns; i++)
 		sbytes += b->sjobs[i].len;
-	for (i = 0; i < no; i++) {
-		if (b->ojobs[i].len > 0) {
-			obytes += (uint64_t)b->ojobs[i].len;
-			ook++;
+	for (i = 0; i < nent; i++) {
+		e = &b->ents[i];
+		if (e->scount)
+			proto_pipe_seal_done(e->c->pipe, e->scount);
+
+		/* A pair with a packet that did not verify fails whole: none
+		 * of its packets in this batch counts as opened. */
+		if (e->ocount && proto_pipe_open_done(e->c->pipe,
+		    &b->ojobs[e->ofirst], e->ocount) == 0) {
+			for (j = e->ofirst; j < e->ofirst + e->ocount; j++)
+				obytes += (uint64_t)b->ojobs[j].len;
+			ook += e->ocount;
 		}
 	}
 	rp_wk_count(&b->stats->pkts[0], ns);
 	rp_wk_count(&b->stats->bytes[0], sbytes);
 	rp_wk_count(&b->stats->pkts[1], ook);
 	rp_wk_count(&b->stats->bytes[1], obytes);
-	for (i = 0; i < nent; i++) {
-		e = &b->ents[i];
-		if (e->scount)
-			proto_pipe_seal_done(e->c->pipe, e->scount);
-		if (e->ocount)
-			(void)proto_pipe_open_done(e->c->pipe,
-			    &b->ojobs[e->ofirst], e->ocount);
-	}
 	/* Report after all pipes are updated: ${after} may free a pair. */
 	for (i = 0; i < nent; i++)
 		after(arg, b->ents[i].c);
