@@ -232,6 +232,7 @@ install: $(PROGS)
 	sed 's|/usr/bin/ringpiped|$(PREFIX)/bin/ringpiped|' 'systemd/ringpiped@.service' \
 		>'$(DESTDIR)$(UNITDIR)/ringpiped@.service'
 	chmod 0644 '$(DESTDIR)$(UNITDIR)/ringpiped@.service'
+	install -m 0644 'systemd/ringpiped@.socket' '$(DESTDIR)$(UNITDIR)/'
 
 # make deb: ringpiped_<version>_<arch>.deb in $(DEB_BUILD)/, from programs
 # built there with Debian's hardening flags (dpkg-buildflags), packaged by

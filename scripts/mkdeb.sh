@@ -39,7 +39,8 @@ for p in ringpiped ringpipe; do
     "$root/usr/bin/$p"
   gzip -9n <"man/$p.1" >"$root/usr/share/man/man1/$p.1.gz"
 done
-install -m 0644 'systemd/ringpiped@.service' "$root/lib/systemd/system/"
+install -m 0644 'systemd/ringpiped@.service' 'systemd/ringpiped@.socket' \
+  "$root/lib/systemd/system/"
 install -m 0644 systemd/example.conf "$doc/examples/example.conf"
 gzip -9n <README.md >"$doc/README.md.gz"
 
@@ -74,7 +75,7 @@ cat >"$root/DEBIAN/prerm" <<'EOF'
 #!/bin/sh
 set -e
 if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
-	deb-systemd-invoke stop 'ringpiped@*.service' >/dev/null || true
+	deb-systemd-invoke stop 'ringpiped@*.socket' 'ringpiped@*.service' >/dev/null || true
 fi
 EOF
 cat >"$root/DEBIAN/postrm" <<'EOF'

@@ -101,6 +101,19 @@ else
   verify_unit "$T_TMP/units/ringpiped@web.service" \
     "systemd-analyze verify ringpiped@web.service clean" \
     MANPATH="$T_TMP/man:/usr/share/man"
+  # The optional socket unit, as an instance (the port) beside its service.
+  cp systemd/ringpiped@.socket "$T_TMP/units/ringpiped@8025.socket"
+  cp "$T_TMP/units/ringpiped@web.service" "$T_TMP/units/ringpiped@8025.service"
+  verify_unit "$T_TMP/units/ringpiped@8025.socket" \
+    "systemd-analyze verify ringpiped@8025.socket clean" \
+    MANPATH="$T_TMP/man:/usr/share/man"
+fi
+sock=systemd/ringpiped@.socket
+if grep -qx 'ListenStream=%i' "$sock" && grep -qx 'FileDescriptorName=listen' "$sock" &&
+   grep -qx 'Service=ringpiped@%i.service' "$sock"; then
+  t_pass "socket unit: listens on the instance's port and passes it to ringpiped@NAME as systemd:listen"
+else
+  t_fail "socket unit: ListenStream=%i, FileDescriptorName=listen, Service=ringpiped@%i.service"
 fi
 if grep -q '^Type=notify$' "$UNIT" && grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$UNIT"; then
   t_pass "unit: Type=notify (ringpiped sends READY=1/RELOADING=1/STOPPING=1) and ExecReload sends SIGHUP"
@@ -208,11 +221,11 @@ fi
 dpkg-deb -c "$DEB" | awk '{ print $6 }' | sed 's|^\./|/|' >"$T_TMP/deb.files"
 want="/usr/bin/ringpiped /usr/bin/ringpipe /usr/share/man/man1/ringpiped.1.gz
   /usr/share/man/man1/ringpipe.1.gz /lib/systemd/system/ringpiped@.service
-  /usr/share/doc/ringpiped/README.md.gz /usr/share/doc/ringpiped/copyright"
+  /lib/systemd/system/ringpiped@.socket /usr/share/doc/ringpiped/README.md.gz /usr/share/doc/ringpiped/copyright"
 absent=""
 for f in $want; do grep -qx "$f" "$T_TMP/deb.files" || absent="$absent $f"; done
 if [ -z "$absent" ]; then
-  t_pass "the package holds the binaries, man pages, unit and README"
+  t_pass "the package holds the binaries, man pages, units and README"
 else
   t_fail "the package lacks:$absent"
 fi
