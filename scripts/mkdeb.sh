@@ -63,11 +63,23 @@ ringpiped ($VERSION) unstable; urgency=medium
 
   * Package built from the ringpiped source tree with scripts/mkdeb.sh:
     ringpiped and ringpipe, their man pages, the ringpiped@.service
-    template and the README.
+    template and ringpiped@.socket, and the README.
 
  -- $MAINT  $date_rfc
 EOF
 gzip -9n <"$work/changelog" >"$doc/changelog.gz"
+
+# The system user the template's services run as (ringpiped@.service:
+# User=ringpiped), made as Debian packages make theirs; kept on removal
+# and purge, as Debian does with system users (files it owns may remain).
+cat >"$root/DEBIAN/postinst" <<'EOF'
+#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+	adduser --system --group --quiet --no-create-home --home /nonexistent \
+		--gecos 'ringpiped secure pipe' ringpiped
+fi
+EOF
 
 # Stop running instances on removal, and let systemd forget the unit after
 # (the same steps debhelper's dh_installsystemd writes).
@@ -85,7 +97,7 @@ if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
 	systemctl --system daemon-reload >/dev/null || true
 fi
 EOF
-chmod 0755 "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
+chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
 
 # Shared-library dependencies, as debhelper would find them.
 mkdir -p "$work/src/debian"
@@ -103,7 +115,7 @@ Version: $VERSION
 Architecture: $ARCH
 Maintainer: $MAINT
 Installed-Size: $size
-Depends: $depends
+Depends: $depends, adduser
 Suggests: spiped
 Section: net
 Priority: optional
@@ -115,7 +127,8 @@ Description: spiped-compatible secure pipe daemon on io_uring or epoll
  blocked, as in most containers) and batched multi-buffer crypto.
  .
  ringpipe is the matching client, like spipe.  A systemd template unit,
- ringpiped@.service, runs one pipe per /etc/ringpiped/NAME.conf.
+ ringpiped@.service, runs one pipe per /etc/ringpiped/NAME.conf, as the
+ system user ringpiped; ringpiped@.socket can listen for it.
 EOF
 
 (cd "$root" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z |

@@ -130,9 +130,10 @@ else
   t_fail "unit: LimitNOFILE ($nofile) sized for -n (example -n $ex_n)"
 fi
 
-# unit_cmd CONF CREDDIR BIN: the unit's ExecStart as systemd would run it
-# for instance CONF (EnvironmentFile=CONF, %d = CREDDIR), with the unit's
-# /usr/bin/ringpiped replaced by BIN; one word per line.
+# unit_cmd CONF KEYDIR BIN: the unit's ExecStart as systemd would run it
+# for instance CONF (EnvironmentFile=CONF), with the unit's
+# /usr/bin/ringpiped replaced by BIN and its /etc/ringpiped/%i.key by
+# KEYDIR/key (the machine's /etc is not touched); one word per line.
 unit_cmd() {
   local conf=$1 cred=$2 bin=$3 args w
   args=$(sed -n 's/^RINGPIPED_ARGS=//p' "$conf")
@@ -140,7 +141,8 @@ unit_cmd() {
     case $w in
       /usr/bin/ringpiped) echo "$bin" ;;
       '$RINGPIPED_ARGS') printf '%s\n' $args ;;
-      *) echo "${w//%d/$cred}" ;;
+      /etc/ringpiped/%i.key) echo "$cred/key" ;;
+      *) echo "$w" ;;
     esac
   done
 }
@@ -274,6 +276,34 @@ t_check "installed: man -w finds ringpiped(1) and ringpipe(1)" sh -c \
 command -v systemd-analyze >/dev/null &&
   verify_unit /lib/systemd/system/ringpiped@.service \
     "installed: systemd-analyze verify /lib/systemd/system/ringpiped@.service clean"
+
+# The template's service user, and what it is for: reading its own key
+# files, so that a reload (SIGHUP) reads a rewritten one.
+if getent passwd ringpiped | grep -q ':/nonexistent:' && getent group ringpiped >/dev/null; then
+  t_pass "installed: the system user ringpiped exists ($(getent passwd ringpiped | cut -d: -f3-7))"
+  svc=$T_TMP/svc
+  chmod o+x "$T_TMP"
+  install -d -m 0750 -g ringpiped "$svc"
+  install -m 0640 -g ringpiped "$KEY" "$svc/web.key"
+  head -c 32 /dev/urandom >"$T_TMP/key2"
+  d=$(t_port); e=$(t_port); e2=$(t_port)
+  t_bg setpriv --reuid ringpiped --regid ringpiped --clear-groups --inh-caps=-all \
+    /usr/bin/ringpiped -F -d -s "$(t_addr "$d")" -t "$(t_addr "$ECHO_PORT")" \
+    -k "$svc/web.key" 2>"$T_TMP/svc.err"
+  svcpid=$T_LAST
+  t_wait_port "$d"
+  t_daemon stock -e "$(t_addr "$e")" "$(t_addr "$d")" "$KEY"
+  t_daemon stock -e "$(t_addr "$e2")" "$(t_addr "$d")" "$T_TMP/key2"
+  t_check "installed ringpiped -d as user ringpiped, key root:ringpiped 0640: stock -e round trip" \
+    "$RPLOAD" echo -q -c "$(t_addr "$e")" -n 2 -b 1M --timeout 30
+  install -m 0640 -g ringpiped "$T_TMP/key2" "$svc/web.key"
+  kill -HUP "$svcpid"
+  for i in $(seq 50); do grep -q '^ringpiped: Reloaded' "$T_TMP/svc.err" && break; sleep 0.1; done
+  t_check "installed, as user ringpiped: after the key file is rewritten and SIGHUP, the new key is served" \
+    "$RPLOAD" echo -q -c "$(t_addr "$e2")" -n 2 -b 1M --timeout 30
+else
+  t_fail "installed: the system user and group ringpiped exist (home /nonexistent)"
+fi
 
 # The installed programs against stock spiped.
 d=$(t_port); e=$(t_port)
