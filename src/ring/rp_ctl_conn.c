@@ -209,6 +209,30 @@ conn_watch(struct rp_ctl * ctl, struct ctl_conn * c, int fd, int tag)
 	return (epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, fd, &ev));
 }
 
+/*
+ * Watch the socket the handshake of ${c} runs over, if it is not watched
+ * yet; 0 or -1.  Added while the handshake waits for it, the socket's
+ * present readiness is reported at once, so no edge is lost by adding it
+ * late; a handshake that never waits costs no epoll_ctl at all.
+ */
+static int
+conn_watch_hs(struct rp_ctl * ctl, struct ctl_conn * c)
+{
+
+	if (c->hsfd == c->afd) {
+		if (!c->a_watched) {
+			if (conn_watch(ctl, c, c->afd, RP_CTL_EV_CONN_A))
+				return (-1);
+			c->a_watched = 1;
+		}
+	} else if (!c->t_watched) {
+		if (conn_watch(ctl, c, c->tfd, RP_CTL_EV_CONN_T))
+			return (-1);
+		c->t_watched = 1;
+	}
+	return (0);
+}
+
 /* Take ${c}'s sockets out of the epoll set before a worker gets them. */
 static void
 conn_unwatch(struct rp_ctl * ctl, struct ctl_conn * c)
@@ -250,15 +274,9 @@ conn_connected(struct rp_ctl * ctl, struct ctl_conn * c, int fd,
 	c->connected = 1;
 	if (ctl->cfg->decrypt)
 		return;
-	if (!c->t_watched) {
-		/* Added after the connect: what is already there is
-		 * reported at once. */
-		if (conn_watch(ctl, c, fd, RP_CTL_EV_CONN_T)) {
-			conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
-			return;
-		}
-		c->t_watched = 1;
-	}
+
+	/* Not watched yet (it connected at once): conn_step watches it only
+	 * if the handshake has to wait for it. */
 	c->hsfd = fd;
 	c->hs_start = rp_ctl_now();
 
@@ -428,7 +446,10 @@ conn_step(struct rp_ctl * ctl, struct ctl_conn * c)
 		}
 		switch (st) {
 		case RP_HSIO_WAIT:
-			/* hsfd is watched edge-triggered both ways. */
+			/* hsfd is watched edge-triggered both ways from the
+			 * first wait on. */
+			if (conn_watch_hs(ctl, c))
+				conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
 			return;
 		case RP_HSIO_COMPUTE:
 			if (proto_hs_need_key(c->hs) &&
@@ -488,15 +509,10 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 
 	/*
 	 * -d: the handshake starts at once; the connect only once the
-	 * client has proved it holds the key (conn_step).
+	 * client has proved it holds the key (conn_step).  The client's
+	 * first bytes are likely here already: the socket joins the epoll
+	 * set only if the handshake has to wait for it.
 	 */
-	if (conn_watch(ctl, c, fd, RP_CTL_EV_CONN_A)) {
-		conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
-		return;
-	}
-	c->a_watched = 1;
-
-	/* The client's first bytes are likely here already. */
 	c->hsfd = fd;
 	c->hs_start = rp_ctl_now();
 	c->ready = POLLIN | POLLOUT;

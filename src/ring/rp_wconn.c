@@ -23,17 +23,19 @@ void
 rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe, int plain_in,
     int plain_out, int cipher)
 {
-	int d;
+	int s_in = is_sock(plain_in), s_cipher = is_sock(cipher);
+	int s_out = (plain_out == plain_in) ? s_in : is_sock(plain_out);
 
+	/* One fstat per descriptor: each is in both directions' lists. */
 	c->pipe = pipe;
 	c->fd_in[PROTO_PIPE_SEAL] = plain_in;
 	c->fd_out[PROTO_PIPE_SEAL] = cipher;
 	c->fd_in[PROTO_PIPE_OPEN] = cipher;
 	c->fd_out[PROTO_PIPE_OPEN] = plain_out;
-	for (d = 0; d < 2; d++) {
-		c->sock_in[d] = is_sock(c->fd_in[d]);
-		c->sock_out[d] = is_sock(c->fd_out[d]);
-	}
+	c->sock_in[PROTO_PIPE_SEAL] = s_in;
+	c->sock_out[PROTO_PIPE_SEAL] = s_cipher;
+	c->sock_in[PROTO_PIPE_OPEN] = s_cipher;
+	c->sock_out[PROTO_PIPE_OPEN] = s_out;
 	c->fds[0] = plain_in;
 	c->fds[1] = (plain_out != plain_in) ? plain_out : -1;
 	c->fds[2] = cipher;
