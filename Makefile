@@ -268,7 +268,7 @@ clean:
 # End-to-end comparison against stock spiped (bench/compare.py): tables on
 # the terminal, JSON and a PNG chart in bench/out/.  RINGPIPED=path and
 # SPIPED=path choose the daemons; without $(BUILD)/ringpiped it runs stock vs
-# stock and says so.  bench: < 5 min, bench-quick: < 1 min.
+# stock and says so.  bench: about 6 min, bench-quick: under 2 min.
 bench bench-quick:
 	@$(MAKE) --no-print-directory $(TOOLS)
 	@$(MAKE) --no-print-directory all || \
