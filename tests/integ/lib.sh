@@ -186,6 +186,22 @@ t_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # t_nfds PID: open descriptors of PID.
 t_nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
+# t_nfds_settled PID: the open descriptors of PID once the count has held
+# still for 0.5 s (at most 5 s): a daemon's port answers before its workers
+# have made their rings and eventfds, so a count taken at once can be a
+# start-up count, not the one the daemon idles at.
+t_nfds_settled() {
+  local i n prev=-1 same=0
+  for i in $(seq 100); do
+    n=$(t_nfds "$1")
+    if [ "$n" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+    [ "$same" -ge 10 ] && break
+    prev=$n
+    sleep 0.05
+  done
+  echo "$n"
+}
+
 # t_rss_kb PID: resident set size of PID in kB.
 t_rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 

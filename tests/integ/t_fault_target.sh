@@ -44,7 +44,7 @@ DPID=$T_LAST
 t_daemon ring -e "$(t_addr "$E")" "$(t_addr "$D")" "$KEY" -o 2
 EPID=$T_LAST
 sleep 0.2
-DBASE=$(t_nfds "$DPID"); EBASE=$(t_nfds "$EPID")
+DBASE=$(t_nfds_settled "$DPID"); EBASE=$(t_nfds_settled "$EPID")
 fails_clean "-d's TCP target absent" "$(t_addr "$E")"
 fails_clean "-d's TCP target absent (again)" "$(t_addr "$E")"
 fds_settle "-d after its target was absent" "$DPID" "$DBASE"
@@ -69,7 +69,7 @@ t_daemon ring -d "$(t_addr "$D3")" "$USOCK" "$KEY"
 D3PID=$T_LAST
 t_daemon ring -e "$(t_addr "$E3")" "$(t_addr "$D3")" "$KEY"
 sleep 0.2
-D3BASE=$(t_nfds "$D3PID")
+D3BASE=$(t_nfds_settled "$D3PID")
 fails_clean "UNIX target path missing" "$(t_addr "$E3")"
 fds_settle "-d after its UNIX target was missing" "$D3PID" "$D3BASE"
 t_bg "$RPTARGET" --auto -l "$USOCK" --lifetime 120
@@ -82,7 +82,7 @@ D4=$(t_port); E4=$(t_port)
 t_daemon ring -e "$(t_addr "$E4")" "$(t_addr "$D4")" "$KEY"
 E4PID=$T_LAST
 sleep 0.2
-E4BASE=$(t_nfds "$E4PID")
+E4BASE=$(t_nfds_settled "$E4PID")
 fails_clean "-e whose -d is absent" "$(t_addr "$E4")"
 fds_settle "-e after its -d was absent" "$E4PID" "$E4BASE"
 t_daemon stock -d "$(t_addr "$D4")" "$(t_addr "$ECHO_PORT")" "$KEY"
@@ -100,8 +100,8 @@ E5PID=$T_LAST
 t_daemon ring -e "$(t_addr "$E6")" "$(t_addr "$D")" "$KEY"
 E6PID=$T_LAST
 sleep 0.2
-D5BASE=$(t_nfds "$D5PID"); E5BASE=$(t_nfds "$E5PID"); E6BASE=$(t_nfds "$E6PID")
-DBASE=$(t_nfds "$DPID")
+D5BASE=$(t_nfds_settled "$D5PID"); E5BASE=$(t_nfds_settled "$E5PID"); E6BASE=$(t_nfds_settled "$E6PID")
+DBASE=$(t_nfds_settled "$DPID")
 t_healthy_start resets "$(t_addr "$E6")" 4
 sleep 0.3
 timeout -k 2 30 "$RPLOAD" echo -q -c "$(t_addr "$E5")" -n 8 -b 2M --timeout 8 \
