@@ -24,6 +24,55 @@ entry(size_t win, size_t v)
 	return (fixed_tab + (win * NENT + v) * ELEN);
 }
 
+/* Four table words: one vector operation where the CPU has 256-bit
+ * vectors, two or four otherwise (GCC and clang vector extensions). */
+typedef uint64_t sel_vec __attribute__((vector_size(32)));
+
+/*
+ * Copy T[${win}][${v}] to ${out}, reading every entry of the window (the
+ * time and the memory touched do not depend on ${v}).  The body is built
+ * twice on x86-64, for AVX2 and for the baseline; crypto_dh_fixed_init
+ * picks one.  (Not an ifunc: a resolver runs before sanitizer runtimes
+ * are up, and an instrumented one crashes the program at load.)
+ */
+#define FIXED_SELECT_BODY						\
+	const sel_vec * t = (const sel_vec *)(const void *)entry(win, 0);	\
+	sel_vec acc[ELEN / sizeof(sel_vec)];				\
+	uint64_t d, m;							\
+	sel_vec mask;							\
+	size_t j, k;							\
+									\
+	for (k = 0; k < ELEN / sizeof(sel_vec); k++)			\
+		acc[k] = (sel_vec){ 0, 0, 0, 0 };			\
+	for (j = 0; j < NENT; j++, t += ELEN / sizeof(sel_vec)) {	\
+		d = (uint64_t)(j ^ v);					\
+		m = ((d | (0 - d)) >> 63) - 1;	/* ~0 iff j == v. */	\
+		mask = (sel_vec){ m, m, m, m };				\
+		_Pragma("GCC unroll 8")					\
+		for (k = 0; k < ELEN / sizeof(sel_vec); k++)		\
+			acc[k] |= t[k] & mask;				\
+	}								\
+	memcpy(out, acc, ELEN);						\
+	crypto_wipe(acc, sizeof(acc))
+
+static void
+fixed_select_base(uint8_t out[ELEN], size_t win, unsigned v)
+{
+	FIXED_SELECT_BODY;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+static void
+fixed_select_avx2(uint8_t out[ELEN], size_t win, unsigned v)
+{
+	FIXED_SELECT_BODY;
+}
+#endif
+
+static void (* fixed_select)(uint8_t[ELEN], size_t, unsigned) =
+    fixed_select_base;
+
 /**
  * crypto_dh_fixed_init(p, mont):
  * Build the tables for the modulus ${p} with its Montgomery context ${mont}.
@@ -69,6 +118,11 @@ crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
 	}
 	fixed_p = p;
 	fixed_mont = mont;
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		fixed_select = fixed_select_avx2;
+#endif
 	BN_free(cur);
 	BN_free(base);
 	BN_CTX_free(ctx);
@@ -83,40 +137,6 @@ err1:
 	fixed_tab = NULL;
 err0:
 	return (-1);
-}
-
-/* Four table words: one vector operation where the CPU has 256-bit
- * vectors, two or four otherwise (GCC and clang vector extensions). */
-typedef uint64_t sel_vec __attribute__((vector_size(32)));
-
-/*
- * Copy T[${win}][${v}] to ${out}, reading every entry of the window (the
- * time and the memory touched do not depend on ${v}).  On x86-64 an AVX2
- * clone is chosen at load time where the CPU has AVX2.
- */
-#if defined(__x86_64__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void
-fixed_select(uint8_t out[ELEN], size_t win, unsigned v)
-{
-	const sel_vec * t = (const sel_vec *)(const void *)entry(win, 0);
-	sel_vec acc[ELEN / sizeof(sel_vec)];
-	uint64_t d, m;
-	sel_vec mask;
-	size_t j, k;
-
-	for (k = 0; k < ELEN / sizeof(sel_vec); k++)
-		acc[k] = (sel_vec){ 0, 0, 0, 0 };
-	for (j = 0; j < NENT; j++, t += ELEN / sizeof(sel_vec)) {
-		d = (uint64_t)(j ^ v);
-		m = ((d | (0 - d)) >> 63) - 1;	/* ~0 iff j == v. */
-		mask = (sel_vec){ m, m, m, m };
-		for (k = 0; k < ELEN / sizeof(sel_vec); k++)
-			acc[k] |= t[k] & mask;
-	}
-	memcpy(out, acc, ELEN);
-	crypto_wipe(acc, sizeof(acc));
 }
 
 /**
