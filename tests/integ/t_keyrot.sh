@@ -100,15 +100,11 @@ t_check_fails "ringpiped refuses -k - twice" \
   timeout 5 sh -c "exec \"\$0\" -F -d -s '$(t_addr "$(t_port)")' -t '$ECHO' -k - -k - < '$A'" "$RINGPIPED"
 
 # --- The cost of a refused client: daemon CPU per refused handshake with
-# 1 and 4 keys (rounds alternate; the cheapest round of each counts: load
-# from elsewhere only adds), and per accepted handshake for scale.
-D1=$(t_port); D4=$(t_port)
-t_bg "$RINGPIPED" -F -d -s "$(t_addr "$D1")" -t "$ECHO" -k "$A" -n 0
-P1=$T_LAST
-t_bg "$RINGPIPED" -F -d -s "$(t_addr "$D4")" -t "$ECHO" -k "$A" -k "$B" \
-  -k "$T_TMP/D" -k "$T_TMP/E" -n 0
-P4=$T_LAST
-t_wait_port "$D1" && t_wait_port "$D4"
+# 1 and 4 keys, and per accepted handshake for scale.  Two daemons differ
+# by more than the key tries (up to 30 us per handshake here, either way:
+# thread placement, caches), so each of 3 fresh pairs of daemons is
+# measured (rounds alternate; the cheapest round of each counts: load from
+# elsewhere only adds) and the median pair's extra cost per key is judged.
 STRANGER="$ROOT/tests/integ/stranger_client.py"
 cost() {  # cost PORT PID KEY N: CPU us per connection (refused or not)
   python3 "$STRANGER" --key "$3" --addr "127.0.0.1:$1" -n "$4" --pid "$2" \
@@ -118,29 +114,43 @@ cost() {  # cost PORT PID KEY N: CPU us per connection (refused or not)
     "$T_TMP/stranger.json"
   return $rc
 }
-c1=; c4=; ok=1
-for r in 1 2 3 4 5; do
-  x=$(cost "$D1" "$P1" "$C" 400) || ok=0
-  y=$(cost "$D4" "$P4" "$C" 400) || ok=0
-  c1=$(python3 -c "print(min(float('$x'), float('${c1:-1e9}')))")
-  c4=$(python3 -c "print(min(float('$y'), float('${c4:-1e9}')))")
+ok=1; pairs=""; diffs=""
+for pr in 1 2 3; do
+  [ -n "${P1:-}" ] && kill "$P1" "$P4" 2>/dev/null
+  D1=$(t_port); D4=$(t_port)
+  t_bg "$RINGPIPED" -F -d -s "$(t_addr "$D1")" -t "$ECHO" -k "$A" -n 0
+  P1=$T_LAST
+  t_bg "$RINGPIPED" -F -d -s "$(t_addr "$D4")" -t "$ECHO" -k "$A" -k "$B" \
+    -k "$T_TMP/D" -k "$T_TMP/E" -n 0
+  P4=$T_LAST
+  t_wait_port "$D1" && t_wait_port "$D4"
+  c1=; c4=
+  for r in 1 2 3; do
+    x=$(cost "$D1" "$P1" "$C" 400) || ok=0
+    y=$(cost "$D4" "$P4" "$C" 400) || ok=0
+    c1=$(python3 -c "print(min(float('$x'), float('${c1:-1e9}')))")
+    c4=$(python3 -c "print(min(float('$y'), float('${c4:-1e9}')))")
+  done
+  pairs="$pairs${pairs:+; }$c1/$c4"
+  diffs="$diffs $(python3 -c "print(round(($c4 - $c1) / 3, 2))")"
 done
 acc=$(cost "$D4" "$P4" "$A" 100)
 if [ $ok = 1 ]; then
-  t_pass "every one of 4000 stranger handshakes refused, nothing sent back"
+  t_pass "every one of 7200 stranger handshakes refused, nothing sent back"
 else
-  t_fail "every one of 4000 stranger handshakes refused, nothing sent back"
+  t_fail "every one of 7200 stranger handshakes refused, nothing sent back"
 fi
 # One key try (PBKDF2 + HMAC) measures ~3 us (test_hs_keys); allow 10 us
 # per extra key here for noise (x5 under a sanitizer), and a refused
 # handshake must cost well under an accepted one (no exponentiation).
 per=10; [ -n "${SAN:-}" ] && per=50
-line="refused handshake, daemon CPU: 1 key ${c1} us, 4 keys ${c4} us; accepted (4 keys) ${acc} us"
-if python3 -c "import sys; c1,c4,acc,per=map(float,sys.argv[1:]); sys.exit(not ((c4-c1)/3 <= per and c4 < acc/3))" \
-    "$c1" "$c4" "$acc" "$per"; then
-  t_pass "$line: +$(python3 -c "print(round(($c4-$c1)/3,2))") us per extra key"
+med=$(printf '%s\n' $diffs | sort -g | sed -n 2p)
+line="refused handshake, daemon CPU, 1 key/4 keys per pair: $pairs us; accepted (4 keys) ${acc} us; per extra key:$diffs us, median $med"
+if python3 -c "import sys; c4,acc,med,per=map(float,sys.argv[1:]); sys.exit(not (med <= per and c4 < acc/3))" \
+    "$c4" "$acc" "$med" "$per"; then
+  t_pass "$line"
 else
-  t_fail "$line: +$(python3 -c "print(round(($c4-$c1)/3,2))") us per extra key (bound $per)"
+  t_fail "$line (bound $per)"
 fi
 t_alive "ringpiped -d with 4 keys still serves after the strangers" "$P4"
 via_d4() { E=$(t_port); t_daemon stock -e "$(t_addr "$E")" "$(t_addr "$D4")" "$T_TMP/E"; via "$1" "$E"; }
