@@ -95,12 +95,21 @@ else
   t_fail "--coalesce 50 cuts the wire bytes at least 10x: $b1 -> $b2"
 fi
 
-# A lone line waits for the coalescing time, and not much longer.
-read -r r3 s3 < <(python3 "$T_TMP/lines.py" "$E_COAL" 1 0)
+# A lone line waits for the coalescing time, and not much longer: the
+# quickest of 3 lone lines is judged (load, or one retransmitted segment on
+# a busy machine, only adds), and none may come back early.
+r3=ok; s3=; all3=""
+for i in 1 2 3; do
+  read -r r s < <(python3 "$T_TMP/lines.py" "$E_COAL" 1 0)
+  [ "$r" = ok ] || r3=$r
+  all3="$all3${all3:+, }$s"
+  s3=$(awk -v a="${s3:-1e9}" -v b="${s:-1e9}" 'BEGIN{print (b < a) ? b : a}')
+  awk -v s="${s:-0}" 'BEGIN{exit !(s < 0.045)}' && r3="early($s)"
+done
 if [ "$r3" = ok ] && awk -v s="$s3" 'BEGIN{exit !(s >= 0.045 && s < 0.050 + 0.040)}'; then
-  t_pass "a lone line came back after $s3 s (held 50 ms on the -e side, limit 50 ms + 40 ms)"
+  t_pass "a lone line came back after $s3 s (quickest of $all3 s; held 50 ms on the -e side, limit 50 ms + 40 ms)"
 else
-  t_fail "a lone line comes back after about 50 ms: $r3 $s3 s"
+  t_fail "a lone line comes back after about 50 ms: $r3, quickest $s3 s of $all3 s"
 fi
 
 # Bulk through the coalescing pipe: full packets are not held.
