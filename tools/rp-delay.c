@@ -430,10 +430,7 @@ main(int argc, char **argv)
 				tl_util_die(2, "bad --rate: %s", optarg);
 			break;
 		case 'b':
-			if (tl_util_parse_size(optarg, &v) || v < 4096 ||
-			    v > (1ULL << 30))
-				tl_util_die(2, "bad --buf: %s", optarg);
-			cfg.buf = (size_t)v;
+			cfg.buf = tl_util_buf_size("buf", optarg);
 			break;
 		case 'P': port_file = optarg; break;
 		case 'L':

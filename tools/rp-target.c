@@ -416,7 +416,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct tl_addr addr;
 	const char *listen_s = NULL, *port_file = NULL;
-	uint64_t lifetime = 3600ULL * 1000000000ULL, deadline, v, now;
+	uint64_t lifetime = 3600ULL * 1000000000ULL, deadline, now;
 	int lfd, ch, n, i, timeout;
 	struct conn *c, *list;
 
@@ -429,16 +429,10 @@ main(int argc, char **argv)
 		case 'l': listen_s = optarg; break;
 		case 'P': port_file = optarg; break;
 		case 'b':
-			if (tl_util_parse_size(optarg, &v) || v < 4096 ||
-			    v > (1ULL << 30))
-				tl_util_die(2, "bad --buf: %s", optarg);
-			cfg.buf = (size_t)v;
+			cfg.buf = tl_util_buf_size("buf", optarg);
 			break;
 		case 's':
-			if (tl_util_parse_size(optarg, &v) || v < 4096 ||
-			    v > (1ULL << 30))
-				tl_util_die(2, "bad --sndbuf: %s", optarg);
-			cfg.sndbuf = (int)v;
+			cfg.sndbuf = (int)tl_util_buf_size("sndbuf", optarg);
 			break;
 		case 'c':
 			if (tl_util_parse_size(optarg, &cfg.corrupt_after))

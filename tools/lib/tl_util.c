@@ -57,6 +57,16 @@ tl_util_parse_size(const char *s, uint64_t *out)
 	return (0);
 }
 
+size_t
+tl_util_buf_size(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (tl_util_parse_size(s, &v) || v < 4096 || v > (1ULL << 30))
+		tl_util_die(2, "bad --%s: %s", opt, s);
+	return ((size_t)v);
+}
+
 int
 tl_util_parse_rate(const char *s, double *out)
 {

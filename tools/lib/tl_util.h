@@ -18,6 +18,13 @@ uint64_t tl_util_now_ns(void);
 int tl_util_parse_size(const char *s, uint64_t *out);
 
 /*
+ * tl_util_buf_size(opt, s): the byte count ${s} (as tl_util_parse_size
+ * takes it) for the buffer option --${opt}, between 4 KiB and 1 GiB; exits
+ * with status 2 and "bad --${opt}" otherwise.
+ */
+size_t tl_util_buf_size(const char *opt, const char *s);
+
+/*
  * tl_util_parse_rate(s, out): parse ${s} as a rate in bits per second with an
  * optional suffix k, M, G (powers of 1000; "1G" = 1e9 bit/s) and store it in
  * bytes per second in ${out}.  Return 0 on success, -1 on a bad rate.
