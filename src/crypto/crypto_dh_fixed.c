@@ -30,35 +30,39 @@ typedef uint64_t sel_vec __attribute__((vector_size(32)));
 
 /*
  * Copy T[${win}][${v}] to ${out}, reading every entry of the window (the
- * time and the memory touched do not depend on ${v}).  The body is built
+ * time and the memory touched do not depend on ${v}).  The body is inlined
  * twice on x86-64, for AVX2 and for the baseline; crypto_dh_fixed_init
  * picks one.  (Not an ifunc: a resolver runs before sanitizer runtimes
  * are up, and an instrumented one crashes the program at load.)
  */
-#define FIXED_SELECT_BODY						\
-	const sel_vec * t = (const sel_vec *)(const void *)entry(win, 0);	\
-	sel_vec acc[ELEN / sizeof(sel_vec)];				\
-	uint64_t d, m;							\
-	sel_vec mask;							\
-	size_t j, k;							\
-									\
-	for (k = 0; k < ELEN / sizeof(sel_vec); k++)			\
-		acc[k] = (sel_vec){ 0, 0, 0, 0 };			\
-	for (j = 0; j < NENT; j++, t += ELEN / sizeof(sel_vec)) {	\
-		d = (uint64_t)(j ^ v);					\
-		m = ((d | (0 - d)) >> 63) - 1;	/* ~0 iff j == v. */	\
-		mask = (sel_vec){ m, m, m, m };				\
-		_Pragma("GCC unroll 8")					\
-		for (k = 0; k < ELEN / sizeof(sel_vec); k++)		\
-			acc[k] |= t[k] & mask;				\
-	}								\
-	memcpy(out, acc, ELEN);						\
-	crypto_wipe(acc, sizeof(acc))
+static inline __attribute__((always_inline)) void
+fixed_select_body(uint8_t out[ELEN], size_t win, unsigned v)
+{
+	const sel_vec * t = (const sel_vec *)(const void *)entry(win, 0);
+	sel_vec acc[ELEN / sizeof(sel_vec)];
+	uint64_t d, m;
+	sel_vec mask;
+	size_t j, k;
+
+	for (k = 0; k < ELEN / sizeof(sel_vec); k++)
+		acc[k] = (sel_vec){ 0, 0, 0, 0 };
+	for (j = 0; j < NENT; j++, t += ELEN / sizeof(sel_vec)) {
+		d = (uint64_t)(j ^ v);
+		m = ((d | (0 - d)) >> 63) - 1;	/* ~0 iff j == v. */
+		mask = (sel_vec){ m, m, m, m };
+#pragma GCC unroll 8
+		for (k = 0; k < ELEN / sizeof(sel_vec); k++)
+			acc[k] |= t[k] & mask;
+	}
+	memcpy(out, acc, ELEN);
+	crypto_wipe(acc, sizeof(acc));
+}
 
 static void
 fixed_select_base(uint8_t out[ELEN], size_t win, unsigned v)
 {
-	FIXED_SELECT_BODY;
+
+	fixed_select_body(out, win, v);
 }
 
 #if defined(__x86_64__)
@@ -66,7 +70,8 @@ __attribute__((target("avx2")))
 static void
 fixed_select_avx2(uint8_t out[ELEN], size_t win, unsigned v)
 {
-	FIXED_SELECT_BODY;
+
+	fixed_select_body(out, win, v);
 }
 #endif
 
