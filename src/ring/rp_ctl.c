@@ -165,39 +165,78 @@ ctl_drain_cut(struct rp_ctl * ctl, double t)
 		rp_worker_abort_all(ctl->cfg->workers[i]);
 }
 
-/* Serve until SIGTERM has drained every connection; 0, or -1 on error. */
+/* Whether SIGTERM has drained every connection. */
 static int
-ctl_loop(struct rp_ctl * ctl)
+ctl_over(struct rp_ctl * ctl)
+{
+
+	return (ctl->draining && ctl->nconns == 0 &&
+	    atomic_load(&ctl->npairs) == 0);
+}
+
+/*
+ * One round of the loop: wait at most ${wait_ms} ms for events (-1: for
+ * ever), handle them, the timers and the end of the round.  Return how
+ * long the next round may wait, in ms; -1 once SIGTERM has drained every
+ * connection, -2 on a fatal error.
+ */
+static int
+ctl_round(struct rp_ctl * ctl, int wait_ms)
 {
 	struct epoll_event evs[CTL_EVENTS];
-	double tick = rp_ctl_now() + CTL_TICK, t;
+	double t;
 	int i, n;
 
-	while (!(ctl->draining && ctl->nconns == 0 &&
-	    atomic_load(&ctl->npairs) == 0)) {
-		if ((n = epoll_wait(ctl->epfd, evs, CTL_EVENTS,
-		    ctl_timeout(ctl, tick))) == -1) {
-			if (errno != EINTR) {
-				rp_warnp("epoll_wait");
-				return (-1);
-			}
-			n = 0;
+	if (ctl_over(ctl))
+		return (-1);
+	if ((n = epoll_wait(ctl->epfd, evs, CTL_EVENTS, wait_ms)) == -1) {
+		if (errno != EINTR) {
+			rp_warnp("epoll_wait");
+			return (-2);
 		}
-		for (i = 0; i < n; i++)
-			ctl_event(ctl, &evs[i]);
-		t = rp_ctl_now();
-		rp_ctl_conn_timers(ctl, t);
-		if (t >= tick) {
-			rp_ctl_conn_tick(ctl, t);
-			ctl_drain_cut(ctl, t);
-			tick = t + CTL_TICK;
-		}
-		ctl_settle(ctl);
-
-		/* No event of this round is left to name a dead one. */
-		rp_ctl_conn_reap(ctl);
+		n = 0;
 	}
-	return (0);
+	for (i = 0; i < n; i++)
+		ctl_event(ctl, &evs[i]);
+	t = rp_ctl_now();
+	rp_ctl_conn_timers(ctl, t);
+	if (t >= ctl->tick) {
+		rp_ctl_conn_tick(ctl, t);
+		ctl_drain_cut(ctl, t);
+		ctl->tick = t + CTL_TICK;
+	}
+	ctl_settle(ctl);
+
+	/* No event of this round is left to name a dead one. */
+	rp_ctl_conn_reap(ctl);
+	if (ctl_over(ctl))
+		return (-1);
+	return (ctl_timeout(ctl, ctl->tick));
+}
+
+/* The host step (rp_worker_host) of the loop on a worker's thread: one
+ * round that does not wait. */
+static int
+ctl_host_step(void * cookie)
+{
+	struct rp_ctl * ctl = cookie;
+	int ms;
+
+	if ((ms = ctl_round(ctl, 0)) < -1)
+		ctl->host_rc = -1;
+	return (ms < 0 ? -1 : ms);
+}
+
+/* The host's done callback: tell rp_ctl_run that the loop is over. */
+static void
+ctl_host_done(void * cookie)
+{
+	struct rp_ctl * ctl = cookie;
+
+	pthread_mutex_lock(&ctl->host_mtx);
+	ctl->host_over = 1;
+	pthread_cond_signal(&ctl->host_cv);
+	pthread_mutex_unlock(&ctl->host_mtx);
 }
 
 /**
@@ -218,6 +257,8 @@ rp_ctl_new(const struct rp_ctl_cfg * cfg)
 		rp_warnp("eventfd");
 		goto err1;
 	}
+	pthread_mutex_init(&ctl->host_mtx, NULL);
+	pthread_cond_init(&ctl->host_cv, NULL);
 	return (ctl);
 
 err1:
@@ -324,7 +365,9 @@ err0:
  * rp_ctl_run(ctl):
  * Serve as rp_ctl_start set ${ctl} up until SIGTERM has been received and
  * every connection has finished, then undo the set-up.  Return 0 then, or
- * -1 on a fatal error.
+ * -1 on a fatal error.  The loop runs on the thread of the first worker,
+ * so that a pair it hands that worker costs no wake-up; this thread
+ * waits.
  */
 int
 rp_ctl_run(struct rp_ctl * ctl)
@@ -336,7 +379,14 @@ rp_ctl_run(struct rp_ctl * ctl)
 
 	/* Connections may wait already: no edge announces them. */
 	ctl->accept_ready = 1;
-	rc = ctl_loop(ctl);
+	ctl->tick = rp_ctl_now() + CTL_TICK;
+	rp_worker_host(ctl->cfg->workers[0], ctl->epfd, ctl_host_step,
+	    ctl_host_done, ctl);
+	pthread_mutex_lock(&ctl->host_mtx);
+	while (!ctl->host_over)
+		pthread_cond_wait(&ctl->host_cv, &ctl->host_mtx);
+	rc = ctl->host_rc;
+	pthread_mutex_unlock(&ctl->host_mtx);
 	ctl_teardown(ctl);
 	return (rc);
 }
@@ -355,6 +405,8 @@ rp_ctl_free(struct rp_ctl * ctl)
 	if (ctl->started)
 		ctl_teardown(ctl);
 	close(ctl->wakefd);
+	pthread_cond_destroy(&ctl->host_cv);
+	pthread_mutex_destroy(&ctl->host_mtx);
 	free(ctl);
 }
 

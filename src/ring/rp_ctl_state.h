@@ -9,6 +9,7 @@
  * close.
  */
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,14 @@ struct rp_ctl {
 	double drain_since;	/* When SIGTERM was seen. */
 	int fds_freed;		/* Descriptors were closed since the loop
 				   last retried what waits for one. */
+	double tick;		/* When the next tick is due. */
+
+	/* The loop runs on worker 0's thread (rp_worker_host); rp_ctl_run
+	 * waits under host_mtx until it is over. */
+	pthread_mutex_t host_mtx;
+	pthread_cond_t host_cv;
+	int host_over;
+	int host_rc;
 
 	/* Accepting (rp_ctl_accept.c). */
 	int lfd;		/* Listening socket, or -1 once closed. */

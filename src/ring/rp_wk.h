@@ -25,6 +25,20 @@ struct rp_wk_stats {
 	_Atomic uint64_t pkts[2], bytes[2];	/* [0] sealed, [1] opened. */
 };
 
+/*
+ * A host: an event source besides the pairs that the worker's thread
+ * serves (rp_worker_host), so that the control loop and the data path
+ * share one thread and a pair handed over needs no wake-up.
+ */
+struct rp_wk_host {
+	int fd;				/* Watched for input; -1: none. */
+	int (* step)(void *);		/* NULL: no host. */
+	void (* done)(void *);
+	void * arg;
+	int ready;			/* The engine saw fd readable. */
+	uint64_t due;			/* Serve by then (ns) in any case. */
+};
+
 struct rp_worker {
 	int id;
 	struct rp_worker_cfg cfg;
@@ -49,6 +63,10 @@ struct rp_worker {
 	size_t ninbox, capinbox;
 	int stop_asked;
 	int abort_asked;		/* rp_worker_abort_all. */
+	struct rp_wk_host host_req;	/* rp_worker_host: taken by the
+					   thread at its next inbox drain. */
+
+	struct rp_wk_host host;		/* The thread's own. */
 
 	atomic_int load;		/* Pairs carried or posted. */
 	int stopping;			/* Exit once no pair is left. */
@@ -64,6 +82,9 @@ struct rp_wk_ops {
 	void (* run)(void * eng);
 	/* Close every pair now. */
 	void (* abort_all)(void * eng);
+	/* Watch (${on}) or stop watching w->host.fd for input; watching
+	 * twice is one watch. */
+	void (* host_watch)(void * eng, int on);
 	void (* fini)(void * eng);
 };
 
@@ -79,6 +100,23 @@ extern const struct rp_wk_ops rp_wk_epoll_ops;
  */
 void rp_wk_drain_inbox(struct rp_worker * w,
     void (* adopt)(void *, struct rp_wconn *), void * eng);
+
+/**
+ * rp_wk_host_serve(w, adopt, eng):
+ * If ${w} has a host whose descriptor was readable or whose time is due,
+ * run its step, then take in the pairs it handed this worker (with
+ * ${adopt} and ${eng} as for rp_wk_drain_inbox); once the step says the
+ * host is over, stop watching it and call its done callback.
+ */
+void rp_wk_host_serve(struct rp_worker * w,
+    void (* adopt)(void *, struct rp_wconn *), void * eng);
+
+/**
+ * rp_wk_due(w, t):
+ * Return the earlier of the time ${t} (ns; 0 = none) and when ${w}'s host
+ * is due, or 0 if neither is set: how long the engine may sleep.
+ */
+uint64_t rp_wk_due(const struct rp_worker * w, uint64_t t);
 
 /**
  * rp_wk_clock(w):

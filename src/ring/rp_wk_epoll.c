@@ -48,6 +48,7 @@ struct epoll_eng {
 	struct rp_worker * w;
 	int epfd;
 	struct efd bell;
+	struct efd host;		/* polled: in the set. */
 	struct econn * conns;
 	struct econn * graveyard;
 	struct rp_wready ready;
@@ -330,6 +331,10 @@ epoll_event(struct epoll_eng * e, const struct epoll_event * ev)
 	struct efd * f = ev->data.ptr;
 	uint64_t v;
 
+	if (f == &e->host) {
+		e->w->host.ready = 1;
+		return;
+	}
 	if (f == &e->bell) {
 		if (read(e->w->doorbell, &v, sizeof(v)) != sizeof(v)) {
 			/* Nothing to take: another wake-up raced us. */
@@ -353,15 +358,38 @@ epoll_event(struct epoll_eng * e, const struct epoll_event * ev)
 static int
 epoll_timeout(struct epoll_eng * e)
 {
-	uint64_t now;
+	uint64_t now, due;
 
 	if (e->ready.head != NULL)
 		return (0);
-	if (e->next_hold == 0)
+	if ((due = rp_wk_due(e->w, e->next_hold)) == 0)
 		return (-1);
-	if ((now = rp_wk_clock(e->w)) >= e->next_hold)
+	if ((now = rp_wk_clock(e->w)) >= due)
 		return (0);
-	return ((int)((e->next_hold - now + 999999) / 1000000));
+	return ((int)((due - now + 999999) / 1000000));
+}
+
+/* Watch the host's descriptor, level-triggered (a step may leave input
+ * unread), or take it out of the set. */
+static void
+epoll_host_watch(void * arg, int on)
+{
+	struct epoll_eng * e = arg;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &e->host };
+
+	if (on == e->host.polled)
+		return;
+	if (on) {
+		e->host.fd = e->w->host.fd;
+		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->host.fd, &ev)) {
+			/* Unwatched, the host is still served when due. */
+			rp_warnp("worker %d: epoll_ctl", e->w->id);
+			return;
+		}
+	} else {
+		(void)epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->host.fd, NULL);
+	}
+	e->host.polled = on;
 }
 
 static void
@@ -381,6 +409,7 @@ epoll_run(void * arg)
 		}
 		for (i = 0; i < n; i++)
 			epoll_event(e, &e->evs[i]);
+		rp_wk_host_serve(e->w, epoll_adopt, e);
 		if (e->hold.head != NULL)
 			hold_scan(e);
 		rp_batch_run(e->w->batch, &e->ready, epoll_after, e);
@@ -417,5 +446,6 @@ const struct rp_wk_ops rp_wk_epoll_ops = {
 	.init = epoll_init,
 	.run = epoll_run,
 	.abort_all = epoll_abort_all,
+	.host_watch = epoll_host_watch,
 	.fini = epoll_fini
 };

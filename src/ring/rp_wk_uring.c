@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #define TAG_RX		1	/* ptr = conn; + direction. */
 #define TAG_TX		3	/* ptr = conn; + direction. */
 #define TAG_DOORBELL	5
+#define TAG_HOST	6	/* The host's descriptor is readable. */
 #define TAG_MASK	7
 
 #define URING_SQES	1024
@@ -48,6 +50,7 @@ struct uring_eng {
 	int zc_ok;
 	uint64_t bell;
 	int bell_armed;
+	int host_armed;			/* A poll of the host's fd is queued. */
 	struct uconn * conns;
 	struct rp_wready ready;
 	struct uconn * retry;		/* Could not arm: no SQE was free. */
@@ -297,6 +300,27 @@ uring_arm_doorbell(struct uring_eng * e)
 	e->bell_armed = 1;
 }
 
+/* Watch the host's descriptor (a one-shot poll, queued again after each
+ * step), or cancel the watch. */
+static void
+uring_host_watch(void * arg, int on)
+{
+	struct uring_eng * e = arg;
+	struct io_uring_sqe * sqe;
+
+	if (on == e->host_armed || (sqe = rp_uring_sqe(&e->ring)) == NULL)
+		return;
+	if (on) {
+		io_uring_prep_poll_add(sqe, e->w->host.fd, POLLIN);
+		io_uring_sqe_set_data64(sqe, TAG_HOST);
+		e->host_armed = 1;
+	} else {
+		io_uring_prep_poll_remove(sqe, TAG_HOST);
+		io_uring_sqe_set_data64(sqe, TAG_NONE);
+		e->host_armed = 0;
+	}
+}
+
 /* Pump the pairs that found no SQE free, and re-arm the doorbell. */
 static void
 uring_retry(struct uring_eng * e)
@@ -314,6 +338,8 @@ uring_retry(struct uring_eng * e)
 	}
 	if (!e->bell_armed)
 		uring_arm_doorbell(e);
+	if (e->w->host.step != NULL && !e->host_armed)
+		uring_host_watch(e, 1);
 }
 
 /* Submit, waiting for a completion if ${wait} (at most until the earliest
@@ -326,13 +352,13 @@ uring_submit(struct uring_eng * e, int wait)
 	struct __kernel_timespec kts;
 	struct io_uring_cqe * cqe;
 	struct timespec ts;
-	uint64_t now, dt;
+	uint64_t now, dt, due;
 	double t;
 	int rc;
 
-	if (wait && e->next_hold != 0) {
+	if (wait && (due = rp_wk_due(e->w, e->next_hold)) != 0) {
 		now = rp_wk_clock(e->w);
-		dt = e->next_hold > now ? e->next_hold - now : 0;
+		dt = due > now ? due - now : 0;
 		kts.tv_sec = (long long)(dt / 1000000000);
 		kts.tv_nsec = (long long)(dt % 1000000000);
 		rc = io_uring_submit_and_wait_timeout(&e->ring, &cqe, 1, &kts,
@@ -379,6 +405,10 @@ uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
 		e->bell_armed = 0;
 		rp_wk_drain_inbox(e->w, uring_adopt, e);
 		uring_arm_doorbell(e);
+		return;
+	case TAG_HOST:
+		e->host_armed = 0;
+		e->w->host.ready = 1;
 		return;
 	default:
 		return;
@@ -467,10 +497,12 @@ uring_run(void * arg)
 			n++;
 		}
 		io_uring_cq_advance(&e->ring, n);
+		rp_wk_host_serve(e->w, uring_adopt, e);
 		if (e->hold.head != NULL)
 			hold_scan(e);
 		rp_batch_run(e->w->batch, &e->ready, uring_after, e);
-		if (e->retry != NULL || !e->bell_armed)
+		if (e->retry != NULL || !e->bell_armed ||
+		    (e->w->host.step != NULL && !e->host_armed))
 			uring_retry(e);
 	}
 }
@@ -504,5 +536,6 @@ const struct rp_wk_ops rp_wk_uring_ops = {
 	.init = uring_init,
 	.run = uring_run,
 	.abort_all = uring_abort_all,
+	.host_watch = uring_host_watch,
 	.fini = uring_fini
 };

@@ -31,6 +31,9 @@
  */
 #define WORKER_BUDGET	(2U << 20)
 
+/* The worker whose thread this is, or NULL (rp_worker_post). */
+static __thread struct rp_worker * worker_self;
+
 static int
 worker_setup(struct rp_worker * w)
 {
@@ -73,6 +76,7 @@ worker_main(void * arg)
 	pthread_mutex_unlock(&w->mtx);
 	if (ok < 0)
 		return (NULL);
+	worker_self = w;
 	w->ops->run(w->eng);
 	w->ops->fini(w->eng);
 	rp_batch_free(w->batch);
@@ -97,6 +101,7 @@ rp_worker_start(int id, const struct rp_worker_cfg * cfg)
 	w->cfg = *cfg;
 	w->ops = (cfg->engine == RP_ENGINE_EPOLL) ? &rp_wk_epoll_ops :
 	    &rp_wk_uring_ops;
+	w->host.fd = w->host_req.fd = -1;
 	pthread_mutex_init(&w->mtx, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if ((w->doorbell = eventfd(0, EFD_CLOEXEC)) == -1) {
@@ -164,7 +169,11 @@ rp_worker_post(struct rp_worker * w, struct rp_pair * p)
 	w->inbox[w->ninbox++] = p;
 	atomic_fetch_add(&w->load, 1);
 	pthread_mutex_unlock(&w->mtx);
-	(void)worker_ring(w);
+
+	/* From the worker's own thread (its host): rp_wk_host_serve takes
+	 * the pair in after the step, with no wake-up needed. */
+	if (worker_self != w)
+		(void)worker_ring(w);
 	return (0);
 }
 
@@ -205,10 +214,10 @@ void
 rp_wk_drain_inbox(struct rp_worker * w,
     void (* adopt)(void *, struct rp_wconn *), void * eng)
 {
+	struct rp_wk_host host = { .fd = -1 };
 	struct rp_pair ** list;
 	struct rp_wconn * c;
 	size_t n, i;
-
 	int abort;
 
 	pthread_mutex_lock(&w->mtx);
@@ -220,7 +229,17 @@ rp_wk_drain_inbox(struct rp_worker * w,
 		w->stopping = 1;
 	abort = w->abort_asked;
 	w->abort_asked = 0;
+	if (w->host_req.step != NULL) {
+		host = w->host_req;
+		w->host_req.step = NULL;
+	}
 	pthread_mutex_unlock(&w->mtx);
+	if (host.step != NULL) {
+		/* Served at once: ready, as if its descriptor had said so. */
+		w->host = host;
+		w->host.ready = 1;
+		w->ops->host_watch(eng, 1);
+	}
 	for (i = 0; i < n; i++) {
 		if ((c = worker_conn_new(w, list[i])) != NULL)
 			adopt(eng, c);
@@ -287,6 +306,28 @@ rp_worker_abort_all(struct rp_worker * w)
 
 	pthread_mutex_lock(&w->mtx);
 	w->abort_asked = 1;
+	pthread_mutex_unlock(&w->mtx);
+	(void)worker_ring(w);
+}
+
+/**
+ * rp_worker_host(w, fd, step, done, arg):
+ * Have ${w}'s thread serve ${step}(${arg}) besides its pairs: at once,
+ * whenever ${fd} is readable, and when the time the last step returned
+ * (in ms, 0 for at once) has passed.  A step may hand pairs to ${w} with
+ * rp_worker_post, which then need no doorbell.  Once a step returns -1
+ * the thread stops watching ${fd} and calls ${done}(${arg}), and uses
+ * neither again.  At most one host per worker.  May be called from any
+ * thread.
+ */
+void
+rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
+    void (* done)(void *), void * arg)
+{
+
+	pthread_mutex_lock(&w->mtx);
+	w->host_req = (struct rp_wk_host){ .fd = fd, .step = step,
+	    .done = done, .arg = arg };
 	pthread_mutex_unlock(&w->mtx);
 	(void)worker_ring(w);
 }

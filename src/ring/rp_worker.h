@@ -55,6 +55,19 @@ struct rp_worker * rp_worker_start(int id, const struct rp_worker_cfg * cfg);
 int rp_worker_post(struct rp_worker * w, struct rp_pair * p);
 
 /**
+ * rp_worker_host(w, fd, step, done, arg):
+ * Have ${w}'s thread serve ${step}(${arg}) besides its pairs: at once,
+ * whenever ${fd} is readable, and when the time the last step returned
+ * (in ms, 0 for at once) has passed.  A step may hand pairs to ${w} with
+ * rp_worker_post, which then need no doorbell.  Once a step returns -1
+ * the thread stops watching ${fd} and calls ${done}(${arg}), and uses
+ * neither again.  At most one host per worker.  May be called from any
+ * thread.
+ */
+void rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
+    void (* done)(void *), void * arg);
+
+/**
  * rp_worker_abort_all(w):
  * Ask ${w} to close every pair it carries now, at once (a bounded drain
  * ran out of time).  May be called from any thread.
