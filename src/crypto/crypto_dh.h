@@ -47,6 +47,16 @@ int crypto_dh_generate_from(const uint8_t x[CRYPTO_DH_PRIVLEN],
     uint8_t y[CRYPTO_DH_PUBLEN]);
 
 /**
+ * crypto_dh_path():
+ * Return the name of the arithmetic crypto_dh_compute() and the key
+ * generation use in this process: "ifma" (AVX-512 IFMA, where the CPU has
+ * it and it measured faster at initialization) or "openssl".  The
+ * environment variable RINGPIPED_DH=openssl|ifma overrides the choice
+ * (ifma only where supported).
+ */
+const char * crypto_dh_path(void);
+
+/**
  * crypto_dh_prime():
  * Return the CRYPTO_DH_PUBLEN big-endian bytes of the group 14 modulus p.
  */

@@ -5,6 +5,7 @@
 #include <openssl/bn.h>
 
 #include "crypto_dh_fixed.h"
+#include "crypto_dh_ifma.h"
 #include "crypto_wipe.h"
 
 #define WBITS	5	/* Bits per window: wider ones save few multiplications for a
@@ -16,6 +17,10 @@
 static uint8_t * fixed_tab;		/* [NWIN][NENT][ELEN] */
 static const BIGNUM * fixed_p;
 static BN_MONT_CTX * fixed_mont;
+#if defined(__x86_64__)
+/* (2^2080 / 2^2048)^NWIN mod p, in radix 2^52: see fixed_pow2_ifma(). */
+static struct crypto_dh_ifma_num fixed_ifma_fix;
+#endif
 
 static inline uint8_t *
 entry(size_t win, size_t v)
@@ -86,6 +91,9 @@ static void (* fixed_select)(uint8_t[ELEN], size_t, unsigned) =
 int
 crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
 {
+#if defined(__x86_64__)
+	uint8_t le[ELEN];
+#endif
 	BN_CTX * ctx;
 	BIGNUM * base, * cur;
 	size_t i, v;
@@ -127,6 +135,13 @@ crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2"))
 		fixed_select = fixed_select_avx2;
+	BN_zero(cur);
+	if (!BN_set_bit(cur, (2080 - 2048) * NWIN) || !BN_mod(cur, cur, p,
+	    ctx))
+		goto err2;
+	if (BN_bn2lebinpad(cur, le, ELEN) != ELEN)
+		goto err2;
+	crypto_dh_ifma_from_le(&fixed_ifma_fix, le);
 #endif
 	BN_free(cur);
 	BN_free(base);
@@ -145,6 +160,56 @@ err0:
 }
 
 /**
+ * fixed_window(x, i):
+ * Return window ${i} of the 32-byte big-endian ${x}: bits WBITS ${i} ..
+ * WBITS ${i} + WBITS - 1.  The positions are public, only the values secret.
+ */
+static unsigned
+fixed_window(const uint8_t x[32], size_t i)
+{
+	unsigned nib;
+	size_t b, k;
+
+	for (nib = 0, b = 0; b < WBITS && i * WBITS + b < 256; b++) {
+		k = i * WBITS + b;
+		nib |= (unsigned)((x[31 - k / 8] >> (k % 8)) & 1) << b;
+	}
+	return (nib);
+}
+
+#if defined(__x86_64__)
+/**
+ * fixed_pow2_ifma(y, x):
+ * Set the 256 big-endian bytes ${y} = 2^${x} mod p with the IFMA
+ * almost-Montgomery product, in time independent of ${x}.  The entries are
+ * in OpenSSL's Montgomery form, v 2^2048, and each of the NWIN - 1 products
+ * divides by 2^2080, so the product of the NWIN entries carries a factor
+ * 2^(2048 NWIN - 2080 (NWIN - 1)); one more product with fixed_ifma_fix
+ * cancels it, and leaves the result at most p.
+ */
+static int
+fixed_pow2_ifma(uint8_t y[256], const uint8_t x[32])
+{
+	uint8_t sel[ELEN];
+	struct crypto_dh_ifma_num acc, f;
+	size_t i;
+
+	for (i = 0; i < NWIN; i++) {
+		fixed_select(sel, i, fixed_window(x, i));
+		crypto_dh_ifma_from_le(i == 0 ? &acc : &f, sel);
+		if (i > 0)
+			crypto_dh_ifma_mul(&acc, &acc, &f);
+	}
+	crypto_dh_ifma_mul_to_be(y, &acc, &fixed_ifma_fix);
+
+	crypto_wipe(sel, sizeof(sel));
+	crypto_wipe(&acc, sizeof(acc));
+	crypto_wipe(&f, sizeof(f));
+	return (0);
+}
+#endif
+
+/**
  * crypto_dh_fixed_pow2(y, x):
  * Set the 256 big-endian bytes ${y} = 2^${x} mod p for the 32-byte
  * big-endian exponent ${x}, in time independent of ${x}.  Return 0 or -1.
@@ -155,12 +220,15 @@ crypto_dh_fixed_pow2(uint8_t y[256], const uint8_t x[32])
 	uint8_t sel[ELEN];
 	BN_CTX * ctx;
 	BIGNUM * acc, * f;
-	unsigned nib;
-	size_t i, b, k;
+	size_t i;
 	int rc = -1;
 
 	if (fixed_tab == NULL)
 		goto err0;
+#if defined(__x86_64__)
+	if (crypto_dh_ifma_active())
+		return (fixed_pow2_ifma(y, x));
+#endif
 	if ((ctx = BN_CTX_new()) == NULL)
 		goto err0;
 	acc = BN_new();
@@ -170,13 +238,7 @@ crypto_dh_fixed_pow2(uint8_t y[256], const uint8_t x[32])
 	BN_set_flags(acc, BN_FLG_CONSTTIME);
 	BN_set_flags(f, BN_FLG_CONSTTIME);
 	for (i = 0; i < NWIN; i++) {
-		/* Window i: bits WBITS i .. WBITS i + WBITS - 1 of x (x is
-		 * big-endian); positions are public, only values secret. */
-		for (nib = 0, b = 0; b < WBITS && i * WBITS + b < 256; b++) {
-			k = i * WBITS + b;
-			nib |= (unsigned)((x[31 - k / 8] >> (k % 8)) & 1) << b;
-		}
-		fixed_select(sel, i, nib);
+		fixed_select(sel, i, fixed_window(x, i));
 		if (BN_lebin2bn(sel, ELEN, i == 0 ? acc : f) == NULL)
 			goto err1;
 		if (i > 0 && !BN_mod_mul_montgomery(acc, acc, f, fixed_mont,
