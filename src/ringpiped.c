@@ -557,8 +557,9 @@ rpd_serve(const struct rpd_opts * o)
 	    o->nworkers)
 		goto err5;
 	ccfg.workers = workers;
-	rp_warn("%zu workers, %s; %s", o->nworkers,
-	    rp_worker_name(workers[0]), crypto_engine_describe());
+	rp_warn("%zu workers, %s; %s; Diffie-Hellman: %s", o->nworkers,
+	    rp_worker_name(workers[0]), crypto_engine_describe(),
+	    o->nopfs ? "none (-f)" : crypto_dh_path());
 	if (o->metrics && (metrics = rpd_metrics_listen(o)) == NULL)
 		goto err5;
 	if (o->user && rp_setuidgid(o->user)) {

@@ -33,4 +33,32 @@ for pair in "ring stock" "stock ring" "ring ring"; do
     done
   done
 done
+# Each Diffie-Hellman path this CPU has, forced with RINGPIPED_DH, against
+# stock in both roles; the start line names the path in use.
+paths=openssl
+if grep -qw avx512ifma /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+  paths="openssl ifma"
+fi
+for dh in $paths; do
+  e=$(t_port) d=$(t_port) se=$(t_port) sd=$(t_port)
+  RINGPIPED_DH=$dh t_daemon ring -d "$(t_addr "$d")" "$(t_addr "$ECHO_PORT")" \
+    "$KEY" 2>"$T_TMP/dh-$dh-d.err"
+  t_daemon stock -e "$(t_addr "$se")" "$(t_addr "$d")" "$KEY"
+  RINGPIPED_DH=$dh t_daemon ring -e "$(t_addr "$e")" "$(t_addr "$sd")" \
+    "$KEY" 2>"$T_TMP/dh-$dh-e.err"
+  t_daemon stock -d "$(t_addr "$sd")" "$(t_addr "$ECHO_PORT")" "$KEY"
+  t_check "RINGPIPED_DH=$dh: stock -e -> ring -d, 1 MB echoed" \
+    "$RPLOAD" echo -q -c "$(t_addr "$se")" -b 1M -n 4 --timeout 10
+  t_check "RINGPIPED_DH=$dh: ring -e -> stock -d, 1 MB echoed" \
+    "$RPLOAD" echo -q -c "$(t_addr "$e")" -b 1M -n 4 --timeout 10
+  for r in d e; do
+    t_check "RINGPIPED_DH=$dh: the -$r start line says Diffie-Hellman: $dh" \
+      grep -q "Diffie-Hellman: $dh\$" "$T_TMP/dh-$dh-$r.err"
+  done
+done
+f=$(t_port)
+t_daemon ring -e "$(t_addr "$f")" "$(t_addr "$ECHO_PORT")" "$KEY" -f \
+  2>"$T_TMP/dh-f.err"
+t_check "-f: the start line says Diffie-Hellman: none (-f)" \
+  grep -q "Diffie-Hellman: none (-f)" "$T_TMP/dh-f.err"
 t_exit
