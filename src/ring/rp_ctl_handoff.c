@@ -69,6 +69,9 @@ rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
 	crypto_wipe(&k, sizeof(k));
 	if (p == NULL)
 		goto err0;
+	/* accept4 and socket made both with SOCK_NONBLOCK, and nothing
+	 * changed their status flags since. */
+	rp_pair_set_nbsock(p);
 	if (ctl->cfg->proxy && handoff_proxy(ctl->cfg->proxy, plain, p))
 		goto err1;
 

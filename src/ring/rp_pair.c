@@ -6,6 +6,7 @@
 
 struct rp_pair {
 	int fds[3];			/* RP_PAIR_*. */
+	int nbsock;			/* rp_pair_set_nbsock. */
 	struct proto_pipe * pipe;
 	atomic_int handoff;
 };
@@ -79,6 +80,29 @@ rp_pair_fd(const struct rp_pair * p, int which)
 	(void)atomic_load_explicit(&((struct rp_pair *)(uintptr_t)p)->handoff,
 	    memory_order_acquire);
 	return (p->fds[which]);
+}
+
+/**
+ * rp_pair_set_nbsock(p):
+ * Say that every descriptor of ${p} is a socket with O_NONBLOCK and no
+ * other status flag, so that the worker need not look.
+ */
+void
+rp_pair_set_nbsock(struct rp_pair * p)
+{
+
+	p->nbsock = 1;
+}
+
+/**
+ * rp_pair_nbsock(p):
+ * Return whether rp_pair_set_nbsock was called for ${p}.
+ */
+int
+rp_pair_nbsock(const struct rp_pair * p)
+{
+
+	return (p->nbsock);
 }
 
 /**

@@ -56,6 +56,19 @@ void rp_pair_publish(struct rp_pair * p);
 int rp_pair_fd(const struct rp_pair * p, int which);
 
 /**
+ * rp_pair_set_nbsock(p):
+ * Say that every descriptor of ${p} is a socket with O_NONBLOCK and no
+ * other status flag, so that the worker need not look.
+ */
+void rp_pair_set_nbsock(struct rp_pair * p);
+
+/**
+ * rp_pair_nbsock(p):
+ * Return whether rp_pair_set_nbsock was called for ${p}.
+ */
+int rp_pair_nbsock(const struct rp_pair * p);
+
+/**
  * rp_pair_take_pipe(p):
  * Return the pipe of ${p} and leave ${p} without it: the caller owns it.
  */

@@ -14,20 +14,26 @@ is_sock(int fd)
 }
 
 /**
- * rp_wconn_init(c, pipe, plain_in, plain_out, cipher):
+ * rp_wconn_init(c, pipe, plain_in, plain_out, cipher, nbsock):
  * Fill ${c} for ${pipe} over the three descriptors (${plain_in} may equal
  * ${plain_out}): the seal direction reads ${plain_in} and writes ${cipher},
- * the open direction reads ${cipher} and writes ${plain_out}.
+ * the open direction reads ${cipher} and writes ${plain_out}.  If
+ * ${nbsock}, all are sockets with O_NONBLOCK alone (rp_pair_nbsock);
+ * else each is looked at.
  */
 void
 rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe, int plain_in,
-    int plain_out, int cipher)
+    int plain_out, int cipher, int nbsock)
 {
-	int s_in = is_sock(plain_in), s_cipher = is_sock(cipher);
-	int s_out = (plain_out == plain_in) ? s_in : is_sock(plain_out);
+	int s_in = nbsock || is_sock(plain_in);
+	int s_cipher = nbsock || is_sock(cipher);
+	int s_out = (plain_out == plain_in) ? s_in : nbsock ||
+	    is_sock(plain_out);
 
-	/* One fstat per descriptor: each is in both directions' lists. */
+	/* At most one fstat per descriptor: each is in both directions'
+	 * lists. */
 	c->pipe = pipe;
+	c->nbsock = nbsock;
 	c->fd_in[PROTO_PIPE_SEAL] = plain_in;
 	c->fd_out[PROTO_PIPE_SEAL] = cipher;
 	c->fd_in[PROTO_PIPE_OPEN] = cipher;

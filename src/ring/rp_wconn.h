@@ -19,6 +19,8 @@ struct rp_wconn {
 	int sock_in[2];		/* fd_in[d] is a socket: recv, else read. */
 	int sock_out[2];	/* fd_out[d] is a socket: send, else write. */
 	int fds[3];		/* Distinct descriptors, -1 unused. */
+	int nbsock;		/* All sockets with O_NONBLOCK alone, as the
+				   control loop made them. */
 	int dead;		/* Being closed: no more crypto. */
 	int queued;		/* On a ready list. */
 	struct rp_wconn * rnext;	/* Ready list link. */
@@ -111,13 +113,15 @@ uint64_t rp_whold_scan(struct rp_whold * h, uint64_t now,
     void (* fire)(void *, struct rp_wconn *), void * arg);
 
 /**
- * rp_wconn_init(c, pipe, plain_in, plain_out, cipher):
+ * rp_wconn_init(c, pipe, plain_in, plain_out, cipher, nbsock):
  * Fill ${c} for ${pipe} over the three descriptors (${plain_in} may equal
  * ${plain_out}): the seal direction reads ${plain_in} and writes ${cipher},
- * the open direction reads ${cipher} and writes ${plain_out}.
+ * the open direction reads ${cipher} and writes ${plain_out}.  If
+ * ${nbsock}, all are sockets with O_NONBLOCK alone (rp_pair_nbsock);
+ * else each is looked at.
  */
 void rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe,
-    int plain_in, int plain_out, int cipher);
+    int plain_in, int plain_out, int cipher, int nbsock);
 
 /**
  * rp_wconn_close_fds(c):

@@ -276,7 +276,10 @@ uring_adopt(void * arg, struct rp_wconn * wc)
 	for (d = 0; d < 2; d++) {
 		if (!u->c.sock_in[d])
 			continue;
-		if ((fl = fcntl(u->c.fd_in[d], F_GETFL)) != -1 &&
+		/* Sockets from the control loop carry O_NONBLOCK alone. */
+		if (u->c.nbsock)
+			(void)fcntl(u->c.fd_in[d], F_SETFL, 0);
+		else if ((fl = fcntl(u->c.fd_in[d], F_GETFL)) != -1 &&
 		    (fl & O_NONBLOCK))
 			(void)fcntl(u->c.fd_in[d], F_SETFL, fl & ~O_NONBLOCK);
 	}

@@ -199,7 +199,7 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 		return (NULL);
 	}
 	proto_pipe_set_env(pipe, &w->env);
-	rp_wconn_init(c, pipe, in, out, cipher);
+	rp_wconn_init(c, pipe, in, out, cipher, rp_pair_nbsock(p));
 	return (c);
 }
 
