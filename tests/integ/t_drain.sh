@@ -23,12 +23,15 @@ PY
 
 # case NAME FLAGS...: -d with FLAGS; SIGTERM it while a client holds a
 # connection; print the seconds until it exited (or "alive"), and its rc.
+# It runs in a subshell, whose daemons t_cleanup does not know: it kills
+# them itself.
 case_() {
-  local d e pid t0 i
+  local d e pid epid t0 i
   d=$(t_port); e=$(t_port)
   t_daemon ring -d "$(t_addr "$d")" "$(t_addr "$ECHO_PORT")" "$KEY" "$@" || return 1
   pid=$T_LAST
   t_daemon ring -e "$(t_addr "$e")" "$(t_addr "$d")" "$KEY" || return 1
+  epid=$T_LAST
   python3 "$T_TMP/hold.py" "$e" 4 >"$T_TMP/hold.out" &
   sleep 0.5
   t0=$(date +%s.%N)
@@ -37,6 +40,7 @@ case_() {
   if kill -0 "$pid" 2>/dev/null; then echo alive; else
     wait "$pid" 2>/dev/null; echo "$(awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}') $?"
   fi
+  kill -9 "$pid" "$epid" 2>/dev/null
   wait 2>/dev/null
 }
 
