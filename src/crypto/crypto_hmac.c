@@ -2,12 +2,71 @@
 #include <stdint.h>
 #include <string.h>
 
+/*
+ * The low-level SHA-256 interface: deprecated in OpenSSL 3 in favour of
+ * EVP, but present in every 3.x, and free of EVP's per-call cost (a
+ * fetch, a context allocated and freed), which was most of a handshake's
+ * HMAC time.  It runs the same assembly (SHA-NI, ARMv8 SHA2) as EVP.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "crypto_hmac.h"
 #include "crypto_wipe.h"
+
+#define HMAC_BLOCK	64	/* SHA-256's block: the HMAC pad length. */
+
+/* A key's HMAC-SHA256 state: the hashes with the inner and outer pads
+ * absorbed, copied for each message. */
+struct hmac_key {
+	SHA256_CTX in, out;
+};
+
+/* Absorb the pads of the ${keylen}-byte ${key} into ${hk}. */
+static void
+hmac_key_init(struct hmac_key * hk, const uint8_t * key, size_t keylen)
+{
+	uint8_t k[HMAC_BLOCK], pad[HMAC_BLOCK];
+	size_t i;
+
+	/* A key longer than a block is hashed first; shorter ones are
+	 * zero-padded. */
+	memset(k, 0, sizeof(k));
+	if (keylen > HMAC_BLOCK)
+		SHA256(key, keylen, k);
+	else if (keylen > 0)
+		memcpy(k, key, keylen);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	SHA256_Init(&hk->in);
+	SHA256_Update(&hk->in, pad, HMAC_BLOCK);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	SHA256_Init(&hk->out);
+	SHA256_Update(&hk->out, pad, HMAC_BLOCK);
+	crypto_wipe(k, sizeof(k));
+	crypto_wipe(pad, sizeof(pad));
+}
+
+/* Set ${out} to the HMAC under ${hk} of ${a} (${alen} bytes) followed by
+ * ${b} (${blen} bytes). */
+static void
+hmac_run(const struct hmac_key * hk, const uint8_t * a, size_t alen,
+    const uint8_t * b, size_t blen, uint8_t out[CRYPTO_HMAC_LEN])
+{
+	SHA256_CTX c = hk->in;
+	uint8_t ih[SHA256_DIGEST_LENGTH];
+
+	SHA256_Update(&c, a, alen);
+	SHA256_Update(&c, b, blen);
+	SHA256_Final(ih, &c);
+	c = hk->out;
+	SHA256_Update(&c, ih, sizeof(ih));
+	SHA256_Final(out, &c);
+	crypto_wipe(ih, sizeof(ih));
+	crypto_wipe(&c, sizeof(c));
+}
 
 /**
  * crypto_hmac_sha256(key, keylen, data, len, out):
@@ -19,34 +78,12 @@ int
 crypto_hmac_sha256(const uint8_t * key, size_t keylen,
     const uint8_t * data, size_t len, uint8_t out[CRYPTO_HMAC_LEN])
 {
-	unsigned int outlen = CRYPTO_HMAC_LEN;
-	static const uint8_t empty[1];
+	struct hmac_key hk;
 
-	/* OpenSSL takes the key length as an int. */
-	if (keylen > INT_MAX)
-		goto err0;
-
-	/* HMAC() rejects a NULL key even when the length is zero. */
-	if (key == NULL)
-		key = empty;
-	if (data == NULL)
-		data = empty;
-
-	/* Compute the MAC. */
-	if (HMAC(EVP_sha256(), key, (int)keylen, data, len, out,
-	    &outlen) == NULL)
-		goto err0;
-	if (outlen != CRYPTO_HMAC_LEN)
-		goto err0;
-
-	/* Success! */
+	hmac_key_init(&hk, key, keylen);
+	hmac_run(&hk, data, len, NULL, 0, out);
+	crypto_wipe(&hk, sizeof(hk));
 	return (0);
-
-err0:
-	memset(out, 0, CRYPTO_HMAC_LEN);
-
-	/* Failure! */
-	return (-1);
 }
 
 /**
@@ -87,21 +124,37 @@ crypto_pbkdf2_sha256(const uint8_t * pass, size_t passlen,
     const uint8_t * salt, size_t saltlen, uint64_t iters,
     uint8_t * out, size_t outlen)
 {
-	static const uint8_t empty[1];
+	struct hmac_key hk;
+	uint8_t u[CRYPTO_HMAC_LEN], t[CRYPTO_HMAC_LEN], ctr[4];
+	uint64_t j;
+	uint32_t blk;
+	size_t off, n, k;
 
-	/* OpenSSL takes every length and the iteration count as an int. */
-	if ((passlen > INT_MAX) || (saltlen > INT_MAX) ||
-	    (outlen > INT_MAX) || (iters < 1) || (iters > INT_MAX))
+	/* RFC 8018 caps the output at (2^32 - 1) blocks. */
+	if ((iters < 1) || (outlen > (size_t)UINT32_MAX * CRYPTO_HMAC_LEN))
 		goto err0;
-	if (pass == NULL)
-		pass = empty;
-	if (salt == NULL)
-		salt = empty;
 
-	/* Derive the key. */
-	if (PKCS5_PBKDF2_HMAC((const char *)pass, (int)passlen, salt,
-	    (int)saltlen, (int)iters, EVP_sha256(), (int)outlen, out) != 1)
-		goto err0;
+	/* T_i = U_1 ^ ... ^ U_c, U_1 = HMAC(P, S || INT(i)), U_j =
+	 * HMAC(P, U_{j-1}); the output is T_1 || T_2 || ..., truncated. */
+	hmac_key_init(&hk, pass, passlen);
+	for (off = 0, blk = 1; off < outlen; off += n, blk++) {
+		ctr[0] = (uint8_t)(blk >> 24);
+		ctr[1] = (uint8_t)(blk >> 16);
+		ctr[2] = (uint8_t)(blk >> 8);
+		ctr[3] = (uint8_t)blk;
+		hmac_run(&hk, salt, saltlen, ctr, sizeof(ctr), u);
+		memcpy(t, u, sizeof(t));
+		for (j = 1; j < iters; j++) {
+			hmac_run(&hk, u, sizeof(u), NULL, 0, u);
+			for (k = 0; k < sizeof(t); k++)
+				t[k] ^= u[k];
+		}
+		n = (outlen - off < sizeof(t)) ? outlen - off : sizeof(t);
+		memcpy(out + off, t, n);
+	}
+	crypto_wipe(&hk, sizeof(hk));
+	crypto_wipe(u, sizeof(u));
+	crypto_wipe(t, sizeof(t));
 
 	/* Success! */
 	return (0);
