@@ -1,4 +1,3 @@
-#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -17,15 +16,14 @@
 
 #define HMAC_BLOCK	64	/* SHA-256's block: the HMAC pad length. */
 
-/* A key's HMAC-SHA256 state: the hashes with the inner and outer pads
- * absorbed, copied for each message. */
-struct hmac_key {
-	SHA256_CTX in, out;
-};
-
-/* Absorb the pads of the ${keylen}-byte ${key} into ${hk}. */
-static void
-hmac_key_init(struct hmac_key * hk, const uint8_t * key, size_t keylen)
+/**
+ * crypto_hmac_key_init(hk, key, keylen):
+ * Absorb the pads of the ${keylen}-byte ${key} into ${hk} (a key longer
+ * than a block is hashed first, as HMAC says).
+ */
+void
+crypto_hmac_key_init(struct crypto_hmac_key * hk, const uint8_t * key,
+    size_t keylen)
 {
 	uint8_t k[HMAC_BLOCK], pad[HMAC_BLOCK];
 	size_t i;
@@ -49,11 +47,16 @@ hmac_key_init(struct hmac_key * hk, const uint8_t * key, size_t keylen)
 	crypto_wipe(pad, sizeof(pad));
 }
 
-/* Set ${out} to the HMAC under ${hk} of ${a} (${alen} bytes) followed by
- * ${b} (${blen} bytes). */
-static void
-hmac_run(const struct hmac_key * hk, const uint8_t * a, size_t alen,
-    const uint8_t * b, size_t blen, uint8_t out[CRYPTO_HMAC_LEN])
+/**
+ * crypto_hmac_key_mac(hk, a, alen, b, blen, out):
+ * Set ${out} to the HMAC-SHA256 under ${hk} of the ${alen} bytes at ${a}
+ * followed by the ${blen} bytes at ${b}, leaving no keyed state behind on
+ * the stack.
+ */
+void
+crypto_hmac_key_mac(const struct crypto_hmac_key * hk, const uint8_t * a,
+    size_t alen, const uint8_t * b, size_t blen,
+    uint8_t out[CRYPTO_HMAC_LEN])
 {
 	SHA256_CTX c = hk->in;
 	uint8_t ih[SHA256_DIGEST_LENGTH];
@@ -64,6 +67,9 @@ hmac_run(const struct hmac_key * hk, const uint8_t * a, size_t alen,
 	c = hk->out;
 	SHA256_Update(&c, ih, sizeof(ih));
 	SHA256_Final(out, &c);
+
+	/* A copy of a keyed state is as good as the key (SHA256_Final clears
+	 * only its data block), and so is the inner hash. */
 	crypto_wipe(ih, sizeof(ih));
 	crypto_wipe(&c, sizeof(c));
 }
@@ -78,10 +84,10 @@ int
 crypto_hmac_sha256(const uint8_t * key, size_t keylen,
     const uint8_t * data, size_t len, uint8_t out[CRYPTO_HMAC_LEN])
 {
-	struct hmac_key hk;
+	struct crypto_hmac_key hk;
 
-	hmac_key_init(&hk, key, keylen);
-	hmac_run(&hk, data, len, NULL, 0, out);
+	crypto_hmac_key_init(&hk, key, keylen);
+	crypto_hmac_key_mac(&hk, data, len, NULL, 0, out);
 	crypto_wipe(&hk, sizeof(hk));
 	return (0);
 }
@@ -124,7 +130,7 @@ crypto_pbkdf2_sha256(const uint8_t * pass, size_t passlen,
     const uint8_t * salt, size_t saltlen, uint64_t iters,
     uint8_t * out, size_t outlen)
 {
-	struct hmac_key hk;
+	struct crypto_hmac_key hk;
 	uint8_t u[CRYPTO_HMAC_LEN], t[CRYPTO_HMAC_LEN], ctr[4];
 	uint64_t j;
 	uint32_t blk;
@@ -136,16 +142,16 @@ crypto_pbkdf2_sha256(const uint8_t * pass, size_t passlen,
 
 	/* T_i = U_1 ^ ... ^ U_c, U_1 = HMAC(P, S || INT(i)), U_j =
 	 * HMAC(P, U_{j-1}); the output is T_1 || T_2 || ..., truncated. */
-	hmac_key_init(&hk, pass, passlen);
+	crypto_hmac_key_init(&hk, pass, passlen);
 	for (off = 0, blk = 1; off < outlen; off += n, blk++) {
 		ctr[0] = (uint8_t)(blk >> 24);
 		ctr[1] = (uint8_t)(blk >> 16);
 		ctr[2] = (uint8_t)(blk >> 8);
 		ctr[3] = (uint8_t)blk;
-		hmac_run(&hk, salt, saltlen, ctr, sizeof(ctr), u);
+		crypto_hmac_key_mac(&hk, salt, saltlen, ctr, sizeof(ctr), u);
 		memcpy(t, u, sizeof(t));
 		for (j = 1; j < iters; j++) {
-			hmac_run(&hk, u, sizeof(u), NULL, 0, u);
+			crypto_hmac_key_mac(&hk, u, sizeof(u), NULL, 0, u);
 			for (k = 0; k < sizeof(t); k++)
 				t[k] ^= u[k];
 		}

@@ -6,7 +6,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/sha.h>
+
 #define CRYPTO_HMAC_LEN 32	/* HMAC-SHA256 output length. */
+
+/* A key's HMAC-SHA256 state: the SHA-256 states with the inner and outer
+ * pads absorbed, copied for each message.  As secret as the key. */
+struct crypto_hmac_key {
+	SHA256_CTX in, out;
+};
+
+/**
+ * crypto_hmac_key_init(hk, key, keylen):
+ * Absorb the pads of the ${keylen}-byte ${key} into ${hk} (a key longer
+ * than a block is hashed first, as HMAC says).
+ */
+void crypto_hmac_key_init(struct crypto_hmac_key * hk, const uint8_t * key,
+    size_t keylen);
+
+/**
+ * crypto_hmac_key_mac(hk, a, alen, b, blen, out):
+ * Set ${out} to the HMAC-SHA256 under ${hk} of the ${alen} bytes at ${a}
+ * followed by the ${blen} bytes at ${b}, leaving no keyed state behind on
+ * the stack.
+ */
+void crypto_hmac_key_mac(const struct crypto_hmac_key * hk,
+    const uint8_t * a, size_t alen, const uint8_t * b, size_t blen,
+    uint8_t out[CRYPTO_HMAC_LEN]);
 
 /**
  * crypto_hmac_sha256(key, keylen, data, len, out):

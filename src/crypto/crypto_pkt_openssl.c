@@ -3,15 +3,13 @@
  * EVP and HMAC-SHA256 from precomputed inner and outer SHA-256 states.
  * Portable: this is what non-x86 builds use.  One variant, "openssl".
  */
-#define OPENSSL_SUPPRESS_DEPRECATED	/* SHA256_CTX: fastest HMAC path. */
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
+#include "crypto_hmac.h"
 #include "crypto_pkt.h"
 #include "crypto_pkt_internal.h"
 #include "crypto_pkt_layout.h"
@@ -19,8 +17,7 @@
 
 /* This backend's key layout. */
 struct ossl_key {
-	SHA256_CTX ictx;	/* After one block of H ^ 0x36... */
-	SHA256_CTX octx;	/* After one block of H ^ 0x5c... */
+	struct crypto_hmac_key hk;	/* The MAC key's padded states. */
 	uint8_t enc[CRYPTO_PKT_KEYLEN];	/* EVP schedules it per engine. */
 };
 
@@ -37,20 +34,11 @@ static void *
 ossl_key_expand(const uint8_t enc[32], const uint8_t mac[32])
 {
 	struct ossl_key * k;
-	uint8_t pad[64];
 
 	if ((k = malloc(sizeof(*k))) == NULL)
 		goto err0;
 	memcpy(k->enc, enc, CRYPTO_PKT_KEYLEN);
-
-	/* Inner state: one block of H ^ 0x36..; outer: H ^ 0x5c.. */
-	crypto_pkt_hmacpad(pad, mac, 0x36);
-	SHA256_Init(&k->ictx);
-	SHA256_Update(&k->ictx, pad, sizeof(pad));
-	crypto_pkt_hmacpad(pad, mac, 0x5c);
-	SHA256_Init(&k->octx);
-	SHA256_Update(&k->octx, pad, sizeof(pad));
-	crypto_wipe(pad, sizeof(pad));
+	crypto_hmac_key_init(&k->hk, mac, 32);
 
 	/* Success! */
 	return (k);
@@ -179,27 +167,11 @@ mac(const struct crypto_pktkey * key, const uint8_t * c, uint64_t pnum,
     uint8_t tag[32])
 {
 	const struct ossl_key * k = key->lay[CRYPTO_BACKEND_OPENSSL];
-	SHA256_CTX ctx;
 	uint8_t pnbuf[8];
-	uint8_t ihash[32];
 
-	/* Inner hash. */
 	crypto_pkt_be64enc(pnbuf, pnum);
-	memcpy(&ctx, &k->ictx, sizeof(ctx));
-	SHA256_Update(&ctx, c, CRYPTO_PKT_PADLEN);
-	SHA256_Update(&ctx, pnbuf, sizeof(pnbuf));
-	SHA256_Final(ihash, &ctx);
-
-	/* Outer hash. */
-	memcpy(&ctx, &k->octx, sizeof(ctx));
-	SHA256_Update(&ctx, ihash, sizeof(ihash));
-	SHA256_Final(tag, &ctx);
-
-	/* A copy of a keyed state is as good as the MAC key: leave none on
-	 * the stack (SHA256_Final clears only its data block), nor the
-	 * inner hash. */
-	crypto_wipe(&ctx, sizeof(ctx));
-	crypto_wipe(ihash, sizeof(ihash));
+	crypto_hmac_key_mac(&k->hk, c, CRYPTO_PKT_PADLEN, pnbuf,
+	    sizeof(pnbuf), tag);
 }
 
 /**
