@@ -91,9 +91,6 @@ static void (* fixed_select)(uint8_t[ELEN], size_t, unsigned) =
 int
 crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
 {
-#if defined(__x86_64__)
-	uint8_t le[ELEN];
-#endif
 	BN_CTX * ctx;
 	BIGNUM * base, * cur;
 	size_t i, v;
@@ -135,13 +132,9 @@ crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2"))
 		fixed_select = fixed_select_avx2;
-	BN_zero(cur);
-	if (!BN_set_bit(cur, (2080 - 2048) * NWIN) || !BN_mod(cur, cur, p,
+	if (crypto_dh_ifma_pow2_mod(&fixed_ifma_fix, p, (2080 - 2048) * NWIN,
 	    ctx))
 		goto err2;
-	if (BN_bn2lebinpad(cur, le, ELEN) != ELEN)
-		goto err2;
-	crypto_dh_ifma_from_le(&fixed_ifma_fix, le);
 #endif
 	BN_free(cur);
 	BN_free(base);

@@ -333,11 +333,12 @@ crypto_dh_ifma_modexp(uint8_t r[256], const uint8_t y[256],
 }
 
 /**
- * pow2_mod(r, p, e, ctx):
- * Set ${r} = 2^${e} mod ${p} as a number.  Return 0 or -1.
+ * crypto_dh_ifma_pow2_mod(r, p, e, ctx):
+ * Set ${r} = 2^${e} mod ${p} (a 2048-bit modulus) with OpenSSL's ${ctx}.
+ * Needs no crypto_dh_ifma_init().  Return 0 on success, -1 on failure.
  */
-static int
-pow2_mod(num * r, const BIGNUM * p, unsigned e, BN_CTX * ctx)
+int
+crypto_dh_ifma_pow2_mod(num * r, const BIGNUM * p, unsigned e, BN_CTX * ctx)
 {
 	uint8_t le[256];
 	BIGNUM * t;
@@ -384,8 +385,8 @@ crypto_dh_ifma_init(const uint8_t p[256])
 		goto err0;
 	if ((bp = BN_bin2bn(p, 256, NULL)) == NULL)
 		goto err1;
-	if (pow2_mod(&ifma_rr, bp, 2 * 52 * NL, ctx) ||
-	    pow2_mod(&ifma_one, bp, 52 * NL, ctx))
+	if (crypto_dh_ifma_pow2_mod(&ifma_rr, bp, 2 * 52 * NL, ctx) ||
+	    crypto_dh_ifma_pow2_mod(&ifma_one, bp, 52 * NL, ctx))
 		goto err2;
 	memset(&ifma_unit, 0, sizeof(ifma_unit));
 	ifma_unit.l[0] = 1;

@@ -7,13 +7,16 @@
  * the almost-Montgomery product a b 2^-2080 mod p, which maps [0, 2p) x
  * [0, 2p) into [0, 2p), so values stay almost reduced between operations
  * and only crypto_dh_ifma_to_be() reduces fully.  x86-64 only; nothing but
- * crypto_dh_ifma_supported() may be called unless it returned nonzero and
- * crypto_dh_ifma_init() succeeded.
+ * crypto_dh_ifma_supported(), crypto_dh_ifma_from_le() and
+ * crypto_dh_ifma_pow2_mod() (plain C, no constant of p) may be called
+ * unless it returned nonzero and crypto_dh_ifma_init() succeeded.
  */
 
 #if defined(__x86_64__)
 
 #include <stdint.h>
+
+#include <openssl/bn.h>
 
 #define CRYPTO_DH_IFMA_NLIMB 40	/* 40 x 52 = 2080 bits: R = 2^2080. */
 
@@ -43,6 +46,14 @@ int crypto_dh_ifma_init(const uint8_t p[256]);
  */
 void crypto_dh_ifma_from_le(struct crypto_dh_ifma_num * r,
     const uint8_t le[256]);
+
+/**
+ * crypto_dh_ifma_pow2_mod(r, p, e, ctx):
+ * Set ${r} = 2^${e} mod ${p} (a 2048-bit modulus) with OpenSSL's ${ctx}.
+ * Needs no crypto_dh_ifma_init().  Return 0 on success, -1 on failure.
+ */
+int crypto_dh_ifma_pow2_mod(struct crypto_dh_ifma_num * r, const BIGNUM * p,
+    unsigned e, BN_CTX * ctx);
 
 /**
  * crypto_dh_ifma_mul(r, a, b):
