@@ -175,13 +175,13 @@ ctl_over(struct rp_ctl * ctl)
 }
 
 /*
- * One round of the loop: wait at most ${wait_ms} ms for events (-1: for
- * ever), handle them, the timers and the end of the round.  Return how
- * long the next round may wait, in ms; -1 once SIGTERM has drained every
- * connection, -2 on a fatal error.
+ * One round of the loop, without waiting: take the events that are in,
+ * handle them, the timers and the end of the round.  Return how long the
+ * thread may wait before the next round, in ms; -1 once SIGTERM has
+ * drained every connection, -2 on a fatal error.
  */
 static int
-ctl_round(struct rp_ctl * ctl, int wait_ms)
+ctl_round(struct rp_ctl * ctl)
 {
 	struct epoll_event evs[CTL_EVENTS];
 	double t;
@@ -189,7 +189,7 @@ ctl_round(struct rp_ctl * ctl, int wait_ms)
 
 	if (ctl_over(ctl))
 		return (-1);
-	if ((n = epoll_wait(ctl->epfd, evs, CTL_EVENTS, wait_ms)) == -1) {
+	if ((n = epoll_wait(ctl->epfd, evs, CTL_EVENTS, 0)) == -1) {
 		if (errno != EINTR) {
 			rp_warnp("epoll_wait");
 			return (-2);
@@ -215,14 +215,14 @@ ctl_round(struct rp_ctl * ctl, int wait_ms)
 }
 
 /* The host step (rp_worker_host) of the loop on a worker's thread: one
- * round that does not wait. */
+ * round. */
 static int
 ctl_host_step(void * cookie)
 {
 	struct rp_ctl * ctl = cookie;
 	int ms;
 
-	if ((ms = ctl_round(ctl, 0)) < -1)
+	if ((ms = ctl_round(ctl)) < -1)
 		ctl->host_rc = -1;
 	return (ms < 0 ? -1 : ms);
 }

@@ -31,7 +31,7 @@ struct rp_wk_stats {
  * share one thread and a pair handed over needs no wake-up.
  */
 struct rp_wk_host {
-	int fd;				/* Watched for input; -1: none. */
+	int fd;				/* Watched for input. */
 	int (* step)(void *);		/* NULL: no host. */
 	void (* done)(void *);
 	void * arg;

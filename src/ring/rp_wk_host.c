@@ -32,7 +32,6 @@ rp_wk_host_serve(struct rp_worker * w,
 		/* Unwatched before done: the host may close fd then. */
 		w->ops->host_watch(eng, 0);
 		h->step = NULL;
-		h->fd = -1;
 		h->done(h->arg);
 		return;
 	}

@@ -101,7 +101,6 @@ rp_worker_start(int id, const struct rp_worker_cfg * cfg)
 	w->cfg = *cfg;
 	w->ops = (cfg->engine == RP_ENGINE_EPOLL) ? &rp_wk_epoll_ops :
 	    &rp_wk_uring_ops;
-	w->host.fd = w->host_req.fd = -1;
 	pthread_mutex_init(&w->mtx, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if ((w->doorbell = eventfd(0, EFD_CLOEXEC)) == -1) {
@@ -214,7 +213,7 @@ void
 rp_wk_drain_inbox(struct rp_worker * w,
     void (* adopt)(void *, struct rp_wconn *), void * eng)
 {
-	struct rp_wk_host host = { .fd = -1 };
+	struct rp_wk_host host = { .step = NULL };
 	struct rp_pair ** list;
 	struct rp_wconn * c;
 	size_t n, i;
