@@ -19,7 +19,8 @@ several repetitions, and it reports medians:
   * new connections per second, with forward secrecy and with -f;
   * 100-byte echo latency p50/p99/p99.9, idle and under bulk load (2
     streams capped at 40 MiB/s each: the same work for every daemon);
-  * peak RSS (VmHWM) and memory per idle connection (-e and -d);
+  * peak RSS (VmHWM), peak private memory (RssAnon, sampled) and memory per
+    idle connection (-e and -d);
   * single-connection throughput and rr latency across an rp-delay link
     (20 ms RTT, 1 Gbit/s cap).
 
@@ -184,6 +185,49 @@ def proc_cpu(pid):
         s = f.read()
     rest = s[s.rfind(")") + 2:].split()
     return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def rss_anon(pid):
+    """RssAnon of ${pid} in KiB (private memory; 0 once it is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class AnonPeak:
+    """Samples the RssAnon of each implementation's main (-e/-d, PFS) pair
+    every ${period} seconds in a thread, keeping the highest: library
+    pages are shared and file-backed, so private memory is what a daemon
+    costs."""
+
+    def __init__(self, impls, period=0.05):
+        import threading
+        self.impls, self.period = impls, period
+        self.peak = {}
+        self.stop_ev = threading.Event()
+        self.thr = threading.Thread(target=self.run, daemon=True)
+        self.thr.start()
+
+    def run(self):
+        while not self.stop_ev.wait(self.period):
+            for impl in self.impls:
+                pair = impl.pairs.get("fs") if impl.pairs else None
+                if not pair:
+                    continue
+                for side in ("e", "d"):
+                    kib = rss_anon(pair[side].pid)
+                    key = (impl.name, side)
+                    if kib > self.peak.get(key, 0):
+                        self.peak[key] = kib
+
+    def stop(self):
+        self.stop_ev.set()
+        self.thr.join()
 
 
 def proc_mem(pid):
@@ -736,6 +780,8 @@ ROWS = [
      "lower"),
     ("peak RSS -e (VmHWM)", "peak_rss", "e_KiB", "KiB", "lower"),
     ("peak RSS -d (VmHWM)", "peak_rss", "d_KiB", "KiB", "lower"),
+    ("peak private -e (RssAnon)", "peak_anon", "e_KiB", "KiB", "lower"),
+    ("peak private -d (RssAnon)", "peak_anon", "d_KiB", "KiB", "lower"),
     ("WAN 20ms/1Gbit: 1 conn throughput", "wan_stream1", "MBps", "MB/s",
      "higher"),
     ("WAN 20ms/1Gbit: rr p50", "wan_rr", "p50_us", "us", "lower"),
@@ -952,7 +998,10 @@ def main():
     sys.stdout.flush()
     run_all = b.only is None
     bare = [bare_crypto_s_per_gb()] if run_all else []
+    anon = AnonPeak(impls) if run_all else None
     results, skipped = b.run(impls)
+    if anon:
+        anon.stop()
     if run_all:
         bare.append(bare_crypto_s_per_gb())
     bare = median(bare)
@@ -965,6 +1014,9 @@ def main():
                 results.setdefault("peak_rss", {})[impl.name] = [{
                     "e_KiB": proc_mem(pair["e"].pid)[1],
                     "d_KiB": proc_mem(pair["d"].pid)[1]}]
+            results.setdefault("peak_anon", {})[impl.name] = [{
+                "e_KiB": anon.peak.get((impl.name, "e"), 0),
+                "d_KiB": anon.peak.get((impl.name, "d"), 0)}]
     elapsed = time.monotonic() - b.t0
     PROCS.stop_all()
 

@@ -21,7 +21,6 @@
 #include "rp_engine.h"
 #include "rp_keys.h"
 #include "rp_log.h"
-#include "rp_mem.h"
 #include "rp_metrics.h"
 #include "rp_opts.h"
 #include "rp_sd.h"
@@ -575,14 +574,6 @@ rpd_serve(const struct rpd_opts * o)
 	if (metrics && rpd_metrics_start(o, metrics, ctl, workers,
 	    wcfg.engine))
 		goto err5;
-
-	/*
-	 * Start-up (libIPSec_MB's self-tests, the crypto path probe) has
-	 * touched far more library pages than serving will: let them go
-	 * before serving, so that they are not counted against us while we
-	 * do.
-	 */
-	rp_mem_release_startup();
 
 	/* Started: the parent may go, and systemd (Type=notify) may send
 	 * connections our way. */
