@@ -19,6 +19,7 @@
 #include "rp_addr.h"
 #include "rp_engine.h"
 #include "rp_hsio.h"
+#include "rp_keys.h"
 #include "rp_log.h"
 #include "rp_opts.h"
 #include "rp_pair.h"
@@ -240,7 +241,7 @@ main(int argc, char * argv[])
 		return (rc > 0 ? 0 : 1);
 	if (rp_engine_resolve(o.engine, &engine))
 		return (1);
-	if (crypto_secret_load(o.keyfile, K))
+	if (rp_keys_secret(o.keyfile, K))
 		return (1);
 	signal(SIGPIPE, SIG_IGN);
 	fd = pipe_connect(&o, K, &k);

@@ -345,19 +345,32 @@ rpd_parse(int argc, char * argv[], struct rpd_opts * o)
 	return (rpd_check(o));
 }
 
-/* Start-up is over (or, with -D, waits for DNS): a daemonized parent
- * exits 0 now, and what follows goes to syslog if ${o} says so. */
+/*
+ * -D waits for DNS: a daemonized parent exits 0 now, and start-up goes on
+ * with its errors on the standard error the daemon was started with (stock
+ * spiped's) and in syslog, so that a port that cannot be bound once the
+ * name resolves is still said somewhere a person will see it.
+ */
+static void
+rpd_release(const struct rpd_opts * o)
+{
+
+	if (o->foreground)
+		return;
+	rp_daemon_release();
+	rp_log_dest(RP_LOG_STDERR | RP_LOG_SYSLOG);
+}
+
+/* Start-up is over: a daemonized parent exits 0 now (if rpd_release did
+ * not let it go), and what follows goes to syslog if ${o} says so. */
 static void
 rpd_ready(const struct rpd_opts * o)
 {
-	static int done;
 
-	if (done)
+	if (o->foreground)
 		return;
-	done = 1;
 	rp_daemon_ready();
-	if (o->syslog && !o->foreground)
-		rp_log_syslog();
+	rp_log_dest(o->syslog ? RP_LOG_SYSLOG : RP_LOG_STDERR);
 }
 
 /* Resolve ${s} into at most ${max} addresses at ${a} (the -b form if
@@ -379,7 +392,7 @@ rpd_resolve(const struct rpd_opts * o, const char * s, int bind,
 			break;
 
 		/* Waiting for DNS is no start-up error: let the parent go. */
-		rpd_ready(o);
+		rpd_release(o);
 		sleep(RPD_DNS_RETRY);
 	}
 	if (n < 0)
@@ -488,28 +501,32 @@ rpd_serve(const struct rpd_opts * o)
 	if (rp_engine_resolve(o->engine, &wcfg.engine))
 		goto err1;
 
+	/* Every key before any fork: -k - reads standard input, which
+	 * daemonizing points at /dev/null. */
+	if ((keys = rp_keys_load(o->keyfiles, o->nkeyfiles)) == NULL)
+		goto err1;
+
 	/* -s systemd:NAME: the socket is taken before any fork, since
 	 * LISTEN_PID names the process systemd started. */
 	if (sdname != NULL && (lfd = rp_sd_listen(sdname)) == -1)
-		goto err1;
+		goto err2;
 
 	/*
 	 * -D waits for DNS in the background.  Either way the parent stays
-	 * until start-up is over (rpd_ready), so that what fails before then
-	 * is said to the person who started the daemon.
+	 * until start-up is over (rpd_ready) or the wait begins
+	 * (rpd_release), so that what fails before then is said to the
+	 * person who started the daemon.
 	 */
 	if (o->dnswait && !o->foreground && rp_daemonize(pidfile))
-		goto err1;
+		goto err2;
 	if ((sdname == NULL && rpd_resolve(o, o->source, 0, &sa_s, 1) < 0) ||
 	    (nt = rpd_resolve(o, o->target, 0, sa_t, RP_ADDR_MAX)) < 0 ||
 	    (o->bind && rpd_resolve(o, o->bind, 1, &sa_b, 1) < 0))
-		goto err1;
-	if ((keys = rp_keys_load(o->keyfiles, o->nkeyfiles)) == NULL)
 		goto err2;
 	if (lfd == -1 && (lfd = rp_sock_listen(&sa_s)) == -1)
 		goto err2;
 	if (!o->dnswait && !o->foreground && rp_daemonize(pidfile))
-		goto err3;
+		goto err2;
 
 	/* SIGTERM and SIGHUP (reload) are read through the control thread's
 	 * signalfd; block them in every thread. */
@@ -520,7 +537,7 @@ rpd_serve(const struct rpd_opts * o)
 	signal(SIGPIPE, SIG_IGN);
 	if (crypto_dh_init()) {
 		rp_warn("Cannot set up Diffie-Hellman");
-		goto err3;
+		goto err2;
 	}
 
 	/* The control state first: the workers report closes to it. */
@@ -540,7 +557,7 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.proxy = o->proxy;
 	ccfg.drain_timeout = o->drain_timeout;
 	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
-		goto err3;
+		goto err2;
 
 	/* Workers register their buffers before privileges are dropped. */
 	wcfg.sendmode = o->sendzc ? RP_SEND_ZC : RP_SEND_PLAIN;
@@ -589,12 +606,12 @@ err5:
 	free(workers);
 err4:
 	rp_ctl_free(ctl);
-err3:
 err2:
 	rp_keys_free(keys);
-err1:
 	if (lfd != -1)
 		close(lfd);
+	rp_daemon_exit();
+err1:
 	free(pidfile);
 err0:
 	return (rc);

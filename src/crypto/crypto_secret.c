@@ -20,10 +20,24 @@
 int
 crypto_secret_load(const char * path, uint8_t K[32])
 {
+	size_t len;
+
+	return (crypto_secret_load_len(path, K, &len));
+}
+
+/**
+ * crypto_secret_load_len(path, K, lenp):
+ * As crypto_secret_load(${path}, ${K}), and on success set ${lenp} to the
+ * number of bytes hashed (0 for an empty file or input: a key anyone can
+ * compute).
+ */
+int
+crypto_secret_load_len(const char * path, uint8_t K[32], size_t * lenp)
+{
 	EVP_MD_CTX * ctx;
 	FILE * f;
 	uint8_t buf[4096];
-	size_t lenread;
+	size_t lenread, total = 0;
 	unsigned int klen;
 	int use_stdin = (strcmp(path, "-") == 0);
 	const char * name = use_stdin ? "standard input" : path;
@@ -51,6 +65,7 @@ crypto_secret_load(const char * path, uint8_t K[32])
 
 	/* Hash everything up to EOF. */
 	while ((lenread = fread(buf, 1, sizeof(buf), f)) > 0) {
+		total += lenread;
 		if (EVP_DigestUpdate(ctx, buf, lenread) != 1) {
 			fprintf(stderr, "%s: SHA-256 failed on key %s\n",
 			    PROGNAME, name);
@@ -81,6 +96,7 @@ crypto_secret_load(const char * path, uint8_t K[32])
 	}
 
 	/* Success! */
+	*lenp = total;
 	return (0);
 
 err2:

@@ -1,6 +1,7 @@
 #ifndef CRYPTO_SECRET_H_
 #define CRYPTO_SECRET_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 /**
@@ -10,5 +11,13 @@
  * on failure print a clear error naming ${path} to stderr and return -1.
  */
 int crypto_secret_load(const char * path, uint8_t K[32]);
+
+/**
+ * crypto_secret_load_len(path, K, lenp):
+ * As crypto_secret_load(${path}, ${K}), and on success set ${lenp} to the
+ * number of bytes hashed (0 for an empty file or input: a key anyone can
+ * compute).
+ */
+int crypto_secret_load_len(const char * path, uint8_t K[32], size_t * lenp);
 
 #endif /* !CRYPTO_SECRET_H_ */

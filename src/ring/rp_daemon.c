@@ -16,6 +16,13 @@
  * over, or -1 (not a daemon made by rp_daemonize, or already told). */
 static int daemon_readyfd = -1;
 
+/* The standard error of the process that called rp_daemonize, kept for
+ * rp_daemon_release, or -1. */
+static int daemon_origerr = -1;
+
+/* The pidfile this process wrote, or NULL. */
+static char * daemon_pidfile;
+
 /* Write the ${len} bytes at ${buf} to ${fd}; give up on an error. */
 static void
 daemon_write_all(int fd, const char * buf, size_t len)
@@ -79,12 +86,41 @@ daemon_dup_to(int fd, int to)
 	return (0);
 }
 
+/* Write our pid to ${pidfile}, which is created or truncated but never
+ * followed if it is a symbolic link (it is written as root, often in a
+ * directory others can write); 0, or -1 with a warning printed. */
+static int
+daemon_write_pidfile(const char * pidfile)
+{
+	char buf[32];
+	int fd, len;
+
+	if ((fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1)
+		goto err0;
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (write(fd, buf, (size_t)len) != len)
+		goto err1;
+	if (close(fd))
+		goto err0;
+	if ((daemon_pidfile = strdup(pidfile)) == NULL)
+		goto err0;
+	return (0);
+
+err1:
+	close(fd);
+err0:
+	rp_warnp("Cannot write pidfile %s", pidfile);
+	return (-1);
+}
+
 /**
  * rp_daemonize(pidfile):
  * Detach into the background (fork, setsid, standard input and output to
- * /dev/null) and write the daemon's pid to ${pidfile}.  The parent stays
- * until the daemon calls rp_daemon_ready, copying what the daemon writes
- * to its standard error until then to its own, and exits 0 then; if the
+ * /dev/null) and write the daemon's pid to ${pidfile} (never through a
+ * symbolic link).  The parent stays until the daemon calls
+ * rp_daemon_release or rp_daemon_ready, copying what the daemon writes to
+ * its standard error until then to its own, and exits 0 then; if the
  * daemon exits first, the parent exits with its status (1 if that was 0).
  * Must be called before any thread is created.  Return 0 in the daemon,
  * -1 on failure (in the caller, which was not forked).
@@ -93,7 +129,6 @@ int
 rp_daemonize(const char * pidfile)
 {
 	int msg[2], ready[2];
-	FILE * f;
 	pid_t pid;
 	int nul;
 
@@ -114,6 +149,7 @@ rp_daemonize(const char * pidfile)
 	/* From here on what the daemon says goes to the parent. */
 	close(msg[0]);
 	close(ready[0]);
+	daemon_origerr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	if (daemon_dup_to(msg[1], STDERR_FILENO))
 		_exit(1);
 	daemon_readyfd = ready[1];
@@ -121,18 +157,12 @@ rp_daemonize(const char * pidfile)
 		rp_warnp("setsid");
 		_exit(1);
 	}
-	if ((f = fopen(pidfile, "w")) == NULL) {
-		rp_warnp("Cannot write pidfile %s", pidfile);
+	if (daemon_write_pidfile(pidfile))
 		_exit(1);
-	}
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f)) {
-		rp_warnp("Cannot write pidfile %s", pidfile);
-		_exit(1);
-	}
 	if ((nul = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(nul, STDIN_FILENO) == -1 || daemon_dup_to(nul, STDOUT_FILENO)) {
 		rp_warnp("/dev/null");
+		rp_daemon_exit();
 		_exit(1);
 	}
 	return (0);
@@ -146,16 +176,10 @@ err0:
 	return (-1);
 }
 
-/**
- * rp_daemon_ready():
- * In a daemon made by rp_daemonize: start-up is over, so let the parent
- * exit 0, and send standard error to /dev/null from now on.  A no-op
- * otherwise, and after the first call.
- */
-void
-rp_daemon_ready(void)
+/* Let the parent exit 0 if it still waits. */
+static void
+daemon_tell_parent(void)
 {
-	int nul;
 
 	if (daemon_readyfd == -1)
 		return;
@@ -164,8 +188,66 @@ rp_daemon_ready(void)
 	daemon_write_all(daemon_readyfd, "", 1);
 	close(daemon_readyfd);
 	daemon_readyfd = -1;
+}
+
+/**
+ * rp_daemon_release():
+ * In a daemon made by rp_daemonize that is still starting up but should
+ * not hold its parent (-D waiting for DNS): let the parent exit 0 now, and
+ * point standard error back at the one the daemon was started with (as
+ * stock spiped leaves it), so that a later start-up error still reaches
+ * whoever started it.  A no-op otherwise, and after the first call.
+ */
+void
+rp_daemon_release(void)
+{
+
+	if (daemon_readyfd == -1)
+		return;
+	if (daemon_origerr != -1 &&
+	    dup2(daemon_origerr, STDERR_FILENO) == -1) {
+		/* Keep the pipe: what is written to it is lost either way. */
+	}
+	daemon_tell_parent();
+}
+
+/**
+ * rp_daemon_ready():
+ * In a daemon made by rp_daemonize: start-up is over, so let the parent
+ * exit 0 if rp_daemon_release did not, and send standard error to
+ * /dev/null from now on.  A no-op otherwise, and after the first call.
+ */
+void
+rp_daemon_ready(void)
+{
+	int nul;
+
+	if (daemon_readyfd == -1 && daemon_origerr == -1)
+		return;
+	daemon_tell_parent();
+	if (daemon_origerr != -1) {
+		close(daemon_origerr);
+		daemon_origerr = -1;
+	}
 	if ((nul = open("/dev/null", O_WRONLY)) != -1)
 		(void)daemon_dup_to(nul, STDERR_FILENO);
+}
+
+/**
+ * rp_daemon_exit():
+ * The daemon is exiting: remove the pidfile rp_daemonize wrote, if any.
+ * Having dropped privileges (-u), it may lack the right to: the file then
+ * stays.
+ */
+void
+rp_daemon_exit(void)
+{
+
+	if (daemon_pidfile == NULL)
+		return;
+	(void)unlink(daemon_pidfile);
+	free(daemon_pidfile);
+	daemon_pidfile = NULL;
 }
 
 /**

@@ -19,6 +19,30 @@ struct rp_keys {
 	struct rp_keyset cur;
 };
 
+/**
+ * rp_keys_secret(path, K):
+ * Set ${K} to the shared secret of the key file ${path} ("-": standard
+ * input), warning if it is empty: stock spiped takes an empty key, so it is
+ * taken, but its secret is SHA-256 of nothing, which anyone can compute.
+ * Return 0, or -1 with a warning printed naming ${path}.
+ */
+int
+rp_keys_secret(const char * path, uint8_t K[32])
+{
+	const char * name = (strcmp(path, "-") == 0) ? "standard input" : path;
+	size_t len;
+
+	if (crypto_secret_load_len(path, K, &len)) {
+		rp_warnp("Error reading shared secret from %s", name);
+		return (-1);
+	}
+	if (len == 0)
+		rp_warn("WARNING: the key from %s is empty (0 bytes): anyone "
+		    "can compute its secret; make a key with "
+		    "dd if=/dev/urandom bs=32 count=1", name);
+	return (0);
+}
+
 /* Read key file ${i} of ${keys} into ${K} (standard input's only if
  * ${first}); 0, or -1 with a warning printed. */
 static int
@@ -31,11 +55,7 @@ keys_read_one(const struct rp_keys * keys, size_t i, int first,
 		memcpy(K, keys->K_stdin, 32);
 		return (0);
 	}
-	if (crypto_secret_load(path, K)) {
-		rp_warnp("Error reading shared secret from %s", path);
-		return (-1);
-	}
-	return (0);
+	return (rp_keys_secret(path, K));
 }
 
 /* Read every key file of ${keys} into ${set} (${first}: the first time,

@@ -26,6 +26,15 @@ struct rp_keyset {
 struct rp_keys;
 
 /**
+ * rp_keys_secret(path, K):
+ * Set ${K} to the shared secret of the key file ${path} ("-": standard
+ * input), warning if it is empty: stock spiped takes an empty key, so it is
+ * taken, but its secret is SHA-256 of nothing, which anyone can compute.
+ * Return 0, or -1 with a warning printed naming ${path}.
+ */
+int rp_keys_secret(const char * path, uint8_t K[32]);
+
+/**
  * rp_keys_load(files, n):
  * Read the ${n} (1 to RP_KEYS_MAX) key files ${files} (which must outlive
  * the result; at most one of them "-", standard input).  Return the keys,

@@ -7,7 +7,8 @@
 #include "rp_log.h"
 
 static const char * log_name = "ringpiped";
-static int log_to_syslog = 0;
+static int log_dest = RP_LOG_STDERR;
+static int log_opened;
 
 /**
  * rp_log_init(name):
@@ -21,29 +22,36 @@ rp_log_init(const char * name)
 }
 
 /**
- * rp_log_syslog():
- * Send every later message to syslog (LOG_DAEMON) instead of stderr.
+ * rp_log_dest(dest):
+ * Send every later message to ${dest}: RP_LOG_STDERR, RP_LOG_SYSLOG
+ * (LOG_DAEMON), or both.
  */
 void
-rp_log_syslog(void)
+rp_log_dest(int dest)
 {
 
-	openlog(log_name, LOG_PID, LOG_DAEMON);
-	log_to_syslog = 1;
+	if ((dest & RP_LOG_SYSLOG) && !log_opened) {
+		openlog(log_name, LOG_PID, LOG_DAEMON);
+		log_opened = 1;
+	}
+	log_dest = dest;
 }
 
+/* Emit the message made from ${fmt} and ${ap} (followed by ": " and
+ * ${errstr} if that is not NULL) at syslog priority ${prio}. */
 static void
-log_emit(const char * fmt, va_list ap, const char * errstr)
+log_emit(int prio, const char * fmt, va_list ap, const char * errstr)
 {
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_to_syslog) {
+	if (log_dest & RP_LOG_SYSLOG) {
 		if (errstr)
-			syslog(LOG_WARNING, "%s: %s", msg, errstr);
+			syslog(prio, "%s: %s", msg, errstr);
 		else
-			syslog(LOG_WARNING, "%s", msg);
-	} else {
+			syslog(prio, "%s", msg);
+	}
+	if (log_dest & RP_LOG_STDERR) {
 		if (errstr)
 			fprintf(stderr, "%s: %s: %s\n", log_name, msg, errstr);
 		else
@@ -61,7 +69,7 @@ rp_warn(const char * fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_emit(fmt, ap, NULL);
+	log_emit(LOG_WARNING, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -76,7 +84,29 @@ rp_warnp(const char * fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	log_emit(fmt, ap, strerror(saved));
+	log_emit(LOG_WARNING, fmt, ap, strerror(saved));
 	va_end(ap);
 	errno = saved;
+}
+
+/**
+ * rp_error(fmt, ...):
+ * Print an error made from ${fmt}: on stderr as "name: error: ...", in
+ * syslog at LOG_ERR.  For what an operator must act on while the daemon
+ * carries on (a reload that failed).
+ */
+void
+rp_error(const char * fmt, ...)
+{
+	char efmt[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (log_dest & RP_LOG_STDERR) {
+		snprintf(efmt, sizeof(efmt), "error: %s", fmt);
+		log_emit(LOG_ERR, efmt, ap, NULL);
+	} else {
+		log_emit(LOG_ERR, fmt, ap, NULL);
+	}
+	va_end(ap);
 }
