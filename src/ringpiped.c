@@ -582,6 +582,8 @@ rpd_serve(const struct rpd_opts * o)
 		rp_warn("Failed to drop privileges");
 		goto err5;
 	}
+	if (o->user)
+		(void)rp_keys_check_reload(keys, o->user);
 
 	/* The control state owns the listening socket from here on. */
 	rc1 = rp_ctl_start(ctl, lfd, sa_t, nt);

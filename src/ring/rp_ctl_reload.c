@@ -4,6 +4,7 @@
 
 #include "crypto_wipe.h"
 #include "rp_ctl_reload.h"
+#include "rp_ctlstats.h"
 #include "rp_log.h"
 #include "rp_sd.h"
 
@@ -11,6 +12,7 @@ struct rp_ctl_reload {
 	struct rp_keys * keys;
 	struct rp_ctl_resolver * resolver;
 	const char * target;
+	struct rp_ctlstats * stats;
 
 	/* mtx guards the flags; cv wakes the thread for a request or to
 	 * stop.  The thread sends READY=1 under mtx and only while stopping
@@ -35,19 +37,22 @@ reload_run(struct rp_ctl_reload * rl)
 
 	rp_warn("SIGHUP: reloading the key files and the target address");
 	if (rp_keys_read(rl->keys, &set)) {
-		rp_warn("Reload failed (a key file): still using the keys and "
+		rp_error("Reload failed (a key file): still using the keys and "
 		    "target addresses in use before");
+		rp_ctlstats_count(&rl->stats->reloads[1]);
 		return;
 	}
 
 	/* The addresses go in at once if the look-up works: the keys cannot
 	 * fail after this. */
 	if ((n = rp_ctl_resolver_refresh(rl->resolver)) < 0) {
-		rp_warn("Reload failed (cannot resolve %s): still using the "
+		rp_error("Reload failed (cannot resolve %s): still using the "
 		    "keys and target addresses in use before", rl->target);
+		rp_ctlstats_count(&rl->stats->reloads[1]);
 		goto done;
 	}
 	rp_keys_set(rl->keys, &set);
+	rp_ctlstats_count(&rl->stats->reloads[0]);
 	rp_warn("Reloaded: %zu key%s; target %s at %d address%s; live "
 	    "connections keep theirs", set.n, (set.n == 1) ? "" : "s",
 	    rl->target, n, (n == 1) ? "" : "es");
@@ -83,14 +88,14 @@ reload_main(void * arg)
 }
 
 /**
- * rp_ctl_reload_start(keys, resolver, target):
+ * rp_ctl_reload_start(keys, resolver, target, stats):
  * Start the thread that reloads ${keys} and the addresses of ${resolver},
- * whose target is ${target} (as given; for the log), on request.  All
- * three must outlive it.  Return NULL on failure, with a warning printed.
+ * whose target is ${target} (as given; for the log), on request, counting
+ * each reload's outcome in ${stats}.  All four must outlive it.  Return NULL on failure, with a warning printed.
  */
 struct rp_ctl_reload *
 rp_ctl_reload_start(struct rp_keys * keys, struct rp_ctl_resolver * resolver,
-    const char * target)
+    const char * target, struct rp_ctlstats * stats)
 {
 	struct rp_ctl_reload * rl;
 
@@ -101,6 +106,7 @@ rp_ctl_reload_start(struct rp_keys * keys, struct rp_ctl_resolver * resolver,
 	rl->keys = keys;
 	rl->resolver = resolver;
 	rl->target = target;
+	rl->stats = stats;
 	if ((errno = pthread_mutex_init(&rl->mtx, NULL)) != 0) {
 		rp_warnp("pthread_mutex_init");
 		goto err1;

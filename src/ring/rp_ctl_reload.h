@@ -16,15 +16,18 @@
 #include "rp_keys.h"
 
 struct rp_ctl_reload;
+struct rp_ctlstats;
 
 /**
- * rp_ctl_reload_start(keys, resolver, target):
+ * rp_ctl_reload_start(keys, resolver, target, stats):
  * Start the thread that reloads ${keys} and the addresses of ${resolver},
- * whose target is ${target} (as given; for the log), on request.  All
- * three must outlive it.  Return NULL on failure, with a warning printed.
+ * whose target is ${target} (as given; for the log), on request, counting
+ * each reload's outcome in ${stats}.  All four must outlive it.  Return
+ * NULL on failure, with a warning printed.
  */
 struct rp_ctl_reload * rp_ctl_reload_start(struct rp_keys * keys,
-    struct rp_ctl_resolver * resolver, const char * target);
+    struct rp_ctl_resolver * resolver, const char * target,
+    struct rp_ctlstats * stats);
 
 /**
  * rp_ctl_reload_request(rl):

@@ -116,4 +116,7 @@ rp_ctlstats_read(const struct rp_ctlstats * s,
 	    memory_order_acquire);
 	snap->limit_hits = atomic_load_explicit(&s->limit_hits,
 	    memory_order_relaxed);
+	for (i = 0; i < 2; i++)
+		snap->reloads[i] = atomic_load_explicit(&s->reloads[i],
+		    memory_order_relaxed);
 }

@@ -4,8 +4,10 @@
 /*
  * The control thread's counters, for --metrics: connections accepted and
  * the times -n was reached, handshakes that succeeded (with a histogram of
- * how long they took) and set-ups that failed, by reason.  Only the control
- * thread writes them (a load and a store, no locked instruction);
+ * how long they took) and set-ups that failed, by reason; and reloads, by
+ * outcome.  Each counter has one writing thread, the control thread's or
+ * (reloads) the reload thread's (a load and a store, no locked
+ * instruction);
  * any thread may read them (rp_ctlstats_read), each counter atomically, the
  * set not as one.  What the workers carry is counted by the workers
  * (rp_worker_counts).
@@ -44,6 +46,10 @@ struct rp_ctlstats {
 	 * their durations in nanoseconds. */
 	_Atomic uint64_t hs_bucket[RP_CTLSTATS_NBOUNDS + 1];
 	_Atomic uint64_t hs_ns;
+
+	/* Reloads (SIGHUP) that took effect [0] and that failed [1]: the
+	 * reload thread is their only writer. */
+	_Atomic uint64_t reloads[2];
 };
 
 /* A snapshot of a struct rp_ctlstats (rp_ctlstats_read). */
@@ -53,6 +59,7 @@ struct rp_ctlstats_snap {
 	uint64_t failed[RP_HSFAIL_N];
 	uint64_t hs_bucket[RP_CTLSTATS_NBOUNDS + 1];	/* Not cumulative. */
 	uint64_t hs_ns;
+	uint64_t reloads[2];		/* Took effect, failed. */
 };
 
 /**

@@ -1,7 +1,9 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto_secret.h"
 #include "crypto_wipe.h"
@@ -164,6 +166,34 @@ rp_keys_get(struct rp_keys * keys, struct rp_keyset * set)
 	pthread_mutex_lock(&keys->mtx);
 	memcpy(set, &keys->cur, sizeof(*set));
 	pthread_mutex_unlock(&keys->mtx);
+}
+
+/**
+ * rp_keys_check_reload(keys, user):
+ * Having dropped privileges to ${user} (-u), check that each key file of
+ * ${keys} can still be opened, as a reload (SIGHUP) will open them; warn
+ * clearly for each that cannot.  Return the number that cannot.
+ */
+size_t
+rp_keys_check_reload(const struct rp_keys * keys, const char * user)
+{
+	size_t i, nbad = 0;
+	int fd;
+
+	for (i = 0; i < keys->n; i++) {
+		if (strcmp(keys->files[i], "-") == 0)
+			continue;
+		if ((fd = open(keys->files[i], O_RDONLY | O_CLOEXEC)) != -1) {
+			close(fd);
+			continue;
+		}
+		rp_warnp("WARNING: key file %s cannot be opened as -u %s, so "
+		    "every reload (SIGHUP) will fail and keep the keys read at "
+		    "start; let that user read it (e.g. owner root, group of "
+		    "the user, mode 0640)", keys->files[i], user);
+		nbad++;
+	}
+	return (nbad);
 }
 
 /**

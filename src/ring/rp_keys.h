@@ -65,6 +65,14 @@ void rp_keys_set(struct rp_keys * keys, const struct rp_keyset * set);
 void rp_keys_get(struct rp_keys * keys, struct rp_keyset * set);
 
 /**
+ * rp_keys_check_reload(keys, user):
+ * Having dropped privileges to ${user} (-u), check that each key file of
+ * ${keys} can still be opened, as a reload (SIGHUP) will open them; warn
+ * clearly for each that cannot.  Return the number that cannot.
+ */
+size_t rp_keys_check_reload(const struct rp_keys * keys, const char * user);
+
+/**
  * rp_keys_free(keys):
  * Wipe and free ${keys}.  NULL is a no-op.
  */

@@ -31,6 +31,9 @@ static const char * const metrics_hsfail_names[RP_HSFAIL_N] = {
 	[RP_HSFAIL_INTERNAL] = "internal"
 };
 
+/* The outcome labels of reloads: [0] took effect, [1] failed. */
+static const char * const metrics_reload_names[2] = { "ok", "failed" };
+
 /* The direction labels of the data counters: [0] sealed, [1] opened. */
 static const char * const metrics_dir_names[2] = { "encrypted", "decrypted" };
 
@@ -170,6 +173,10 @@ metrics_handshakes(struct rp_prom * p, const struct rp_ctlstats_snap * ctl,
 	rp_prom_histogram(p, "ringpiped_handshake_duration_seconds",
 	    rp_ctlstats_bounds, RP_CTLSTATS_NBOUNDS, ctl->hs_bucket,
 	    (double)ctl->hs_ns / NS_PER_S);
+	metrics_family(p, "ringpiped_reloads_total", "counter",
+	    "Reloads of the key files and target (SIGHUP), by result: ok, or "
+	    "failed (the keys and addresses in use before stay).", "result",
+	    metrics_reload_names, ctl->reloads, 2);
 }
 
 /* The data and per-worker metrics of ${s} and ${wc}[0..${nw}) into ${p}. */
