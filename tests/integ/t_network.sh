@@ -189,14 +189,28 @@ load_wait() {
   return 1
 }
 
+# net_serve CASE TAG [FLAGS...]: the namespaces of CASE (net_pair TAG),
+# and in NB the echo target and a ringpiped -d with FLAGS and --metrics,
+# its pid in DPID; fails, having said what did not start, if one did not.
+net_serve() {
+  local name=$1 tag=$2
+  shift 2
+  net_pair "$tag" || { t_fail "$name: namespaces set up"; return 1; }
+  ns_target "$NB" || { t_fail "$name: target starts"; return 1; }
+  ns_daemon "$NB" ring -d "[$IPB]:$PD" "[127.0.0.1]:$PT" \
+    --metrics "[127.0.0.1]:$PM" "$@" || { t_fail "$name: -d starts"; return 1; }
+  DPID=$T_LAST
+}
+
+# The --keepalive flags of this run: none with NET_KEEPALIVE=off.
+KA=()
+[ "$NET_KEEPALIVE" != off ] && KA=(--keepalive "$NET_KEEPALIVE")
+
 # --- loss: 2% each way, 32 x 4 MB echoed, ringpiped then stock as the -e.
 case_loss() {
   local kind port t0 rc before
-  net_pair l || { t_fail "loss: namespaces set up"; return; }
+  net_serve loss l -n 0 || return
   net_rule loss || { t_fail "loss: nft rules"; return; }
-  ns_target "$NB" || { t_fail "loss: target starts"; return; }
-  ns_daemon "$NB" ring -d "[$IPB]:$PD" "[127.0.0.1]:$PT" -n 0 ||
-    { t_fail "loss: -d starts"; return; }
   port=$PE
   for kind in ring stock; do
     ns_daemon "$NA" "$kind" -e "[127.0.0.1]:$port" "[$IPB]:$PD" -n 0 ||
@@ -218,13 +232,9 @@ case_loss() {
 
 # --- partition: 20 s of nothing under steady connections, then healed.
 case_partition() {
-  local ka=() t0 eact dact ok
-  [ "$NET_KEEPALIVE" != off ] && ka=(--keepalive "$NET_KEEPALIVE")
-  net_pair p || { t_fail "partition: namespaces set up"; return; }
-  ns_target "$NB" || { t_fail "partition: target starts"; return; }
-  ns_daemon "$NB" ring -d "[$IPB]:$PD" "[127.0.0.1]:$PT" -n 0 "${ka[@]}" \
-    --metrics "[127.0.0.1]:$PM" || { t_fail "partition: -d starts"; return; }
-  ns_daemon "$NA" ring -e "[127.0.0.1]:$PE" "[$IPB]:$PD" -n 0 "${ka[@]}" \
+  local t0 eact dact ok
+  net_serve partition p -n 0 "${KA[@]}" || return
+  ns_daemon "$NA" ring -e "[127.0.0.1]:$PE" "[$IPB]:$PD" -n 0 "${KA[@]}" \
     --metrics "[127.0.0.1]:$PM" || { t_fail "partition: -e starts"; return; }
   # 8 connections echoing 256 KiB/s each for 40 s: each has bytes in
   # flight whenever the partition starts.
@@ -262,12 +272,8 @@ case_partition() {
 
 # --- vanish: 4 idle connections hold -n 4, then their peer vanishes.
 case_vanish() {
-  local ka=() t0 rc secs n
-  [ "$NET_KEEPALIVE" != off ] && ka=(--keepalive "$NET_KEEPALIVE")
-  net_pair v || { t_fail "vanish: namespaces set up"; return; }
-  ns_target "$NB" || { t_fail "vanish: target starts"; return; }
-  ns_daemon "$NB" ring -d "[$IPB]:$PD" "[127.0.0.1]:$PT" -n 4 "${ka[@]}" \
-    --metrics "[127.0.0.1]:$PM" || { t_fail "vanish: -d starts"; return; }
+  local t0 rc secs n
+  net_serve vanish v -n 4 "${KA[@]}" || return
   ns_daemon "$NA" ring -e "[127.0.0.1]:$PE" "[$IPB]:$PD" -n 0 ||
     { t_fail "vanish: far -e starts"; return; }
   load_bg idle "$NA" idle -c "[127.0.0.1]:$PE" -n 4 -t 80 --timeout 5 \
@@ -307,11 +313,7 @@ case_vanish() {
 # --- sigkill: the -e dies mid-stream; the -d lets go at once.
 case_sigkill() {
   local epid t0 r n
-  net_pair k || { t_fail "sigkill: namespaces set up"; return; }
-  ns_target "$NB" || { t_fail "sigkill: target starts"; return; }
-  ns_daemon "$NB" ring -d "[$IPB]:$PD" "[127.0.0.1]:$PT" -n 0 \
-    --metrics "[127.0.0.1]:$PM" || { t_fail "sigkill: -d starts"; return; }
-  DPID=$T_LAST
+  net_serve sigkill k -n 0 || return
   ns_daemon "$NA" ring -e "[127.0.0.1]:$PE" "[$IPB]:$PD" -n 0 ||
     { t_fail "sigkill: -e starts"; return; }
   epid=$T_LAST
