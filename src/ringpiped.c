@@ -1,8 +1,9 @@
 /*
  * ringpiped: a spiped-compatible secure pipe daemon.
  * Same flags, defaults and wire protocol as spiped 1.6.2, plus -w, -Z and
- * long options of its own (--engine, --keepalive, ...).  main() parses the command line into a struct rpd_opts, then
- * rpd_serve() sets everything up, serves until SIGTERM and unwinds.
+ * long options of its own (--engine, --keepalive, ...).  main() parses the
+ * command line into a struct rpd_opts, then rpd_serve() sets everything
+ * up, serves until SIGTERM and unwinds.
  */
 
 #include <getopt.h>
