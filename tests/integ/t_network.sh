@@ -352,6 +352,16 @@ if ! command -v nft >/dev/null || ! ip netns add "rpnet-$NET_ID-probe"; then
   t_exit
 fi
 ip netns del "rpnet-$NET_ID-probe"
+# On exit, also the namespaces of a case run that was killed before it
+# could remove them (this run's, by their names).
+net_sweep() {
+  local ns
+  for ns in $(ip netns list |
+      awk -v p="rpnet-$NET_ID-" 'index($1, p) == 1 {print $1}'); do
+    NS_MADE+=("$ns")
+  done
+}
+trap 'net_sweep; net_down; t_cleanup' EXIT
 export NET_KEY=$T_TMP/key NET_ID NET_KEEPALIVE
 t_key "$NET_KEY"
 # Each case in its own run, at once; their lines in order once all ended.
@@ -371,8 +381,4 @@ for c in $NET_CASES; do
   T_FAILS=$((T_FAILS + $(grep -c '^FAIL: ' "$T_TMP/case.$c")))
 done
 echo "cases took $(since "$T0") s in all"
-# Namespaces a killed case run could not remove.
-for ns in $(ip netns list | awk -v p="rpnet-$NET_ID-" 'index($1, p) == 1 {print $1}'); do
-  NS_MADE+=("$ns")
-done
 t_exit
