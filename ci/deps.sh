@@ -10,6 +10,9 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libsystemd-dev systemd)
 # --metrics (libmicrohttpd), and promtool (in prometheus) for t_metrics.
 PKGS+=(libmicrohttpd-dev prometheus)
+# t_network: loss and blackholes between two network namespaces (the
+# kernel may have no netem; nftables rules in each namespace do it).
+PKGS+=(nftables)
 case "$(uname -m)" in
   x86_64) PKGS+=(libipsec-mb-dev) ;;
 esac

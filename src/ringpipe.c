@@ -23,6 +23,7 @@
 #include "rp_log.h"
 #include "rp_opts.h"
 #include "rp_pair.h"
+#include "rp_sock.h"
 #include "rp_worker.h"
 
 #define RINGPIPE_VERSION "0.1.0"
@@ -165,7 +166,8 @@ pipe_connect(const struct pipe_opts * o, const uint8_t K[32],
 
 	/* Every address of the target in turn, staggered (rp_dial). */
 	if ((fd = rp_hsio_dial(sa_t, nt, o->bind ? &sa_b : NULL,
-	    o->nokeepalive, o->timeout)) == -1) {
+	    o->nokeepalive ? RP_SOCK_KA_OFF : RP_SOCK_KA_KERNEL,
+	    o->timeout)) == -1) {
 		rp_warnp("Could not connect to %s", o->target);
 		goto err0;
 	}

@@ -1,8 +1,9 @@
 /*
  * ringpiped: a spiped-compatible secure pipe daemon.
  * Same flags, defaults and wire protocol as spiped 1.6.2, plus -w, -Z and
- * --engine.  main() parses the command line into a struct rpd_opts, then
- * rpd_serve() sets everything up, serves until SIGTERM and unwinds.
+ * long options of its own (--engine, --keepalive, ...).  main() parses the
+ * command line into a struct rpd_opts, then rpd_serve() sets everything
+ * up, serves until SIGTERM and unwinds.
  */
 
 #include <getopt.h>
@@ -51,6 +52,7 @@ enum {
 	RPD_OPT_PROXY,
 	RPD_OPT_DRAIN,
 	RPD_OPT_METRICS,
+	RPD_OPT_KEEPALIVE,
 	RPD_OPT_END
 };
 
@@ -61,6 +63,7 @@ static const struct option rpd_longopts[] = {
 	{ "proxy-protocol", required_argument, NULL, RPD_OPT_PROXY },
 	{ "drain-timeout", required_argument, NULL, RPD_OPT_DRAIN },
 	{ "metrics", required_argument, NULL, RPD_OPT_METRICS },
+	{ "keepalive", required_argument, NULL, RPD_OPT_KEEPALIVE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -91,6 +94,8 @@ struct rpd_opts {
 	int proxy;			/* --proxy-protocol: 1, 2; 0 = off. */
 	double drain_timeout;		/* --drain-timeout; 0 = unbounded. */
 	const char * metrics;		/* --metrics address, or NULL. */
+	int keepalive;			/* --keepalive seconds; 0 = the
+					   kernel's timers. */
 	unsigned char given[RPD_OPT_END];	/* Options seen so far. */
 };
 
@@ -118,6 +123,7 @@ rpd_usage(void)
 	    "[--engine {auto | io_uring | epoll}]\n"
 	    "    [--coalesce <milliseconds>] [--proxy-protocol {v1 | v2}]\n"
 	    "    [--drain-timeout <seconds>] [--metrics <address>]\n"
+	    "    [--keepalive <seconds>]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -223,6 +229,11 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 		o->coalesce_ms = (unsigned)n;
 		break;
 	case RPD_OPT_METRICS: o->metrics = arg; break;
+	case RPD_OPT_KEEPALIVE:
+		if (rp_opts_size(arg, &n) || n == 0 || n > RP_SOCK_KA_MAX)
+			return (rpd_arg_err(ch, arg));
+		o->keepalive = (int)n;
+		break;
 	case RPD_OPT_DRAIN:
 		if (rp_opts_double(arg, 0, &o->drain_timeout))
 			return (rpd_arg_err(ch, arg));
@@ -283,6 +294,9 @@ rpd_check(struct rpd_opts * o)
 		return (rpd_usage_err("one of -e and -d is required", 0));
 	if (o->nopfs && o->requirepfs)
 		return (rpd_usage_err("-f and -g are mutually exclusive", 0));
+	if (o->keepalive && o->nokeepalive)
+		return (rpd_usage_err("--keepalive and -j are mutually "
+		    "exclusive", 0));
 	if (o->proxy && !o->encrypt)
 		return (rpd_usage_err("--proxy-protocol goes with -e", 0));
 	if (o->nkeyfiles == 0)
@@ -547,7 +561,7 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.bind = o->bind ? &sa_b : NULL;
 	ccfg.nopfs = o->nopfs;
 	ccfg.requirepfs = o->requirepfs;
-	ccfg.nokeepalive = o->nokeepalive;
+	ccfg.keepalive = o->nokeepalive ? RP_SOCK_KA_OFF : o->keepalive;
 	ccfg.maxconn = o->maxconn;
 	ccfg.timeout = o->timeout;
 	ccfg.rtime = o->noresolve ? 0 : o->rtime;

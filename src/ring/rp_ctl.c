@@ -304,10 +304,11 @@ rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 	const struct rp_ctl_cfg * cfg = ctl->cfg;
 	sigset_t ss;
 
-	/* Linux copies these options of a listener into each socket it
-	 * accepts, which saves two system calls per connection. */
+	/* Linux copies these options of a listener (the keepalive timers
+	 * and TCP_USER_TIMEOUT too) into each socket it accepts, which saves
+	 * the system calls per connection. */
 	ctl->lfd = lfd;
-	rp_sock_tune(lfd, cfg->nokeepalive);
+	rp_sock_tune(lfd, cfg->keepalive);
 	if (ntaddrs < 1)
 		goto err0;
 	if ((ctl->resolver = rp_ctl_resolver_start(cfg->target, taddrs,

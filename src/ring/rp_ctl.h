@@ -31,7 +31,7 @@ struct rp_ctl_cfg {
 	const char * target;		/* -t as given. */
 	const struct rp_addr * bind;	/* -b, or NULL. */
 	int nopfs, requirepfs;		/* -f, -g. */
-	int nokeepalive;		/* -j. */
+	int keepalive;			/* RP_SOCK_KA_*: -j, --keepalive. */
 	size_t maxconn;			/* -n; 0 = no limit. */
 	double timeout;			/* -o seconds. */
 	double rtime;			/* -r seconds; 0 = never (-R). */

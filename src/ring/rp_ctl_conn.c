@@ -328,7 +328,7 @@ conn_dial(struct rp_ctl * ctl, struct ctl_conn * c)
 		c->dialed = 1;
 		c->addrs = rp_ctl_resolver_get(ctl->resolver);
 		rp_dial_init(&c->dial, c->addrs->a, c->addrs->n,
-		    ctl->cfg->bind, ctl->cfg->nokeepalive);
+		    ctl->cfg->bind, ctl->cfg->keepalive);
 	}
 	switch (rp_dial_step(&c->dial, rp_ctl_now(), conn_watch_attempt, &w,
 	    &fd, &watched)) {
@@ -497,7 +497,8 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 	c->job.hs = c->hs;
 
 	/* No rp_sock_tune(fd): an accepted socket inherits TCP_NODELAY and
-	 * SO_KEEPALIVE from the listener, which rp_ctl_run tuned. */
+	 * the keepalive settings from the listener, which rp_ctl_start
+	 * tuned. */
 	conn_link(&ctl->conns, c);
 	ctl->nconns++;
 

@@ -19,22 +19,23 @@ dial_close_all_but(struct rp_dial * d, int keep)
 }
 
 /**
- * rp_dial_init(d, addrs, naddrs, bind, nokeepalive):
+ * rp_dial_init(d, addrs, naddrs, bind, keepalive):
  * Set ${d} up to connect to one of ${addrs}[0..${naddrs}) (at most
  * RP_ADDR_MAX, kept by the caller until the dial ends) from sockets bound
- * to ${bind} if it is not NULL, with SO_KEEPALIVE unless ${nokeepalive}.
+ * to ${bind} if it is not NULL, with the keepalive ${keepalive}
+ * (RP_SOCK_KA_*, rp_sock_tune).
  * No attempt starts before the first rp_dial_step.
  */
 void
 rp_dial_init(struct rp_dial * d, const struct rp_addr * addrs, int naddrs,
-    const struct rp_addr * bind, int nokeepalive)
+    const struct rp_addr * bind, int keepalive)
 {
 
 	memset(d, 0, sizeof(*d));
 	d->addrs = addrs;
 	d->naddrs = (naddrs > RP_ADDR_MAX) ? RP_ADDR_MAX : naddrs;
 	d->bind = bind;
-	d->nokeepalive = nokeepalive;
+	d->keepalive = keepalive;
 	d->err = EDESTADDRREQ;		/* What no address at all fails with. */
 }
 
@@ -79,7 +80,7 @@ rp_dial_step(struct rp_dial * d, double now, int (* watch)(void *, int),
 	 */
 	while (d->next < d->naddrs && (d->nfds == 0 || now >= d->due)) {
 		if ((rc = rp_sock_connect(&d->addrs[d->next], d->bind,
-		    d->nokeepalive, &s)) == -1) {
+		    d->keepalive, &s)) == -1) {
 			d->err = errno;
 			if (rp_sock_out_of_fds(errno) || errno == EAGAIN) {
 				/* This address again, once descriptors are

@@ -39,7 +39,7 @@ struct rp_dial {
 	const struct rp_addr * addrs;	/* The target's addresses... */
 	int naddrs;			/* ... and how many. */
 	const struct rp_addr * bind;	/* -b, or NULL. */
-	int nokeepalive;		/* -j. */
+	int keepalive;			/* RP_SOCK_KA_*. */
 	int next;			/* The next address to try. */
 	int nfds;			/* Attempts under way: fds[0..nfds). */
 	int fds[RP_ADDR_MAX];
@@ -49,14 +49,15 @@ struct rp_dial {
 };
 
 /**
- * rp_dial_init(d, addrs, naddrs, bind, nokeepalive):
+ * rp_dial_init(d, addrs, naddrs, bind, keepalive):
  * Set ${d} up to connect to one of ${addrs}[0..${naddrs}) (at most
  * RP_ADDR_MAX, kept by the caller until the dial ends) from sockets bound
- * to ${bind} if it is not NULL, with SO_KEEPALIVE unless ${nokeepalive}.
+ * to ${bind} if it is not NULL, with the keepalive ${keepalive}
+ * (RP_SOCK_KA_*, rp_sock_tune).
  * No attempt starts before the first rp_dial_step.
  */
 void rp_dial_init(struct rp_dial * d, const struct rp_addr * addrs,
-    int naddrs, const struct rp_addr * bind, int nokeepalive);
+    int naddrs, const struct rp_addr * bind, int keepalive);
 
 /**
  * rp_dial_step(d, now, watch, cookie, fd, watched):

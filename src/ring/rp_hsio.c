@@ -150,23 +150,23 @@ hsio_wait(struct pollfd * pfd, double deadline)
 }
 
 /**
- * rp_hsio_dial(addrs, naddrs, bind, nokeepalive, timeout):
+ * rp_hsio_dial(addrs, naddrs, bind, keepalive, timeout):
  * Connect to one of ${addrs}[0..${naddrs}) in the Happy Eyeballs manner
  * (rp_dial: staggered attempts, the first to connect wins) from sockets
  * bound to ${bind} if it is not NULL, waiting with poll, within ${timeout}
  * seconds.  Return the connected non-blocking socket (tuned with
- * rp_sock_tune and ${nokeepalive}), or -1 with errno set.
+ * rp_sock_tune and ${keepalive}), or -1 with errno set.
  */
 int
 rp_hsio_dial(const struct rp_addr * addrs, int naddrs,
-    const struct rp_addr * bind, int nokeepalive, double timeout)
+    const struct rp_addr * bind, int keepalive, double timeout)
 {
 	struct pollfd pfd[RP_ADDR_MAX];
 	struct rp_dial d;
 	double deadline = hsio_now() + timeout, now, wake;
 	int fd, watched, i;
 
-	rp_dial_init(&d, addrs, naddrs, bind, nokeepalive);
+	rp_dial_init(&d, addrs, naddrs, bind, keepalive);
 
 	/* Each pass waits until an attempt reports or the next is due; the
 	 * deadline ends the loop. */

@@ -42,14 +42,14 @@ enum rp_hsio_state rp_hsio_pump(int fd, struct proto_hs * hs, short * ready);
 int rp_hsio_run(int fd, struct proto_hs * hs, double timeout);
 
 /**
- * rp_hsio_dial(addrs, naddrs, bind, nokeepalive, timeout):
+ * rp_hsio_dial(addrs, naddrs, bind, keepalive, timeout):
  * Connect to one of ${addrs}[0..${naddrs}) in the Happy Eyeballs manner
  * (rp_dial: staggered attempts, the first to connect wins) from sockets
  * bound to ${bind} if it is not NULL, waiting with poll, within ${timeout}
  * seconds.  Return the connected non-blocking socket (tuned with
- * rp_sock_tune and ${nokeepalive}), or -1 with errno set.
+ * rp_sock_tune and ${keepalive}), or -1 with errno set.
  */
 int rp_hsio_dial(const struct rp_addr * addrs, int naddrs,
-    const struct rp_addr * bind, int nokeepalive, double timeout);
+    const struct rp_addr * bind, int keepalive, double timeout);
 
 #endif /* !RP_HSIO_H_ */

@@ -40,6 +40,7 @@ static const char * const metrics_dir_names[2] = { "encrypted", "decrypted" };
 /* The numbers of one scrape, summed across the workers. */
 struct metrics_sums {
 	uint64_t closed[PROTO_PIPE_END_N];	/* Pairs closed, by end. */
+	uint64_t timedout;			/* Of those, by ETIMEDOUT. */
 	uint64_t pkts[2], bytes[2];		/* Sealed [0], opened [1]. */
 	uint64_t pairs;				/* Carried now. */
 	uint64_t hs_ok;				/* Handshakes done. */
@@ -57,6 +58,7 @@ metrics_sum(const struct rp_ctlstats_snap * ctl,
 	for (i = 0; i < nw; i++) {
 		for (j = 0; j < PROTO_PIPE_END_N; j++)
 			s->closed[j] += wc[i].closed[j];
+		s->timedout += wc[i].timedout;
 		for (j = 0; j < 2; j++) {
 			s->pkts[j] += wc[i].pkts[j];
 			s->bytes[j] += wc[i].bytes[j];
@@ -151,6 +153,11 @@ metrics_conns(struct rp_prom * p, const struct rp_ctlstats_snap * ctl,
 	    "(reset or I/O error), bad_packet, truncated (EOF inside a "
 	    "packet), nomem, or in set-up: timeout (-o), connect_failed, "
 	    "handshake_failed.", "reason", names, v, i);
+	metrics_family(p, "ringpiped_pairs_timed_out_total", "counter",
+	    "Connection pairs closed because a socket failed with ETIMEDOUT: "
+	    "its peer stopped answering keepalive probes or acknowledging "
+	    "data (--keepalive sets how soon that is decided).", NULL, NULL,
+	    &s->timedout, 1);
 }
 
 /* The handshake metrics of ${ctl} and ${s} into ${p}. */

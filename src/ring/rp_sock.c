@@ -16,6 +16,14 @@
  */
 #define SOCK_BACKLOG	4096
 
+/*
+ * --keepalive: the probes sent before the peer is given up (when
+ * TCP_USER_TIMEOUT is not what ends it first), and the longest idle time
+ * Linux takes for TCP_KEEPIDLE (MAX_TCP_KEEPIDLE).
+ */
+#define SOCK_KA_PROBES		3
+#define SOCK_KA_IDLE_MAX	32767
+
 /**
  * rp_sock_listen(a):
  * Create a non-blocking listening socket bound to ${a} (SO_REUSEADDR).
@@ -97,22 +105,22 @@ err0:
 }
 
 /**
- * rp_sock_connect(a, bindaddr, nokeepalive, fd):
+ * rp_sock_connect(a, bindaddr, keepalive, fd):
  * Start a non-blocking connect to ${a} from a new socket (rp_sock_new with
- * ${bindaddr}, tuned with rp_sock_tune and ${nokeepalive} before its first
+ * ${bindaddr}, tuned with rp_sock_tune and ${keepalive} before its first
  * byte) and store the socket in ${fd}.  Return 1 if it connected already
  * (on loopback it often has), 0 if the connect is under way, or -1 with
  * errno set and no socket left open.
  */
 int
 rp_sock_connect(const struct rp_addr * a, const struct rp_addr * bindaddr,
-    int nokeepalive, int * fd)
+    int keepalive, int * fd)
 {
 	int s, rc;
 
 	if ((s = rp_sock_new(a, bindaddr)) == -1)
 		goto err0;
-	rp_sock_tune(s, nokeepalive);
+	rp_sock_tune(s, keepalive);
 	if (connect(s, (const struct sockaddr *)&a->ss, a->len) == 0)
 		rc = 1;
 	else if (errno == EINPROGRESS || errno == EINTR)
@@ -155,19 +163,47 @@ rp_sock_connected(int fd)
 }
 
 /**
- * rp_sock_tune(fd, nokeepalive):
- * Set TCP_NODELAY on ${fd}, and SO_KEEPALIVE unless ${nokeepalive}; both
- * are ignored on non-TCP sockets.
+ * rp_sock_tune(fd, keepalive):
+ * Set TCP_NODELAY on ${fd}, and its keepalive as ${keepalive} says
+ * (RP_SOCK_KA_*): for S > 0 seconds, SO_KEEPALIVE, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT such that a peer that
+ * stopped answering, idle or with data unacknowledged, fails the socket
+ * with ETIMEDOUT about S seconds after it was last heard from.  All are
+ * ignored on non-TCP sockets.
  */
 void
-rp_sock_tune(int fd, int nokeepalive)
+rp_sock_tune(int fd, int keepalive)
 {
 	int one = 1;
+	int idle, intvl, cnt = SOCK_KA_PROBES;
+	unsigned int user_ms;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (!nokeepalive)
-		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one,
-		    sizeof(one));
+	if (keepalive == RP_SOCK_KA_OFF)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (keepalive <= RP_SOCK_KA_KERNEL)
+		return;
+
+	/*
+	 * The first probe after S/2 idle seconds (rounded up), then one
+	 * every S/6 (at least 1) seconds.  With TCP_USER_TIMEOUT set the
+	 * kernel ends an unanswered keepalive at the first probe past S
+	 * seconds of silence rather than after TCP_KEEPCNT probes, and it
+	 * also bounds how long sent data may stay unacknowledged: a peer
+	 * that vanished mid-transfer fails the socket after S seconds too.
+	 */
+	idle = (keepalive + 1) / 2;
+	if (idle > SOCK_KA_IDLE_MAX)
+		idle = SOCK_KA_IDLE_MAX;
+	intvl = (keepalive / 6 > 1) ? keepalive / 6 : 1;
+	user_ms = (unsigned int)keepalive * 1000U;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms,
+	    sizeof(user_ms));
 }
 
 /**

@@ -3,6 +3,16 @@
 
 #include "rp_addr.h"
 
+/*
+ * The keepalive of a TCP socket (rp_sock_tune): off (-j), SO_KEEPALIVE
+ * with the kernel's timers (stock spiped's behaviour, the default), or
+ * any positive number S of seconds (--keepalive S) within which a dead
+ * peer is detected.
+ */
+#define RP_SOCK_KA_OFF		(-1)
+#define RP_SOCK_KA_KERNEL	0
+#define RP_SOCK_KA_MAX		86400	/* The longest --keepalive. */
+
 /**
  * rp_sock_listen(a):
  * Create a non-blocking listening socket bound to ${a} (SO_REUSEADDR).
@@ -20,15 +30,15 @@ int rp_sock_listen(const struct rp_addr * a);
 int rp_sock_new(const struct rp_addr * a, const struct rp_addr * bindaddr);
 
 /**
- * rp_sock_connect(a, bindaddr, nokeepalive, fd):
+ * rp_sock_connect(a, bindaddr, keepalive, fd):
  * Start a non-blocking connect to ${a} from a new socket (rp_sock_new with
- * ${bindaddr}, tuned with rp_sock_tune and ${nokeepalive} before its first
+ * ${bindaddr}, tuned with rp_sock_tune and ${keepalive} before its first
  * byte) and store the socket in ${fd}.  Return 1 if it connected already
  * (on loopback it often has), 0 if the connect is under way, or -1 with
  * errno set and no socket left open.
  */
 int rp_sock_connect(const struct rp_addr * a, const struct rp_addr * bindaddr,
-    int nokeepalive, int * fd);
+    int keepalive, int * fd);
 
 /**
  * rp_sock_connected(fd):
@@ -39,11 +49,15 @@ int rp_sock_connect(const struct rp_addr * a, const struct rp_addr * bindaddr,
 int rp_sock_connected(int fd);
 
 /**
- * rp_sock_tune(fd, nokeepalive):
- * Set TCP_NODELAY on ${fd}, and SO_KEEPALIVE unless ${nokeepalive}; both
- * are ignored on non-TCP sockets.
+ * rp_sock_tune(fd, keepalive):
+ * Set TCP_NODELAY on ${fd}, and its keepalive as ${keepalive} says
+ * (RP_SOCK_KA_*): for S > 0 seconds, SO_KEEPALIVE, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT such that a peer that
+ * stopped answering, idle or with data unacknowledged, fails the socket
+ * with ETIMEDOUT about S seconds after it was last heard from.  All are
+ * ignored on non-TCP sockets.
  */
-void rp_sock_tune(int fd, int nokeepalive);
+void rp_sock_tune(int fd, int keepalive);
 
 /**
  * rp_sock_out_of_fds(err):

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -121,6 +122,21 @@ rp_whold_scan(struct rp_whold * h, uint64_t now,
 		fire(arg, c);
 	}
 	return (next);
+}
+
+/**
+ * rp_wconn_io_err(c, err):
+ * An I/O on one of ${c}'s descriptors failed with the errno value ${err};
+ * call before the failure is reported to the pipe.  Notes in ${c} whether
+ * it is ETIMEDOUT failing a pipe that had not failed yet (later errors
+ * of a failed pipe, such as those of its closing, do not count).
+ */
+void
+rp_wconn_io_err(struct rp_wconn * c, int err)
+{
+
+	if (err == ETIMEDOUT && !proto_pipe_failed(c->pipe))
+		c->timedout = 1;
 }
 
 /**

@@ -22,6 +22,9 @@ struct rp_wconn {
 	int nbsock;		/* All sockets with O_NONBLOCK alone, as the
 				   control loop made them. */
 	int dead;		/* Being closed: no more crypto. */
+	int timedout;		/* What failed the pipe was ETIMEDOUT on a
+				   socket: a keepalive or TCP_USER_TIMEOUT
+				   gave its peer up. */
 	int queued;		/* On a ready list. */
 	struct rp_wconn * rnext;	/* Ready list link. */
 	int held;		/* On the hold list (a part packet waits). */
@@ -122,6 +125,15 @@ uint64_t rp_whold_scan(struct rp_whold * h, uint64_t now,
  */
 void rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe,
     int plain_in, int plain_out, int cipher, int nbsock);
+
+/**
+ * rp_wconn_io_err(c, err):
+ * An I/O on one of ${c}'s descriptors failed with the errno value ${err};
+ * call before the failure is reported to the pipe.  Notes in ${c} whether
+ * it is ETIMEDOUT failing a pipe that had not failed yet (later errors
+ * of a failed pipe, such as those of its closing, do not count).
+ */
+void rp_wconn_io_err(struct rp_wconn * c, int err);
 
 /**
  * rp_wconn_close_fds(c):

@@ -22,6 +22,7 @@ struct rp_wconn;
  * (rp_worker_counts). */
 struct rp_wk_stats {
 	_Atomic uint64_t closed[PROTO_PIPE_END_N];
+	_Atomic uint64_t timedout;	/* Of those, failed by ETIMEDOUT. */
 	_Atomic uint64_t pkts[2], bytes[2];	/* [0] sealed, [1] opened. */
 };
 
@@ -131,10 +132,12 @@ uint64_t rp_wk_clock(struct rp_worker * w);
 void rp_wk_count(_Atomic uint64_t * c, uint64_t n);
 
 /**
- * rp_wk_pair_closed(w, end):
+ * rp_wk_pair_closed(w, end, timedout):
  * Account for a pair of ${w} that has closed, having ended as ${end}
- * (PROTO_PIPE_END_*), and tell the owner through the closed callback.
+ * (PROTO_PIPE_END_*), failed by ETIMEDOUT (a keepalive or user timeout
+ * gave a peer up) if ${timedout}, and tell the owner through the closed
+ * callback.
  */
-void rp_wk_pair_closed(struct rp_worker * w, int end);
+void rp_wk_pair_closed(struct rp_worker * w, int end, int timedout);
 
 #endif /* !RP_WK_H_ */

@@ -89,7 +89,7 @@ static void
 epoll_bury(struct epoll_eng * e)
 {
 	struct econn * c;
-	int end;
+	int end, timedout;
 
 	while ((c = e->graveyard) != NULL) {
 		/* A pair still on a batch's list is freed after it. */
@@ -97,9 +97,10 @@ epoll_bury(struct epoll_eng * e)
 			break;
 		e->graveyard = c->gnext;
 		end = proto_pipe_end(c->c.pipe);
+		timedout = c->c.timedout;
 		proto_pipe_free(c->c.pipe);
 		free(c);
-		rp_wk_pair_closed(e->w, end);
+		rp_wk_pair_closed(e->w, end, timedout);
 	}
 }
 
@@ -124,6 +125,8 @@ econn_read(struct econn * c, int d)
 		proto_pipe_rx_abort(c->c.pipe, d);
 		return;
 	}
+	if (n < 0)
+		rp_wconn_io_err(&c->c, errno);
 	/* A short read drained the socket: wait for the next edge, unless
 	 * the FIN is already in (it makes no further edge). */
 	if (n >= 0 && (size_t)n < len && f->polled && !f->hup)
@@ -153,6 +156,8 @@ econn_send(struct econn * c, int d)
 		}
 		if (n >= 0 && (size_t)n < len && f->polled)
 			f->wr = 0;
+		if (n < 0)
+			rp_wconn_io_err(&c->c, errno);
 		proto_pipe_tx_put(c->c.pipe, d, n);
 	}
 }

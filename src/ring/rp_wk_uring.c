@@ -85,7 +85,7 @@ uconn_defer(struct uring_eng * e, struct uconn * u)
 static void
 uconn_reap(struct uring_eng * e, struct uconn * u)
 {
-	int end;
+	int end, timedout;
 
 	if (u->inflight > 0 || u->c.queued || u->retry)
 		return;
@@ -96,10 +96,11 @@ uconn_reap(struct uring_eng * e, struct uconn * u)
 	if (u->next)
 		u->next->prev = u->prev;
 	end = proto_pipe_end(u->c.pipe);
+	timedout = u->c.timedout;
 	rp_wconn_close_fds(&u->c);
 	proto_pipe_free(u->c.pipe);
 	free(u);
-	rp_wk_pair_closed(e->w, end);
+	rp_wk_pair_closed(e->w, end, timedout);
 }
 
 /* Close ${u}: cancel what is on the ring, then free it when all is back. */
@@ -233,8 +234,11 @@ uconn_rx_done(struct uring_eng * e, struct uconn * u, int d, int res)
 	u->rx_busy[d] = 0;
 	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED)
 		proto_pipe_rx_abort(u->c.pipe, d);
-	else
+	else {
+		if (res < 0)
+			rp_wconn_io_err(&u->c, -res);
 		proto_pipe_rx_put(u->c.pipe, d, res < 0 ? -1 : res);
+	}
 }
 
 static void
@@ -261,6 +265,8 @@ uconn_tx_done(struct uring_eng * e, struct uconn * u, int d,
 	u->tx_busy[d] = 0;
 	if (res == -EAGAIN || res == -EINTR)
 		res = 0;
+	if (res < 0)
+		rp_wconn_io_err(&u->c, -res);
 	proto_pipe_tx_put(u->c.pipe, d, res < 0 ? -1 : res);
 }
 

@@ -194,7 +194,7 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 			close(out);
 		close(cipher);
 		proto_pipe_free(pipe);
-		rp_wk_pair_closed(w, PROTO_PIPE_END_NOMEM);
+		rp_wk_pair_closed(w, PROTO_PIPE_END_NOMEM, 0);
 		return (NULL);
 	}
 	proto_pipe_set_env(pipe, &w->env);
@@ -277,16 +277,20 @@ rp_wk_count(_Atomic uint64_t * c, uint64_t n)
 }
 
 /**
- * rp_wk_pair_closed(w, end):
+ * rp_wk_pair_closed(w, end, timedout):
  * Account for a pair of ${w} that has closed, having ended as ${end}
- * (PROTO_PIPE_END_*), and tell the owner through the closed callback.
+ * (PROTO_PIPE_END_*), failed by ETIMEDOUT (a keepalive or user timeout
+ * gave a peer up) if ${timedout}, and tell the owner through the closed
+ * callback.
  */
 void
-rp_wk_pair_closed(struct rp_worker * w, int end)
+rp_wk_pair_closed(struct rp_worker * w, int end, int timedout)
 {
 
 	w->npairs--;
 	rp_wk_count(&w->stats.closed[end], 1);
+	if (timedout)
+		rp_wk_count(&w->stats.timedout, 1);
 	/* Counted down before the owner hears of it: what it reads of the
 	 * load from then on is current. */
 	atomic_fetch_sub(&w->load, 1);
@@ -376,6 +380,7 @@ rp_worker_counts(const struct rp_worker * w, struct rp_worker_counts * c)
 	for (i = 0; i < PROTO_PIPE_END_N; i++)
 		c->closed[i] = atomic_load_explicit(&st->closed[i],
 		    memory_order_relaxed);
+	c->timedout = atomic_load_explicit(&st->timedout, memory_order_relaxed);
 	for (i = 0; i < 2; i++) {
 		c->pkts[i] = atomic_load_explicit(&st->pkts[i],
 		    memory_order_relaxed);

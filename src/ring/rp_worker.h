@@ -89,6 +89,7 @@ int rp_worker_load(const struct rp_worker * w);
 /* A snapshot of a worker's counters (rp_worker_counts). */
 struct rp_worker_counts {
 	uint64_t closed[PROTO_PIPE_END_N];	/* Pairs closed, by end. */
+	uint64_t timedout;	/* Of those, failed by ETIMEDOUT. */
 	uint64_t pkts[2];	/* Packets sealed [0] and opened [1]. */
 	uint64_t bytes[2];	/* Their plaintext bytes. */
 	uint64_t pairs;		/* Pairs carried now (or being handed). */

@@ -56,6 +56,10 @@ for v in -5 abc inf; do
   bad "bad -r '$v'" "Error parsing argument: -r" -F -e -s "$S" -t "$T" -k "$KEY" -r "$v"
 done
 bad "bad -w 0" "Error parsing argument: -w" -F -e -s "$S" -t "$T" -k "$KEY" -w 0
+for v in 0 -1 86401 abc 1.5 ""; do
+  bad "bad --keepalive '$v'" "Error parsing argument: --keepalive" -F -e -s "$S" -t "$T" -k "$KEY" --keepalive "$v"
+done
+bad "--keepalive with -j" "--keepalive and -j are mutually exclusive" -F -d -s "$S" -t "$T" -k "$KEY" --keepalive 10 -j
 # -k may be repeated (key rotation: t_keyrot.sh); every other flag may not.
 for f in "-s $S" "-t $T" "-n 5" "-o 2" "-e" "-F" "-r 5" "-p $T_TMP/x.pid" "-b [127.0.0.1]:0"; do
   # shellcheck disable=SC2086

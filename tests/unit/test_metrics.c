@@ -168,6 +168,7 @@ t_text(void ** state)
 	wc[0].closed[PROTO_PIPE_END_EOF] = 4;
 	wc[1].closed[PROTO_PIPE_END_EOF] = 1;
 	wc[1].closed[PROTO_PIPE_END_IO] = 1;
+	wc[1].timedout = 1;
 	wc[0].closed[PROTO_PIPE_END_BAD_PACKET] = 1;
 	wc[0].pairs = 2;
 	wc[1].pairs = 3;
@@ -199,6 +200,8 @@ t_text(void ** state)
 	    "{reason=\"connect_failed\"} 1");
 	has_line(t, "ringpiped_connections_closed_total"
 	    "{reason=\"handshake_failed\"} 4");
+	has_line(t, "# TYPE ringpiped_pairs_timed_out_total counter");
+	has_line(t, "ringpiped_pairs_timed_out_total 1");
 	has_line(t, "ringpiped_handshakes_ok_total 12");
 	has_line(t, "ringpiped_handshakes_failed_total{reason=\"bad_mac\"} 2");
 	has_line(t, "ringpiped_handshakes_failed_total{reason=\"bad_y\"} 0");
