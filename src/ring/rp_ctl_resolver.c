@@ -150,6 +150,8 @@ rp_ctl_resolver_start(const char * target, const struct rp_addr * addrs,
 			goto err4;
 		}
 		r->have_thr = 1;
+		/* Named for top -H, gdb and the fault tests. */
+		(void)pthread_setname_np(r->thr, "rp-resolver");
 	}
 	return (r);
 

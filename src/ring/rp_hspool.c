@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,6 +129,7 @@ struct rp_hspool *
 rp_hspool_start(int nthreads, int wakefd, int keys)
 {
 	struct rp_hspool * pool;
+	char name[16];
 	int i;
 
 	if ((pool = calloc(1, sizeof(*pool) +
@@ -141,6 +143,9 @@ rp_hspool_start(int nthreads, int wakefd, int keys)
 		if (pthread_create(&pool->thr[i], NULL, hspool_main, pool))
 			goto err1;
 		pool->nthreads++;
+		/* Named for top -H, gdb and the fault tests. */
+		snprintf(name, sizeof(name), "rp-hs/%d", i % 10000);
+		(void)pthread_setname_np(pool->thr[i], name);
 	}
 	return (pool);
 

@@ -94,6 +94,7 @@ struct rp_worker *
 rp_worker_start(int id, const struct rp_worker_cfg * cfg)
 {
 	struct rp_worker * w;
+	char name[16];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto err0;
@@ -111,6 +112,9 @@ rp_worker_start(int id, const struct rp_worker_cfg * cfg)
 		rp_warnp("pthread_create");
 		goto err2;
 	}
+	/* Named for top -H, gdb and the fault tests (t_fault_fatal.sh). */
+	snprintf(name, sizeof(name), "rp-worker/%d", id % 10000);
+	(void)pthread_setname_np(w->thr, name);
 	pthread_mutex_lock(&w->mtx);
 	while (w->started == 0)
 		pthread_cond_wait(&w->cv, &w->mtx);
