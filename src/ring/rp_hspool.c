@@ -8,7 +8,9 @@
 #include "crypto_dh.h"
 #include "crypto_wipe.h"
 #include "proto_handshake.h"
+#include "rp_fatal.h"
 #include "rp_hspool.h"
+#include "rp_log.h"
 
 /* Ephemeral key pairs kept ready (288 bytes each). */
 #define HSPOOL_KEYS	16
@@ -110,8 +112,12 @@ hspool_main(void * arg)
 		pthread_mutex_lock(&pool->mtx);
 		job->next = pool->done;
 		pool->done = job;
+		/* The eventfd cannot overflow in practice: a failure
+		 * (EBADF...) means the owner can no longer be told, and its
+		 * handshakes would wait for ever. */
 		if (write(pool->wakefd, &one, sizeof(one)) != sizeof(one)) {
-			/* The eventfd cannot overflow in practice. */
+			rp_warnp("handshake thread: write");
+			rp_fatal("a handshake thread");
 		}
 	}
 	pthread_mutex_unlock(&pool->mtx);

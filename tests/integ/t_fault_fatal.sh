@@ -9,8 +9,9 @@
 #   hs:     a handshake thread's write to the control loop's eventfd (a
 #           second connection makes it compute).
 # Each time the daemon must exit within 5 s with a non-zero status, say
-# what failed on stderr (no sanitizer report either), and the client's
-# connection must be closed (EOF or reset), not left open.
+# what failed on stderr (no sanitizer report either, and no word of the
+# watchdog: the orderly end must come first), and the client's connection
+# must be closed (EOF or reset), not left open.
 . "$(dirname "$0")/lib.sh"
 RPFAULT="$ROOT/$BUILD/tests/rp-fault.so"
 if [ ! -f "$RPFAULT" ]; then
@@ -28,30 +29,21 @@ t_echo
 # READY, then wait (at most SECS) for the connection to end; write
 # "closed", "open" (still open after SECS) or "data" to RESULT.
 cat >"$T_TMP/hold.py" <<'PY'
-import socket, sys, time
+import os, socket, sys
 port, ready, result, secs = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
 def put(path, what):
     with open(path + ".tmp", "w") as f:
         f.write(what + "\n")
-    import os
     os.rename(path + ".tmp", path)
 s = socket.create_connection(("127.0.0.1", port), timeout=10)
-msg = b"rp-fatal-check\n"
-s.sendall(msg)
-got = b""
-while len(got) < len(msg):
-    b = s.recv(len(msg) - len(got))
-    if not b:
-        break
-    got += b
-if got != msg:
+s.sendall(b"rp-fatal-check\n")
+if s.makefile("rb").readline() != b"rp-fatal-check\n":
     put(ready, "bad echo")
     sys.exit(1)
 put(ready, "ok")
 s.settimeout(secs)
 try:
-    b = s.recv(1)
-    put(result, "closed" if not b else "data")
+    put(result, "data" if s.recv(1) else "closed")
 except ConnectionResetError:
     put(result, "closed")
 except socket.timeout:
@@ -128,6 +120,13 @@ time.sleep(10)' "$e"
   else
     t_fail "$name: stderr names the failure (/$pat/)"
     tail -n 5 "$err" | sed 's/^/    /'
+  fi
+  # The watchdog (_exit after RP_FATAL_GRACE s) is only the backstop: the
+  # orderly end must have come first.
+  if grep -q 'taking too long' "$err"; then
+    t_fail "$name: the orderly end came first, not the watchdog"
+  else
+    t_pass "$name: the orderly end came first, not the watchdog"
   fi
   if grep -q 'Sanitizer' "$err"; then
     t_fail "$name: no sanitizer report"
