@@ -146,12 +146,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/libring.a
 		$(BUILD)/libcore.a $(LDFLAGS_ALL) $(LIBS) -lcmocka
 
 # Helper programs for the tests (tests/helpers/): rp-nouring runs a program
-# under a seccomp filter that blocks io_uring (the epoll run of make test).
-# Built without the sanitizers: it only sets up the filter and execs.
-HELPERS := $(BUILD)/tests/rp-nouring
+# under a seccomp filter that blocks io_uring (the epoll run of make test);
+# rp-fault.so is an LD_PRELOAD shim that fails one chosen call once
+# (t_fault_fatal.sh).  Built without the sanitizers: they only set up the
+# filter and exec, or pass calls on.
+HELPERS := $(BUILD)/tests/rp-nouring $(BUILD)/tests/rp-fault.so
 $(BUILD)/tests/rp-nouring: tests/helpers/rp_nouring.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LDFLAGS)
+$(BUILD)/tests/rp-fault.so: tests/helpers/rp_fault.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS) -ldl
 
 test-build: all $(UNIT) $(HELPERS)
 

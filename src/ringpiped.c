@@ -20,6 +20,7 @@
 #include "rp_ctl.h"
 #include "rp_daemon.h"
 #include "rp_engine.h"
+#include "rp_fatal.h"
 #include "rp_keys.h"
 #include "rp_log.h"
 #include "rp_metrics.h"
@@ -616,10 +617,16 @@ rpd_serve(const struct rpd_opts * o)
 		rc = 0;
 
 err5:
-	/* The metrics server reads the workers: it stops first. */
+	/* The metrics server reads the workers: it stops first.  After a
+	 * fatal error (rp_fatal) the workers close their pairs at once. */
 	rp_metrics_free(metrics);
 	rpd_stop_workers(workers, nstarted);
 	free(workers);
+
+	/* A fatal error after the loop ended (in a worker, while draining)
+	 * fails the exit too. */
+	if (rp_fatal_raised())
+		rc = 1;
 err4:
 	rp_ctl_free(ctl);
 err2:

@@ -14,6 +14,7 @@
 #include "rp_ctl_reload.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
+#include "rp_fatal.h"
 #include "rp_worker.h"
 #include "rp_hspool.h"
 #include "rp_log.h"
@@ -23,7 +24,8 @@
  * descriptor or the end of a back-off, in seconds. */
 #define CTL_TICK	0.1
 
-/* Events taken from epoll per round. */
+/* Events taken from epoll per round.  tests/integ/t_fault_fatal.sh tells
+ * this epoll_wait from the epoll engine's (EPOLL_EVENTS) by this count. */
 #define CTL_EVENTS	64
 
 #define MS_PER_S	1000.0
@@ -178,7 +180,8 @@ ctl_over(struct rp_ctl * ctl)
  * One round of the loop, without waiting: take the events that are in,
  * handle them, the timers and the end of the round.  Return how long the
  * thread may wait before the next round, in ms; -1 once SIGTERM has
- * drained every connection, -2 on a fatal error.
+ * drained every connection, -2 on a fatal error, here or in any other
+ * thread (rp_fatal rings wakefd; the tick would see it in any case).
  */
 static int
 ctl_round(struct rp_ctl * ctl)
@@ -187,11 +190,15 @@ ctl_round(struct rp_ctl * ctl)
 	double t;
 	int i, n;
 
+	if (rp_fatal_raised())
+		return (-2);
 	if (ctl_over(ctl))
 		return (-1);
 	if ((n = epoll_wait(ctl->epfd, evs, CTL_EVENTS, 0)) == -1) {
 		if (errno != EINTR) {
+			/* EBADF, EFAULT, EINVAL: the set is unusable. */
 			rp_warnp("epoll_wait");
+			rp_fatal("the control loop");
 			return (-2);
 		}
 		n = 0;
@@ -272,8 +279,12 @@ static void
 ctl_teardown(struct rp_ctl * ctl)
 {
 
-	rp_hspool_stop(ctl->pool);
-	ctl->pool = NULL;
+	/* A fatal error from now on has no loop to wake: the main thread
+	 * looks at rp_fatal_raised when this returns. */
+	rp_fatal_wake_fd(-1);
+
+	/* Stops the compute pool too, between dropping the connections
+	 * (their queued jobs are cancelled) and freeing them. */
 	rp_ctl_conn_free_all(ctl);
 	close(ctl->epfd);
 	close(ctl->sigfd);
@@ -343,6 +354,9 @@ rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 		goto err3;
 	}
 	ctl->started = 1;
+
+	/* A fatal error in any thread wakes the loop, which then ends. */
+	rp_fatal_wake_fd(ctl->wakefd);
 	return (0);
 
 err3:
@@ -366,9 +380,10 @@ err0:
  * rp_ctl_run(ctl):
  * Serve as rp_ctl_start set ${ctl} up until SIGTERM has been received and
  * every connection has finished, then undo the set-up.  Return 0 then, or
- * -1 on a fatal error.  The loop runs on the thread of the first worker,
- * so that a pair it hands that worker costs no wake-up; this thread
- * waits.
+ * -1 on a fatal error (rp_fatal, in any thread: the connections not yet
+ * handed to a worker are closed; the caller must abort the workers').
+ * The loop runs on the thread of the first worker, so that a pair it
+ * hands that worker costs no wake-up; this thread waits.
  */
 int
 rp_ctl_run(struct rp_ctl * ctl)
@@ -389,6 +404,8 @@ rp_ctl_run(struct rp_ctl * ctl)
 	rc = ctl->host_rc;
 	pthread_mutex_unlock(&ctl->host_mtx);
 	ctl_teardown(ctl);
+	if (rp_fatal_raised())
+		rc = -1;
 	return (rc);
 }
 

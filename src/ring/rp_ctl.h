@@ -77,7 +77,8 @@ int rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
  * rp_ctl_run(ctl):
  * Serve as rp_ctl_start set ${ctl} up until SIGTERM has been received and
  * every connection has finished, then undo the set-up.  Return 0 then, or
- * -1 on a fatal error.
+ * -1 on a fatal error (rp_fatal, in any thread: the connections not yet
+ * handed to a worker are closed; the caller must abort the workers').
  */
 int rp_ctl_run(struct rp_ctl * ctl);
 

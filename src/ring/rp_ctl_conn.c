@@ -174,8 +174,10 @@ conn_drop(struct rp_ctl * ctl, struct ctl_conn * c)
 		return;
 
 	/* A computation not yet started never runs: no exponentiation is
-	 * spent on a connection that is gone. */
-	if (c->computing && rp_hspool_cancel(ctl->pool, &c->job) == 0)
+	 * spent on a connection that is gone.  Once the pool has stopped
+	 * (rp_ctl_conn_free_all) no job is queued or running. */
+	if (c->computing && (ctl->pool == NULL ||
+	    rp_hspool_cancel(ctl->pool, &c->job) == 0))
 		c->computing = 0;
 	if (c->afd != -1 || c->tfd != -1)
 		ctl->fds_freed = 1;
@@ -654,16 +656,24 @@ rp_ctl_conn_reap(struct rp_ctl * ctl)
 
 /**
  * rp_ctl_conn_free_all(ctl):
- * Close and free every connection of ${ctl}, once the compute pool has
- * stopped.
+ * Close every connection of ${ctl}, stop its compute pool (ctl->pool is
+ * NULL after) and free the connections.
  */
 void
 rp_ctl_conn_free_all(struct rp_ctl * ctl)
 {
 	struct ctl_conn * c;
 
+	/* Dropped while the pool runs: their queued jobs are cancelled. */
 	while ((c = ctl->conns) != NULL)
 		conn_drop(ctl, c);
+
+	/* A job running now finishes before the threads are joined; after
+	 * that nothing refers to any connection's handshake. */
+	if (ctl->pool != NULL) {
+		rp_hspool_stop(ctl->pool);
+		ctl->pool = NULL;
+	}
 	for (c = ctl->dead; c != NULL; c = c->next)
 		c->computing = 0;
 	rp_ctl_conn_reap(ctl);

@@ -78,8 +78,8 @@ void rp_ctl_conn_reap(struct rp_ctl * ctl);
 
 /**
  * rp_ctl_conn_free_all(ctl):
- * Close and free every connection of ${ctl}, once the compute pool has
- * stopped.
+ * Close every connection of ${ctl}, stop its compute pool (ctl->pool is
+ * NULL after) and free the connections.
  */
 void rp_ctl_conn_free_all(struct rp_ctl * ctl);
 

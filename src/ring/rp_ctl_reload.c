@@ -119,6 +119,8 @@ rp_ctl_reload_start(struct rp_keys * keys, struct rp_ctl_resolver * resolver,
 		rp_warnp("Cannot start the reload thread");
 		goto err3;
 	}
+	/* Named for top -H, gdb and the fault tests. */
+	(void)pthread_setname_np(rl->thr, "rp-reload");
 	return (rl);
 
 err3:

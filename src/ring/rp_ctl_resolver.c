@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "rp_ctl_resolver.h"
+#include "rp_fatal.h"
 #include "rp_log.h"
 
 #define NS_PER_S	1000000000L
@@ -81,15 +82,24 @@ resolver_main(void * arg)
 {
 	struct rp_ctl_resolver * r = arg;
 	struct timespec ts;
+	int rc = 0;
 
 	pthread_mutex_lock(&r->mtx);
 	while (!r->stop) {
 		ts = resolver_after(r->rtime);
-		while (!r->stop &&
-		    pthread_cond_timedwait(&r->cv, &r->mtx, &ts) != ETIMEDOUT)
+		while (!r->stop && (rc = pthread_cond_timedwait(&r->cv,
+		    &r->mtx, &ts)) == 0)
 			;
 		if (r->stop)
 			break;
+		if (rc != ETIMEDOUT) {
+			/* EINVAL: it would fail again at once, for ever (a
+			 * spin); the target would never be resolved again. */
+			errno = rc;
+			rp_warnp("resolver: pthread_cond_timedwait");
+			rp_fatal("the resolver thread");
+			break;
+		}
 
 		/* The look-up may block: not under the lock. */
 		pthread_mutex_unlock(&r->mtx);
@@ -150,6 +160,8 @@ rp_ctl_resolver_start(const char * target, const struct rp_addr * addrs,
 			goto err4;
 		}
 		r->have_thr = 1;
+		/* Named for top -H, gdb and the fault tests. */
+		(void)pthread_setname_np(r->thr, "rp-resolver");
 	}
 	return (r);
 

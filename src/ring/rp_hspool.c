@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,7 +8,9 @@
 #include "crypto_dh.h"
 #include "crypto_wipe.h"
 #include "proto_handshake.h"
+#include "rp_fatal.h"
 #include "rp_hspool.h"
+#include "rp_log.h"
 
 /* Ephemeral key pairs kept ready (288 bytes each). */
 #define HSPOOL_KEYS	16
@@ -109,8 +112,12 @@ hspool_main(void * arg)
 		pthread_mutex_lock(&pool->mtx);
 		job->next = pool->done;
 		pool->done = job;
+		/* The eventfd cannot overflow in practice: a failure
+		 * (EBADF...) means the owner can no longer be told, and its
+		 * handshakes would wait for ever. */
 		if (write(pool->wakefd, &one, sizeof(one)) != sizeof(one)) {
-			/* The eventfd cannot overflow in practice. */
+			rp_warnp("handshake thread: write");
+			rp_fatal("a handshake thread");
 		}
 	}
 	pthread_mutex_unlock(&pool->mtx);
@@ -128,6 +135,7 @@ struct rp_hspool *
 rp_hspool_start(int nthreads, int wakefd, int keys)
 {
 	struct rp_hspool * pool;
+	char name[16];
 	int i;
 
 	if ((pool = calloc(1, sizeof(*pool) +
@@ -141,6 +149,9 @@ rp_hspool_start(int nthreads, int wakefd, int keys)
 		if (pthread_create(&pool->thr[i], NULL, hspool_main, pool))
 			goto err1;
 		pool->nthreads++;
+		/* Named for top -H, gdb and the fault tests. */
+		snprintf(name, sizeof(name), "rp-hs/%d", i % 10000);
+		(void)pthread_setname_np(pool->thr[i], name);
 	}
 	return (pool);
 

@@ -17,10 +17,12 @@
 
 #include "proto_pipe.h"
 #include "rp_batch.h"
+#include "rp_fatal.h"
 #include "rp_log.h"
 #include "rp_wconn.h"
 #include "rp_wk.h"
 
+/* Events taken per wait (t_fault_fatal.sh picks this epoll_wait by it). */
 #define EPOLL_EVENTS	256
 
 struct econn;
@@ -397,6 +399,23 @@ epoll_host_watch(void * arg, int on)
 	e->host.polled = on;
 }
 
+static void epoll_abort_all(void *);
+
+/*
+ * epoll_wait failed for good (EBADF, EFAULT, EINVAL: the set is unusable):
+ * report it, and close every pair now, as they can no longer be served;
+ * outside a batch none is on one, so every one is freed here.
+ */
+static void
+epoll_fatal(struct epoll_eng * e)
+{
+
+	rp_warnp("worker %d: epoll_wait", e->w->id);
+	rp_fatal("a worker");
+	epoll_abort_all(e);
+	epoll_bury(e);
+}
+
 static void
 epoll_run(void * arg)
 {
@@ -409,7 +428,7 @@ epoll_run(void * arg)
 		if (e->w->env.coalesce)
 			(void)rp_wk_clock(e->w);
 		if (n < 0 && errno != EINTR) {
-			rp_warnp("epoll_wait");
+			epoll_fatal(e);
 			break;
 		}
 		for (i = 0; i < n; i++)

@@ -16,6 +16,7 @@
 
 #include "proto_pipe.h"
 #include "rp_batch.h"
+#include "rp_fatal.h"
 #include "rp_log.h"
 #include "rp_uring.h"
 #include "rp_wconn.h"
@@ -30,6 +31,11 @@
 #define TAG_MASK	7
 
 #define URING_SQES	1024
+
+/* After a fatal error: how long the pairs' operations may take to come
+ * back once cancelled, and how long each wait for them lasts (ns). */
+#define URING_FATAL_WAIT	1000000000ULL
+#define URING_FATAL_STEP	100000000ULL
 
 struct uconn {
 	struct rp_wconn c;		/* First: the batch hands it back. */
@@ -57,6 +63,9 @@ struct uring_eng {
 	struct rp_whold hold;		/* Part packets waiting (coalescing). */
 	uint64_t next_hold;		/* Earliest of their deadlines, or 0. */
 	double last_warn;
+	int fatal;			/* Submitting failed for good: the
+					   pairs are closing, none is taken
+					   in. */
 };
 
 static inline uint64_t
@@ -351,11 +360,15 @@ uring_retry(struct uring_eng * e)
 		uring_host_watch(e, 1);
 }
 
-/* Submit, waiting for a completion if ${wait} (at most until the earliest
- * held packet's deadline); an error other than an interruption, a
- * timeout or a backed-up completion queue is logged (at most every 10 s)
- * and slowed down, never spun on. */
-static void
+/*
+ * Submit, waiting for a completion if ${wait} (at most until the earliest
+ * held packet's deadline).  Return 0, or -1 on an error that the ring
+ * does not recover from (EBADF, EFAULT, EINVAL, ENXIO...: reported with
+ * rp_fatal).  An interruption, a timeout or a backed-up completion queue
+ * is no error; ENOMEM is logged (at most every 10 s) and slowed down,
+ * never spun on.
+ */
+static int
 uring_submit(struct uring_eng * e, int wait)
 {
 	struct __kernel_timespec kts;
@@ -379,7 +392,13 @@ uring_submit(struct uring_eng * e, int wait)
 	}
 	if (rc >= 0 || rc == -EINTR || rc == -EBUSY || rc == -EAGAIN ||
 	    rc == -ETIME)
-		return;
+		return (0);
+	if (rc != -ENOMEM) {
+		errno = -rc;
+		rp_warnp("worker %d: io_uring_enter", e->w->id);
+		rp_fatal("a worker");
+		return (-1);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 	if (t - e->last_warn > 10) {
@@ -390,6 +409,7 @@ uring_submit(struct uring_eng * e, int wait)
 	ts.tv_sec = 0;
 	ts.tv_nsec = 1000000;
 	nanosleep(&ts, NULL);
+	return (0);
 }
 
 static void
@@ -412,6 +432,10 @@ uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
 		break;
 	case TAG_DOORBELL:
 		e->bell_armed = 0;
+		/* Closing for a fatal error: posted pairs stay in the inbox
+		 * (rp_worker_stop closes them). */
+		if (e->fatal)
+			return;
 		rp_wk_drain_inbox(e->w, uring_adopt, e);
 		uring_arm_doorbell(e);
 		return;
@@ -489,23 +513,80 @@ err0:
 	return (NULL);
 }
 
+static void uring_abort_all(void *);
+
+/* Take every completion in and pass it on. */
+static void
+uring_reap_cqes(struct uring_eng * e)
+{
+	struct io_uring_cqe * cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&e->ring, head, cqe) {
+		uring_cqe(e, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&e->ring, n);
+}
+
+/*
+ * Submitting failed for good (uring_submit said so): close every pair, as
+ * none can be served any more.  Their operations are cancelled (and their
+ * sockets shut down, which ends them too); wait for them to come back,
+ * for URING_FATAL_WAIT at most, freeing each pair as its last one does.
+ * A pair still waiting after that (the ring is dead) has its descriptors
+ * closed, so that its peers see the end, but keeps its memory: the
+ * kernel may yet write into its buffers, and the process is ending.
+ */
+static void
+uring_fatal(struct uring_eng * e)
+{
+	struct __kernel_timespec kts = { .tv_sec = 0,
+	    .tv_nsec = (long long)URING_FATAL_STEP };
+	struct io_uring_cqe * cqe;
+	struct uconn * u, * list;
+	uint64_t until;
+	int rc, i;
+
+	e->fatal = 1;
+	uring_abort_all(e);
+	until = rp_wk_clock(e->w) + URING_FATAL_WAIT;
+	for (i = 0; e->conns != NULL && rp_wk_clock(e->w) < until &&
+	    i < (int)(URING_FATAL_WAIT / URING_FATAL_STEP); i++) {
+		/* Pairs that found no SQE for their cancels: their sockets
+		 * are shut down; reap them as their operations end. */
+		list = e->retry;
+		e->retry = NULL;
+		while ((u = list) != NULL) {
+			list = u->rnext;
+			u->retry = 0;
+			uconn_reap(e, u);
+		}
+		rc = io_uring_submit_and_wait_timeout(&e->ring, &cqe, 1,
+		    &kts, NULL);
+		uring_reap_cqes(e);
+		if (rc < 0 && rc != -EINTR && rc != -ETIME && rc != -EBUSY &&
+		    rc != -EAGAIN)
+			break;
+	}
+	for (u = e->conns; u != NULL; u = u->next)
+		rp_wconn_close_fds(&u->c);
+}
+
 static void
 uring_run(void * arg)
 {
 	struct uring_eng * e = arg;
-	struct io_uring_cqe * cqe;
-	unsigned head, n;
 
 	while (!(e->w->stopping && e->w->npairs == 0)) {
-		uring_submit(e, e->ready.head == NULL && e->retry == NULL);
+		if (uring_submit(e, e->ready.head == NULL &&
+		    e->retry == NULL)) {
+			uring_fatal(e);
+			break;
+		}
 		if (e->w->env.coalesce)
 			(void)rp_wk_clock(e->w);
-		n = 0;
-		io_uring_for_each_cqe(&e->ring, head, cqe) {
-			uring_cqe(e, cqe);
-			n++;
-		}
-		io_uring_cq_advance(&e->ring, n);
+		uring_reap_cqes(e);
 		rp_wk_host_serve(e->w, uring_adopt, e);
 		if (e->hold.head != NULL)
 			hold_scan(e);

@@ -17,6 +17,7 @@
 #include "crypto_pkt.h"
 #include "proto_pipe.h"
 #include "rp_batch.h"
+#include "rp_fatal.h"
 #include "rp_log.h"
 #include "rp_pair.h"
 #include "rp_wconn.h"
@@ -63,6 +64,29 @@ err0:
 	return (-1);
 }
 
+/*
+ * The engine has returned: if a host is still served here (a fatal error
+ * ended the engine early), or was asked for and not taken in, end it as
+ * a step returning -1 would, so that its owner does not wait for a step
+ * that will never come.
+ */
+static void
+worker_host_end(struct rp_worker * w)
+{
+	struct rp_wk_host req;
+
+	pthread_mutex_lock(&w->mtx);
+	req = w->host_req;
+	w->host_req.step = NULL;
+	pthread_mutex_unlock(&w->mtx);
+	if (w->host.step != NULL) {
+		w->host.step = NULL;
+		w->host.done(w->host.arg);
+	}
+	if (req.step != NULL)
+		req.done(req.arg);
+}
+
 static void *
 worker_main(void * arg)
 {
@@ -81,6 +105,7 @@ worker_main(void * arg)
 	w->ops->fini(w->eng);
 	rp_batch_free(w->batch);
 	crypto_engine_free(w->ceng);
+	worker_host_end(w);
 	return (NULL);
 }
 
@@ -94,6 +119,7 @@ struct rp_worker *
 rp_worker_start(int id, const struct rp_worker_cfg * cfg)
 {
 	struct rp_worker * w;
+	char name[16];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto err0;
@@ -111,6 +137,9 @@ rp_worker_start(int id, const struct rp_worker_cfg * cfg)
 		rp_warnp("pthread_create");
 		goto err2;
 	}
+	/* Named for top -H, gdb and the fault tests (t_fault_fatal.sh). */
+	snprintf(name, sizeof(name), "rp-worker/%d", id % 10000);
+	(void)pthread_setname_np(w->thr, name);
 	pthread_mutex_lock(&w->mtx);
 	while (w->started == 0)
 		pthread_cond_wait(&w->cv, &w->mtx);
@@ -335,19 +364,43 @@ rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
 	(void)worker_ring(w);
 }
 
+/* Close the descriptors of the pair ${p}, which no engine adopted, and
+ * free it. */
+static void
+worker_pair_close(struct rp_pair * p)
+{
+	int in = rp_pair_fd(p, RP_PAIR_PLAIN_IN);
+	int out = rp_pair_fd(p, RP_PAIR_PLAIN_OUT);
+
+	close(in);
+	if (out != in)
+		close(out);
+	close(rp_pair_fd(p, RP_PAIR_CIPHER));
+	rp_pair_release(p);
+}
+
 /**
  * rp_worker_stop(w):
- * Ask ${w} to exit once it has no pairs left, join it and free it.
+ * Ask ${w} to exit once it has no pairs left, join it and free it.  After
+ * a fatal error (rp_fatal) its pairs are closed at once instead.
  */
 void
 rp_worker_stop(struct rp_worker * w)
 {
+	size_t i;
 
 	pthread_mutex_lock(&w->mtx);
 	w->stop_asked = 1;
+	if (rp_fatal_raised())
+		w->abort_asked = 1;
 	pthread_mutex_unlock(&w->mtx);
 	(void)worker_ring(w);
 	pthread_join(w->thr, NULL);
+
+	/* Pairs posted after a fatal error ended the engine: nobody else
+	 * will close them. */
+	for (i = 0; i < w->ninbox; i++)
+		worker_pair_close(w->inbox[i]);
 	close(w->doorbell);
 	free(w->inbox);
 	pthread_mutex_destroy(&w->mtx);

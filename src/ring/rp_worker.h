@@ -76,7 +76,8 @@ void rp_worker_abort_all(struct rp_worker * w);
 
 /**
  * rp_worker_stop(w):
- * Ask ${w} to exit once it has no pairs left, join it and free it.
+ * Ask ${w} to exit once it has no pairs left, join it and free it.  After
+ * a fatal error (rp_fatal) its pairs are closed at once instead.
  */
 void rp_worker_stop(struct rp_worker * w);
 
