@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Keys are read before any fork: in every combination of -D, -F, -k - (the
 # key on standard input) and systemd socket activation, a ringpiped -d
-# serves stock spiped holding the real key and refuses stock spiped holding
-# an empty key.  (Daemonizing points standard input at /dev/null: a daemon
+# serves stock spiped's client (spipe) holding the real key and refuses one
+# holding an empty key.  (Daemonizing points standard input at /dev/null: a daemon
 # that read "-k -" after forking hashed zero bytes and served everyone with
 # an empty key file.)  An empty key file or input is taken, as stock takes
 # it, with a warning naming it.
@@ -25,18 +25,19 @@ wait_file() {
   return 1
 }
 
-# serves NAME PORT: stock spiped -e with the real key reaches the echo
-# target through the -d on PORT (64 KiB verified), and stock spiped -e with
-# an empty key does not.
+head -c 65536 /dev/urandom >"$T_TMP/in"
+# spipe_via PORT KEY: stock spiped's client (spipe) with KEY sends 64 KiB
+# through the -d on PORT to the echo target and gets them back intact.
+spipe_via() {
+  timeout 10 "$SPIPE" -t "$(t_addr "$1")" -k "$2" -o 2 <"$T_TMP/in" \
+    >"$T_TMP/out" 2>/dev/null && cmp -s "$T_TMP/in" "$T_TMP/out"
+}
+# serves NAME PORT: stock spipe with the real key is served through the
+# -d on PORT, and stock spipe with an empty key is not.
 serves() {
-  local name=$1 port=$2 eg eb
-  eg=$(t_port); eb=$(t_port)
-  t_daemon stock -e "$(t_addr "$eg")" "$(t_addr "$port")" "$KEY" -o 2
-  t_daemon stock -e "$(t_addr "$eb")" "$(t_addr "$port")" "$EMPTY" -o 2
-  t_check "$name: stock -e with the real key is served" \
-    "$RPLOAD" echo -q -c "$(t_addr "$eg")" -b 64K --timeout 10
-  t_check_fails "$name: stock -e with an empty key is refused" \
-    "$RPLOAD" echo -q -c "$(t_addr "$eb")" -b 1K --timeout 5
+  t_check "$1: stock spipe with the real key is served" spipe_via "$2" "$KEY"
+  t_check_fails "$1: stock spipe with an empty key is refused" \
+    spipe_via "$2" "$EMPTY"
 }
 
 # One case: FLAGS for ringpiped (besides -d -s -t -k -p), KEYARG ("file" or
@@ -63,7 +64,7 @@ run_case() {
   fi
   t_wait_port "$p"
   # A socket-activated daemon starts on the first connection.
-  [ "$sd" = 1 ] && "$RPLOAD" echo -q -c "$src" -b 1 --timeout 1 >/dev/null 2>&1
+  [ "$sd" = 1 ] && "$RPLOAD" echo -q -c "$(t_addr "$p")" -b 1 --timeout 1 >/dev/null 2>&1
   if [[ " $flags " != *" -F "* ]]; then
     wait_file "$pidf" && T_PIDS+=("$(cat "$pidf")")
   fi
