@@ -53,12 +53,13 @@ for dh in $paths; do
     "$RPLOAD" echo -q -c "$(t_addr "$e")" -b 1M -n 4 --timeout 10
   for r in d e; do
     t_check "RINGPIPED_DH=$dh: the -$r start line says Diffie-Hellman: $dh" \
-      grep -q "Diffie-Hellman: $dh\$" "$T_TMP/dh-$dh-$r.err"
+      t_wait_log "$T_TMP/dh-$dh-$r.err" "Diffie-Hellman: $dh\$" 1
   done
 done
 f=$(t_port)
 t_daemon ring -e "$(t_addr "$f")" "$(t_addr "$ECHO_PORT")" "$KEY" -f \
   2>"$T_TMP/dh-f.err"
+# The port answers before the workers start and the line is written.
 t_check "-f: the start line says Diffie-Hellman: none (-f)" \
-  grep -q "Diffie-Hellman: none (-f)" "$T_TMP/dh-f.err"
+  t_wait_log "$T_TMP/dh-f.err" "Diffie-Hellman: none (-f)" 1
 t_exit
