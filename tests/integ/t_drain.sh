@@ -7,13 +7,15 @@ KEY=$T_TMP/key
 t_key "$KEY"
 t_echo
 
-# hold PORT SECS: a client that echoes one line, then idles SECS seconds
-# with the connection open; prints "closed" if the pipe closed it first.
+# hold PORT SECS READY: a client that echoes one line, creates the file
+# READY, then idles SECS seconds with the connection open; prints "closed"
+# if the pipe closed it first.
 cat >"$T_TMP/hold.py" <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"ping 12345\n"); s.settimeout(5)
 assert s.recv(64) == b"ping 12345\n"
+open(sys.argv[3], "w").close()
 s.settimeout(float(sys.argv[2]))
 try:
     print("closed" if s.recv(64) == b"" else "data")
@@ -32,8 +34,11 @@ case_() {
   pid=$T_LAST
   t_daemon ring -e "$(t_addr "$e")" "$(t_addr "$d")" "$KEY" || return 1
   epid=$T_LAST
-  python3 "$T_TMP/hold.py" "$e" 4 >"$T_TMP/hold.out" &
-  sleep 0.5
+  rm -f "$T_TMP/hold.ready"
+  python3 "$T_TMP/hold.py" "$e" 4 "$T_TMP/hold.ready" >"$T_TMP/hold.out" &
+  # SIGTERM only once the connection is through (a busy machine can take
+  # longer than a fixed sleep to start the client).
+  for i in $(seq 100); do [ -e "$T_TMP/hold.ready" ] && break; sleep 0.05; done
   t0=$(date +%s.%N)
   kill -TERM "$pid"
   for i in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
