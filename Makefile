@@ -61,8 +61,11 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lcrypto)
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
-CFLAGS_BASE := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Isrc -Isrc/crypto \
-	-Isrc/proto -Isrc/ring $(PKG_CFLAGS) -pthread
+# The layers, each a folder of src/ and a static library, from the top
+# down: a layer calls only the layers below it (make layers checks).
+LAYERS := process control ring proto crypto base
+CFLAGS_BASE := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Isrc \
+	$(LAYERS:%=-Isrc/%) $(PKG_CFLAGS) -pthread
 LIBS := $(PKG_LIBS) -pthread
 
 ifeq ($(CRYPTO),ipsecmb)
@@ -82,32 +85,34 @@ endif
 CFLAGS_ALL := $(CFLAGS_BASE) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
-# The protocol core (no sockets) and the io_uring data plane.
+# One static library per layer (build/librp_LAYER.a).  libcore.a, the
+# protocol core without I/O (proto + crypto), is what the tools, the
+# micro-benchmarks and the fuzzers link.
+LAYER_SRCS = $(wildcard src/$(1)/*.c)
 CORE_SRCS := $(wildcard src/crypto/*.c src/proto/*.c)
 ifneq ($(CRYPTO),ipsecmb)
   CORE_SRCS := $(filter-out %_ipsecmb.c,$(CORE_SRCS))
 endif
-RING_SRCS := $(wildcard src/ring/*.c)
-ifeq ($(METRICS),on)
-  RING_SRCS := $(filter-out %/rp_metrics_nohttp.c,$(RING_SRCS))
-else
-  RING_SRCS := $(filter-out %/rp_metrics_http.c,$(RING_SRCS))
-endif
-ifeq ($(SYSTEMD),on)
-  RING_SRCS := $(filter-out %/rp_sd_none.c,$(RING_SRCS))
-else
-  RING_SRCS := $(filter-out %/rp_sd.c,$(RING_SRCS))
-endif
+# Build-time choices of the process layer: one of each pair.
+PROCESS_OUT := $(if $(filter on,$(METRICS)),%/rp_metrics_nohttp.c,%/rp_metrics_http.c) \
+	$(if $(filter on,$(SYSTEMD)),%/rp_sd_none.c,%/rp_sd.c)
+LAYER_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(PROCESS_OUT) \
+	$(if $(filter ipsecmb,$(CRYPTO)),,%_ipsecmb.c),$(call LAYER_SRCS,$(1))))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
-RING_OBJS := $(RING_SRCS:%.c=$(BUILD)/%.o)
+LAYER_LIBS := $(LAYERS:%=$(BUILD)/librp_%.a)
 PROGS := $(BUILD)/ringpiped $(BUILD)/ringpipe
 TOOLS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
 UNIT := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all test test-build asan tsan fuzz bench bench-quick bench-micro \
+.PHONY: all layers test test-build asan tsan fuzz bench bench-quick bench-micro \
 	demo install clean deps soak deb arm64 deb-arm64
 
 all: $(BUILD)/libcore.a $(PROGS) $(TOOLS)
+
+# What each layer's library takes from the others; fails on a call that
+# runs upward or sideways (scripts/layers.sh).
+layers: $(LAYER_LIBS)
+	@bash scripts/layers.sh $(LAYER_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -117,14 +122,14 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libring.a: $(RING_OBJS)
+$(foreach l,$(LAYERS),$(eval $(BUILD)/librp_$(l).a: $(call LAYER_OBJS,$(l))))
+$(LAYER_LIBS):
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/ringpiped: $(BUILD)/src/ringpiped.o $(BUILD)/libring.a $(BUILD)/libcore.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
-
-$(BUILD)/ringpipe: $(BUILD)/src/ringpipe.o $(BUILD)/libring.a $(BUILD)/libcore.a
+# The programs link the layers top down; make layers (part of test-build)
+# refuses a call that runs against that order.
+$(BUILD)/ringpiped $(BUILD)/ringpipe: $(BUILD)/%: $(BUILD)/src/%.o $(LAYER_LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 TOOLLIB_SRCS := $(wildcard tools/lib/*.c)
@@ -140,10 +145,10 @@ $(BUILD)/tools/%: tools/%.c $(TOOLLIB_OBJS) $(BUILD)/libcore.a
 	$(CC) $(CFLAGS_ALL) -Itools -Itools/lib -o $@ $< $(TOOLLIB_OBJS) \
 		$(BUILD)/libcore.a $(LDFLAGS_ALL) $(LIBS) -lm
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a $(BUILD)/libring.a
+$(BUILD)/tests/%: tests/unit/%.c $(LAYER_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libring.a \
-		$(BUILD)/libcore.a $(LDFLAGS_ALL) $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LAYER_LIBS) \
+		$(LDFLAGS_ALL) $(LIBS) -lcmocka
 
 # Helper programs for the tests (tests/helpers/): rp-nouring runs a program
 # under a seccomp filter that blocks io_uring (the epoll run of make test);
@@ -158,7 +163,7 @@ $(BUILD)/tests/rp-fault.so: tests/helpers/rp_fault.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS) -ldl
 
-test-build: all $(UNIT) $(HELPERS)
+test-build: all layers $(UNIT) $(HELPERS)
 
 deps:
 	@bash ci/deps.sh

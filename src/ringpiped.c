@@ -426,6 +426,17 @@ rpd_backend(void)
 	return (CRYPTO_BACKEND_AUTO);
 }
 
+/* The control plane's hook to the service manager: tell it ${state}. */
+static void
+rpd_notify(const char * state)
+{
+
+	if (strcmp(state, "RELOADING=1") == 0)
+		rp_sd_reloading();
+	else
+		rp_sd_notify(state);
+}
+
 /* Start ${n} workers with ${wcfg} into ${workers}; return how many
  * started (all of them on success). */
 static size_t
@@ -571,6 +582,7 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.nhsthreads = (int)o->nworkers;
 	ccfg.proxy = o->proxy;
 	ccfg.drain_timeout = o->drain_timeout;
+	ccfg.notify = rpd_notify;
 	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
 		goto err2;
 

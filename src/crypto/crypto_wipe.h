@@ -4,7 +4,7 @@
 /*
  * Wiping secrets and reading entropy: the two OpenSSL services the rest of
  * the tree needs, behind names of its own (spiped calls them
- * insecure_memzero and crypto_entropy), so src/proto and src/ring do not
+ * insecure_memzero and crypto_entropy), so the layers above do not
  * depend on OpenSSL's headers.
  */
 

@@ -128,8 +128,17 @@ uint64_t rp_wk_clock(struct rp_worker * w);
 /**
  * rp_wk_count(c, n):
  * Add ${n} to the counter ${c}, which only this worker's thread writes.
+ * Inline, so that the batch (rp_batch.c) counts without calling into the
+ * worker module above it.
  */
-void rp_wk_count(_Atomic uint64_t * c, uint64_t n);
+static inline void
+rp_wk_count(_Atomic uint64_t * c, uint64_t n)
+{
+
+	/* One writer: a relaxed load and store, no locked instruction. */
+	atomic_store_explicit(c, atomic_load_explicit(c,
+	    memory_order_relaxed) + n, memory_order_relaxed);
+}
 
 /**
  * rp_wk_pair_closed(w, end, timedout):

@@ -293,19 +293,6 @@ rp_wk_clock(struct rp_worker * w)
 }
 
 /**
- * rp_wk_count(c, n):
- * Add ${n} to the counter ${c}, which only this worker's thread writes.
- */
-void
-rp_wk_count(_Atomic uint64_t * c, uint64_t n)
-{
-
-	/* One writer: a relaxed load and store, no locked instruction. */
-	atomic_store_explicit(c, atomic_load_explicit(c,
-	    memory_order_relaxed) + n, memory_order_relaxed);
-}
-
-/**
  * rp_wk_pair_closed(w, end, timedout):
  * Account for a pair of ${w} that has closed, having ended as ${end}
  * (PROTO_PIPE_END_*), failed by ETIMEDOUT (a keepalive or user timeout

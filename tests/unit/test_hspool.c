@@ -1,5 +1,5 @@
 /*
- * The handshake compute pool (src/ring/rp_hspool.c): a job cancelled
+ * The handshake compute pool (src/control/rp_hspool.c): a job cancelled
  * before a thread took it never runs and is never collected; one that was
  * taken is collected as usual; the queue stays whole whichever job goes.
  */

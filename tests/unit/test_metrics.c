@@ -1,6 +1,6 @@
 /*
- * Unit tests of the metrics text (src/ring/rp_prom.c, rp_ctlstats.c,
- * rp_metrics_text.c): label escaping, cumulative histogram buckets at and
+ * Unit tests of the metrics text (src/process/rp_prom.c,
+ * src/control/rp_ctlstats.c, src/process/rp_metrics_text.c): label escaping, cumulative histogram buckets at and
  * around their bounds, the reasons of failed set-ups, and the whole text
  * for known counters (sums across workers, active connections, closed by
  * reason); and a scrape of counters no connection has touched.

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the socket tuning (src/ring/rp_sock.c, rp_sock_tune): what
+ * Unit tests of the socket tuning (src/control/rp_sock.c, rp_sock_tune): what
  * -j, the default and --keepalive S leave on a TCP socket (the keepalive
  * timers and TCP_USER_TIMEOUT derived from S, at its bounds), and that a
  * UNIX socket is left as it was.

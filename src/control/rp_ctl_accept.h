@@ -35,19 +35,6 @@ int rp_ctl_accept_pending(struct rp_ctl * ctl);
 int rp_ctl_accept_blocked(struct rp_ctl * ctl);
 
 /**
- * rp_ctl_accept_backoff(ctl):
- * Descriptors or socket memory ran out: take no connection for a quarter
- * second, or until rp_ctl_accept_unpause.
- */
-void rp_ctl_accept_backoff(struct rp_ctl * ctl);
-
-/**
- * rp_ctl_accept_unpause(ctl):
- * Descriptors were freed: end ${ctl}'s back-off now.
- */
-void rp_ctl_accept_unpause(struct rp_ctl * ctl);
-
-/**
  * rp_ctl_accept_close(ctl):
  * SIGTERM: close ${ctl}'s listening socket and accept nothing more (the
  * connections in its backlog are reset by the kernel).

@@ -9,7 +9,6 @@
 #include "rp_sock.h"
 
 /* How long accepting pauses when descriptors run out, in seconds. */
-#define ACCEPT_BACKOFF		0.25
 
 /* The least time between two warnings about running out, in seconds: a
  * daemon out of descriptors would otherwise log four lines a second. */
@@ -165,29 +164,6 @@ rp_ctl_accept_blocked(struct rp_ctl * ctl)
 {
 
 	return (accept_open(ctl) && (!accept_room(ctl) || accept_paused(ctl)));
-}
-
-/**
- * rp_ctl_accept_backoff(ctl):
- * Descriptors or socket memory ran out: take no connection for a quarter
- * second, or until rp_ctl_accept_unpause.
- */
-void
-rp_ctl_accept_backoff(struct rp_ctl * ctl)
-{
-
-	ctl->accept_pause = rp_ctl_now() + ACCEPT_BACKOFF;
-}
-
-/**
- * rp_ctl_accept_unpause(ctl):
- * Descriptors were freed: end ${ctl}'s back-off now.
- */
-void
-rp_ctl_accept_unpause(struct rp_ctl * ctl)
-{
-
-	ctl->accept_pause = 0;
 }
 
 /**

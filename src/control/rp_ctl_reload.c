@@ -6,13 +6,13 @@
 #include "rp_ctl_reload.h"
 #include "rp_ctlstats.h"
 #include "rp_log.h"
-#include "rp_sd.h"
 
 struct rp_ctl_reload {
 	struct rp_keys * keys;
 	struct rp_ctl_resolver * resolver;
 	const char * target;
 	struct rp_ctlstats * stats;
+	void (* notify)(const char *);
 
 	/* mtx guards the flags; cv wakes the thread for a request or to
 	 * stop.  The thread sends READY=1 under mtx and only while stopping
@@ -26,6 +26,15 @@ struct rp_ctl_reload {
 
 	pthread_t thr;
 };
+
+/* Tell the service manager ${state} through ${rl}'s hook, if any. */
+static void
+reload_notify(struct rp_ctl_reload * rl, const char * state)
+{
+
+	if (rl->notify != NULL)
+		rl->notify(state);
+}
 
 /* Read the keys and resolve the target again; use both only if both
  * work.  Say what happened either way. */
@@ -74,28 +83,31 @@ reload_main(void * arg)
 		if (rl->stop)
 			break;
 		rl->pending = 0;
-		rp_sd_reloading();
+		reload_notify(rl, "RELOADING=1");
 
 		/* The reload may block: not under the lock. */
 		pthread_mutex_unlock(&rl->mtx);
 		reload_run(rl);
 		pthread_mutex_lock(&rl->mtx);
 		if (!rl->stopping)
-			rp_sd_notify("READY=1");
+			reload_notify(rl, "READY=1");
 	}
 	pthread_mutex_unlock(&rl->mtx);
 	return (NULL);
 }
 
 /**
- * rp_ctl_reload_start(keys, resolver, target, stats):
+ * rp_ctl_reload_start(keys, resolver, target, stats, notify):
  * Start the thread that reloads ${keys} and the addresses of ${resolver},
  * whose target is ${target} (as given; for the log), on request, counting
- * each reload's outcome in ${stats}.  All four must outlive it.  Return NULL on failure, with a warning printed.
+ * each reload's outcome in ${stats} and telling the service manager
+ * through ${notify} (RELOADING=1, READY=1, STOPPING=1; NULL: no one).  All
+ * four must outlive it.  Return NULL on failure, with a warning printed.
  */
 struct rp_ctl_reload *
 rp_ctl_reload_start(struct rp_keys * keys, struct rp_ctl_resolver * resolver,
-    const char * target, struct rp_ctlstats * stats)
+    const char * target, struct rp_ctlstats * stats,
+    void (* notify)(const char *))
 {
 	struct rp_ctl_reload * rl;
 
@@ -107,6 +119,7 @@ rp_ctl_reload_start(struct rp_keys * keys, struct rp_ctl_resolver * resolver,
 	rl->resolver = resolver;
 	rl->target = target;
 	rl->stats = stats;
+	rl->notify = notify;
 	if ((errno = pthread_mutex_init(&rl->mtx, NULL)) != 0) {
 		rp_warnp("pthread_mutex_init");
 		goto err1;
@@ -160,7 +173,7 @@ rp_ctl_reload_stopping(struct rp_ctl_reload * rl)
 	pthread_mutex_lock(&rl->mtx);
 	if (!rl->stopping) {
 		rl->stopping = 1;
-		rp_sd_notify("STOPPING=1");
+		reload_notify(rl, "STOPPING=1");
 	}
 	pthread_mutex_unlock(&rl->mtx);
 }

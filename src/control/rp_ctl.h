@@ -42,6 +42,11 @@ struct rp_ctl_cfg {
 	int nhsthreads;			/* Handshake compute threads. */
 	int proxy;			/* -e --proxy-protocol: 1, 2; 0 off. */
 	double drain_timeout;		/* --drain-timeout s; 0 = unbounded. */
+
+	/* Tell the service manager ${state}: "RELOADING=1", "READY=1",
+	 * "STOPPING=1" (from the reload thread), or NULL.  A hook, because
+	 * systemd belongs to the process layer above. */
+	void (* notify)(const char * state);
 };
 
 struct rp_ctl;

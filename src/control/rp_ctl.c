@@ -326,7 +326,7 @@ rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 	    ntaddrs, cfg->rtime)) == NULL)
 		goto err0;
 	if ((ctl->reload = rp_ctl_reload_start(cfg->keys, ctl->resolver,
-	    cfg->target, &ctl->stats)) == NULL)
+	    cfg->target, &ctl->stats, cfg->notify)) == NULL)
 		goto err1;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);

@@ -19,15 +19,17 @@ struct rp_ctl_reload;
 struct rp_ctlstats;
 
 /**
- * rp_ctl_reload_start(keys, resolver, target, stats):
+ * rp_ctl_reload_start(keys, resolver, target, stats, notify):
  * Start the thread that reloads ${keys} and the addresses of ${resolver},
  * whose target is ${target} (as given; for the log), on request, counting
- * each reload's outcome in ${stats}.  All four must outlive it.  Return
+ * each reload's outcome in ${stats} and telling the service manager
+ * through ${notify} (RELOADING=1, READY=1, STOPPING=1; NULL: no one).  All
+ * four must outlive it.  Return
  * NULL on failure, with a warning printed.
  */
 struct rp_ctl_reload * rp_ctl_reload_start(struct rp_keys * keys,
     struct rp_ctl_resolver * resolver, const char * target,
-    struct rp_ctlstats * stats);
+    struct rp_ctlstats * stats, void (* notify)(const char *));
 
 /**
  * rp_ctl_reload_request(rl):

@@ -127,4 +127,31 @@ rp_ctl_total(struct rp_ctl * ctl)
 	return (ctl->nconns + atomic_load(&ctl->npairs));
 }
 
+/* Seconds accepting pauses when descriptors or socket memory run out. */
+#define RP_CTL_ACCEPT_BACKOFF	0.25
+
+/**
+ * rp_ctl_accept_backoff(ctl):
+ * Descriptors or socket memory ran out: take no connection for a quarter
+ * second, or until rp_ctl_accept_unpause.  (Here, not in rp_ctl_accept.c,
+ * because both the accept and the dial side start a back-off.)
+ */
+static inline void
+rp_ctl_accept_backoff(struct rp_ctl * ctl)
+{
+
+	ctl->accept_pause = rp_ctl_now() + RP_CTL_ACCEPT_BACKOFF;
+}
+
+/**
+ * rp_ctl_accept_unpause(ctl):
+ * Descriptors were freed: end ${ctl}'s back-off now.
+ */
+static inline void
+rp_ctl_accept_unpause(struct rp_ctl * ctl)
+{
+
+	ctl->accept_pause = 0;
+}
+
 #endif /* !RP_CTL_STATE_H_ */
