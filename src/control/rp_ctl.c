@@ -12,6 +12,7 @@
 #include "rp_ctl.h"
 #include "rp_ctl_accept.h"
 #include "rp_ctl_conn.h"
+#include "rp_ctl_handoff.h"
 #include "rp_ctl_reload.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
@@ -213,6 +214,9 @@ ctl_round(struct rp_ctl * ctl, int wait_ms)
 	}
 	ctl_settle(ctl);
 
+	/* The pairs handed off this round: one doorbell per worker. */
+	rp_ctl_handoff_ring(ctl);
+
 	/* No event of this round is left to name a dead one. */
 	rp_ctl_conn_reap(ctl);
 	if (ctl_over(ctl))
@@ -286,6 +290,8 @@ ctl_teardown(struct rp_ctl * ctl)
 	if (ctl->lfd != -1)
 		close(ctl->lfd);
 	ctl->lfd = -1;
+	free(ctl->ring_owed);
+	ctl->ring_owed = NULL;
 	ctl->started = 0;
 }
 
@@ -312,6 +318,12 @@ rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 	rp_sock_tune(lfd, cfg->keepalive);
 	if (ntaddrs < 1)
 		goto err0;
+	if ((ctl->ring_owed = calloc((size_t)cfg->nworkers,
+	    sizeof(*ctl->ring_owed))) == NULL) {
+		rp_warnp("calloc");
+		goto err0;
+	}
+	ctl->nring_owed = 0;
 	if ((ctl->resolver = rp_ctl_resolver_start(cfg->target, taddrs,
 	    ntaddrs, cfg->rtime)) == NULL)
 		goto err0;
@@ -361,6 +373,8 @@ err1:
 	rp_ctl_resolver_stop(ctl->resolver);
 	ctl->resolver = NULL;
 err0:
+	free(ctl->ring_owed);
+	ctl->ring_owed = NULL;
 	close(ctl->lfd);
 	ctl->lfd = -1;
 	return (-1);

@@ -82,6 +82,11 @@ struct rp_ctl {
 	atomic_int close_wake;
 	size_t nclosed_seen;
 
+	/* Workers posted to this round whose doorbell the round's end rings
+	 * (rp_ctl_handoff_ring): one ring however many pairs each got. */
+	unsigned char * ring_owed;	/* [cfg->nworkers] */
+	int nring_owed;
+
 	struct rp_ctlstats stats;	/* For --metrics (rp_ctl_stats). */
 };
 

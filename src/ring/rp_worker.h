@@ -48,11 +48,27 @@ struct rp_worker * rp_worker_start(int id, const struct rp_worker_cfg * cfg);
 
 /**
  * rp_worker_post(w, p):
- * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell.
- * May be called from any thread.  Return 0 on success, -1 on failure (the
- * caller keeps ${p}).
+ * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell
+ * unless a ring not yet answered takes ${p} in too.  May be called from
+ * any thread.  Return 0 on success, -1 on failure (the caller keeps ${p}).
  */
 int rp_worker_post(struct rp_worker * w, struct rp_pair * p);
+
+/**
+ * rp_worker_post_held(w, p):
+ * Put pair ${p} in worker ${w}'s inbox without ringing its doorbell.
+ * Return 1 if the caller must ring it (rp_worker_ring) before it waits for
+ * anything, 0 if a ring already owed or made takes ${p} in too, or -1 on
+ * failure (the caller keeps ${p}).  May be called from any thread.
+ */
+int rp_worker_post_held(struct rp_worker * w, struct rp_pair * p);
+
+/**
+ * rp_worker_ring(w):
+ * Ring ${w}'s doorbell, so that its thread takes in what was posted to it
+ * (rp_worker_post_held said to).  May be called from any thread.
+ */
+void rp_worker_ring(struct rp_worker * w);
 
 /**
  * rp_worker_host(w, fd, step, done, arg):
