@@ -5,7 +5,7 @@
  * Fatal errors: a thread that meets an error it cannot recover from (a
  * failed epoll_wait or io_uring_enter, an eventfd that cannot be written)
  * records it here instead of leaving quietly.  The first report is kept,
- * wakes the thread that ends the process in order (the control loop, then
+ * wakes the thread that ends the process in order (the control thread, then
  * the main thread: every connection closed, workers joined, a non-zero
  * exit), and arms a watchdog that _exit(1)s the process if that orderly
  * end has not come within RP_FATAL_GRACE seconds, so that a fatal error

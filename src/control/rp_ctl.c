@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include "rp_ctl.h"
 #include "rp_ctl_accept.h"
 #include "rp_ctl_conn.h"
+#include "rp_ctl_handoff.h"
 #include "rp_ctl_reload.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
@@ -177,32 +179,30 @@ ctl_over(struct rp_ctl * ctl)
 }
 
 /*
- * One round of the loop, without waiting: take the events that are in,
- * handle them, the timers and the end of the round.  Return how long the
- * thread may wait before the next round, in ms; -1 once SIGTERM has
- * drained every connection, -2 on a fatal error, here or in any other
- * thread (rp_fatal rings wakefd; the tick would see it in any case).
+ * One round of the loop: wait at most ${wait_ms} ms (-1: for ever) for
+ * events, handle them, the timers and the end of the round.  Return how
+ * long the next round may wait, in ms; -1 once SIGTERM has drained every
+ * connection, -2 on a fatal error, here or in any other thread (rp_fatal
+ * rings wakefd; the tick would see it in any case).
  */
 static int
-ctl_round(struct rp_ctl * ctl)
+ctl_round(struct rp_ctl * ctl, int wait_ms)
 {
 	struct epoll_event evs[CTL_EVENTS];
 	double t;
 	int i, n;
 
-	if (rp_fatal_raised())
-		return (-2);
-	if (ctl_over(ctl))
-		return (-1);
-	if ((n = epoll_wait(ctl->epfd, evs, CTL_EVENTS, 0)) == -1) {
+	if ((n = epoll_wait(ctl->epfd, evs, CTL_EVENTS, wait_ms)) == -1) {
 		if (errno != EINTR) {
 			/* EBADF, EFAULT, EINVAL: the set is unusable. */
 			rp_warnp("epoll_wait");
-			rp_fatal("the control loop");
+			rp_fatal("the control thread");
 			return (-2);
 		}
 		n = 0;
 	}
+	if (rp_fatal_raised())
+		return (-2);
 	for (i = 0; i < n; i++)
 		ctl_event(ctl, &evs[i]);
 	t = rp_ctl_now();
@@ -214,6 +214,9 @@ ctl_round(struct rp_ctl * ctl)
 	}
 	ctl_settle(ctl);
 
+	/* The pairs handed off this round: one doorbell per worker. */
+	rp_ctl_handoff_ring(ctl);
+
 	/* No event of this round is left to name a dead one. */
 	rp_ctl_conn_reap(ctl);
 	if (ctl_over(ctl))
@@ -221,29 +224,22 @@ ctl_round(struct rp_ctl * ctl)
 	return (ctl_timeout(ctl, ctl->tick));
 }
 
-/* The host step (rp_worker_host) of the loop on a worker's thread: one
- * round. */
-static int
-ctl_host_step(void * cookie)
+/* The control thread: run rounds until the loop is over; ctl->rc says
+ * how it ended. */
+static void *
+ctl_main(void * cookie)
 {
 	struct rp_ctl * ctl = cookie;
 	int ms;
 
-	if ((ms = ctl_round(ctl)) < -1)
-		ctl->host_rc = -1;
-	return (ms < 0 ? -1 : ms);
-}
-
-/* The host's done callback: tell rp_ctl_run that the loop is over. */
-static void
-ctl_host_done(void * cookie)
-{
-	struct rp_ctl * ctl = cookie;
-
-	pthread_mutex_lock(&ctl->host_mtx);
-	ctl->host_over = 1;
-	pthread_cond_signal(&ctl->host_cv);
-	pthread_mutex_unlock(&ctl->host_mtx);
+	/* Connections may wait already: no edge announces them, and the
+	 * first round takes them without waiting. */
+	ctl->accept_ready = 1;
+	ctl->tick = rp_ctl_now() + CTL_TICK;
+	for (ms = 0; ms >= 0; )
+		ms = ctl_round(ctl, ms);
+	ctl->rc = (ms == -1) ? 0 : -1;
+	return (NULL);
 }
 
 /**
@@ -264,8 +260,6 @@ rp_ctl_new(const struct rp_ctl_cfg * cfg)
 		rp_warnp("eventfd");
 		goto err1;
 	}
-	pthread_mutex_init(&ctl->host_mtx, NULL);
-	pthread_cond_init(&ctl->host_cv, NULL);
 	return (ctl);
 
 err1:
@@ -296,6 +290,8 @@ ctl_teardown(struct rp_ctl * ctl)
 	if (ctl->lfd != -1)
 		close(ctl->lfd);
 	ctl->lfd = -1;
+	free(ctl->ring_owed);
+	ctl->ring_owed = NULL;
 	ctl->started = 0;
 }
 
@@ -322,6 +318,12 @@ rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 	rp_sock_tune(lfd, cfg->keepalive);
 	if (ntaddrs < 1)
 		goto err0;
+	if ((ctl->ring_owed = calloc((size_t)cfg->nworkers,
+	    sizeof(*ctl->ring_owed))) == NULL) {
+		rp_warnp("calloc");
+		goto err0;
+	}
+	ctl->nring_owed = 0;
 	if ((ctl->resolver = rp_ctl_resolver_start(cfg->target, taddrs,
 	    ntaddrs, cfg->rtime)) == NULL)
 		goto err0;
@@ -371,6 +373,8 @@ err1:
 	rp_ctl_resolver_stop(ctl->resolver);
 	ctl->resolver = NULL;
 err0:
+	free(ctl->ring_owed);
+	ctl->ring_owed = NULL;
 	close(ctl->lfd);
 	ctl->lfd = -1;
 	return (-1);
@@ -382,27 +386,27 @@ err0:
  * every connection has finished, then undo the set-up.  Return 0 then, or
  * -1 on a fatal error (rp_fatal, in any thread: the connections not yet
  * handed to a worker are closed; the caller must abort the workers').
- * The loop runs on the thread of the first worker, so that a pair it
- * hands that worker costs no wake-up; this thread waits.
+ * The loop runs on a thread of its own, "rp-ctl", which submits nothing
+ * to any worker's ring; this thread waits for it.
  */
 int
 rp_ctl_run(struct rp_ctl * ctl)
 {
+	pthread_t thr;
 	int rc;
 
 	if (!ctl->started)
 		return (-1);
-
-	/* Connections may wait already: no edge announces them. */
-	ctl->accept_ready = 1;
-	ctl->tick = rp_ctl_now() + CTL_TICK;
-	rp_worker_host(ctl->cfg->workers[0], ctl->epfd, ctl_host_step,
-	    ctl_host_done, ctl);
-	pthread_mutex_lock(&ctl->host_mtx);
-	while (!ctl->host_over)
-		pthread_cond_wait(&ctl->host_cv, &ctl->host_mtx);
-	rc = ctl->host_rc;
-	pthread_mutex_unlock(&ctl->host_mtx);
+	if ((errno = pthread_create(&thr, NULL, ctl_main, ctl)) != 0) {
+		rp_warnp("pthread_create");
+		rc = -1;
+		goto done;
+	}
+	/* Named for top -H, gdb and the fault tests (t_fault_fatal.sh). */
+	(void)pthread_setname_np(thr, "rp-ctl");
+	pthread_join(thr, NULL);
+	rc = ctl->rc;
+done:
 	ctl_teardown(ctl);
 	if (rp_fatal_raised())
 		rc = -1;
@@ -423,8 +427,6 @@ rp_ctl_free(struct rp_ctl * ctl)
 	if (ctl->started)
 		ctl_teardown(ctl);
 	close(ctl->wakefd);
-	pthread_cond_destroy(&ctl->host_cv);
-	pthread_mutex_destroy(&ctl->host_mtx);
 	free(ctl);
 }
 

@@ -11,21 +11,28 @@
 #include "rp_pair.h"
 #include "rp_worker.h"
 
-/* The worker of ${ctl} that carries the fewest pairs. */
-static struct rp_worker *
+/*
+ * The index of the worker of ${ctl} that carries the fewest pairs.  With
+ * the loop on a thread of its own every worker does the same kind of work
+ * for each pair it carries, so pairs are the load; on a tie, a worker
+ * already owed a ring this round wins (one wake-up takes both pairs in).
+ */
+static int
 handoff_pick(struct rp_ctl * ctl)
 {
 	const struct rp_ctl_cfg * cfg = ctl->cfg;
 	int i, best = 0, load, bestload;
 
 	bestload = rp_worker_load(cfg->workers[0]);
-	for (i = 1; i < cfg->nworkers && bestload > 0; i++) {
-		if ((load = rp_worker_load(cfg->workers[i])) < bestload) {
+	for (i = 1; i < cfg->nworkers; i++) {
+		load = rp_worker_load(cfg->workers[i]);
+		if (load < bestload || (load == bestload &&
+		    ctl->ring_owed[i] && !ctl->ring_owed[best])) {
 			best = i;
 			bestload = load;
 		}
 	}
-	return (cfg->workers[best]);
+	return (best);
 }
 
 /* Put the PROXY protocol ${version} header for the client connection
@@ -52,8 +59,9 @@ handoff_proxy(int version, int plain, struct rp_pair * p)
  * rp_ctl_handoff(ctl, plain, cipher, hs):
  * Make a pair of the plaintext socket ${plain} and the encrypted socket
  * ${cipher} with the keys of the finished handshake ${hs}, and hand it to
- * the least-loaded worker of ${ctl}, which owns both sockets from then on.
- * Return 0 on success, or -1 if the caller still owns them.
+ * the least-loaded worker of ${ctl}, which owns both sockets from then on
+ * (its doorbell is rung by rp_ctl_handoff_ring, once per round).  Return
+ * 0 on success, or -1 if the caller still owns them.
  */
 int
 rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
@@ -61,6 +69,7 @@ rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
 {
 	struct proto_keys k;
 	struct rp_pair * p;
+	int i, rc;
 
 	if (proto_hs_keys(hs, &k))
 		goto err0;
@@ -77,8 +86,13 @@ rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
 
 	/* Counted before the post: the worker may close it at once. */
 	atomic_fetch_add(&ctl->npairs, 1);
-	if (rp_worker_post(handoff_pick(ctl), p))
+	i = handoff_pick(ctl);
+	if ((rc = rp_worker_post_held(ctl->cfg->workers[i], p)) < 0)
 		goto err2;
+	if (rc > 0 && !ctl->ring_owed[i]) {
+		ctl->ring_owed[i] = 1;
+		ctl->nring_owed++;
+	}
 	return (0);
 
 err2:
@@ -87,6 +101,25 @@ err1:
 	rp_pair_discard(p);
 err0:
 	return (-1);
+}
+
+/**
+ * rp_ctl_handoff_ring(ctl):
+ * Ring the doorbell of each worker that rp_ctl_handoff posted pairs to
+ * since the last call and that owes no answer to an earlier ring.
+ */
+void
+rp_ctl_handoff_ring(struct rp_ctl * ctl)
+{
+	int i;
+
+	for (i = 0; ctl->nring_owed > 0 && i < ctl->cfg->nworkers; i++) {
+		if (!ctl->ring_owed[i])
+			continue;
+		rp_worker_ring(ctl->cfg->workers[i]);
+		ctl->ring_owed[i] = 0;
+		ctl->nring_owed--;
+	}
 }
 
 /**

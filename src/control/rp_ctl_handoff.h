@@ -14,10 +14,18 @@ struct rp_ctl;
  * rp_ctl_handoff(ctl, plain, cipher, hs):
  * Make a pair of the plaintext socket ${plain} and the encrypted socket
  * ${cipher} with the keys of the finished handshake ${hs}, and hand it to
- * the least-loaded worker of ${ctl}, which owns both sockets from then on.
- * Return 0 on success, or -1 if the caller still owns them.
+ * the least-loaded worker of ${ctl}, which owns both sockets from then on
+ * (its doorbell is rung by rp_ctl_handoff_ring, once per round).  Return
+ * 0 on success, or -1 if the caller still owns them.
  */
 int rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
     const struct proto_hs * hs);
+
+/**
+ * rp_ctl_handoff_ring(ctl):
+ * Ring the doorbell of each worker that rp_ctl_handoff posted pairs to
+ * since the last call and that owes no answer to an earlier ring.
+ */
+void rp_ctl_handoff_ring(struct rp_ctl * ctl);
 
 #endif /* !RP_CTL_HANDOFF_H_ */

@@ -9,7 +9,6 @@
  * close.
  */
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,13 +44,8 @@ struct rp_ctl {
 	int fds_freed;		/* Descriptors were closed since the loop
 				   last retried what waits for one. */
 	double tick;		/* When the next tick is due. */
-
-	/* The loop runs on worker 0's thread (rp_worker_host); rp_ctl_run
-	 * waits under host_mtx until it is over. */
-	pthread_mutex_t host_mtx;
-	pthread_cond_t host_cv;
-	int host_over;
-	int host_rc;
+	int rc;			/* How the loop ended: 0, or -1 on a fatal
+				   error (read once the thread is joined). */
 
 	/* Accepting (rp_ctl_accept.c). */
 	int lfd;		/* Listening socket, or -1 once closed. */
@@ -87,6 +81,11 @@ struct rp_ctl {
 	atomic_size_t nclosed;
 	atomic_int close_wake;
 	size_t nclosed_seen;
+
+	/* Workers posted to this round whose doorbell the round's end rings
+	 * (rp_ctl_handoff_ring): one ring however many pairs each got. */
+	unsigned char * ring_owed;	/* [cfg->nworkers] */
+	int nring_owed;
 
 	struct rp_ctlstats stats;	/* For --metrics (rp_ctl_stats). */
 };

@@ -32,9 +32,6 @@
  */
 #define WORKER_BUDGET	(2U << 20)
 
-/* The worker whose thread this is, or NULL (rp_worker_post). */
-static __thread struct rp_worker * worker_self;
-
 static int
 worker_setup(struct rp_worker * w)
 {
@@ -100,7 +97,6 @@ worker_main(void * arg)
 	pthread_mutex_unlock(&w->mtx);
 	if (ok < 0)
 		return (NULL);
-	worker_self = w;
 	w->ops->run(w->eng);
 	w->ops->fini(w->eng);
 	rp_batch_free(w->batch);
@@ -160,28 +156,34 @@ err0:
 	return (NULL);
 }
 
-/* Ring ${w}'s doorbell. */
-static int
-worker_ring(struct rp_worker * w)
+/**
+ * rp_worker_ring(w):
+ * Ring ${w}'s doorbell, so that its thread takes in what was posted to it
+ * (rp_worker_post_held said to).  May be called from any thread.
+ */
+void
+rp_worker_ring(struct rp_worker * w)
 {
 	uint64_t one = 1;
 
-	if (write(w->doorbell, &one, sizeof(one)) != sizeof(one))
-		return (-1);
-	return (0);
+	if (write(w->doorbell, &one, sizeof(one)) != sizeof(one)) {
+		/* Full only after 2^64 - 2 rings: cannot happen. */
+	}
 }
 
 /**
- * rp_worker_post(w, p):
- * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell.
- * May be called from any thread.  Return 0 on success, -1 on failure (the
- * caller keeps ${p}).
+ * rp_worker_post_held(w, p):
+ * Put pair ${p} in worker ${w}'s inbox without ringing its doorbell.
+ * Return 1 if the caller must ring it (rp_worker_ring) before it waits for
+ * anything, 0 if a ring already owed or made takes ${p} in too, or -1 on
+ * failure (the caller keeps ${p}).  May be called from any thread.
  */
 int
-rp_worker_post(struct rp_worker * w, struct rp_pair * p)
+rp_worker_post_held(struct rp_worker * w, struct rp_pair * p)
 {
 	struct rp_pair ** ni;
 	size_t ncap;
+	int first;
 
 	rp_pair_publish(p);
 	pthread_mutex_lock(&w->mtx);
@@ -194,14 +196,35 @@ rp_worker_post(struct rp_worker * w, struct rp_pair * p)
 		w->inbox = ni;
 		w->capinbox = ncap;
 	}
+
+	/*
+	 * The engine reads the doorbell, then takes the whole inbox under
+	 * mtx (rp_wk_drain_inbox).  So while the inbox is not empty, the
+	 * post that found it empty owes a ring that has not been read yet,
+	 * or whose read is followed by a drain: that drain takes ${p} too.
+	 */
+	first = (w->ninbox == 0);
 	w->inbox[w->ninbox++] = p;
 	atomic_fetch_add(&w->load, 1);
 	pthread_mutex_unlock(&w->mtx);
+	return (first);
+}
 
-	/* From the worker's own thread (its host): rp_wk_host_serve takes
-	 * the pair in after the step, with no wake-up needed. */
-	if (worker_self != w)
-		(void)worker_ring(w);
+/**
+ * rp_worker_post(w, p):
+ * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell
+ * unless a ring not yet answered takes ${p} in too.  May be called from
+ * any thread.  Return 0 on success, -1 on failure (the caller keeps ${p}).
+ */
+int
+rp_worker_post(struct rp_worker * w, struct rp_pair * p)
+{
+	int rc;
+
+	if ((rc = rp_worker_post_held(w, p)) < 0)
+		return (-1);
+	if (rc > 0)
+		rp_worker_ring(w);
 	return (0);
 }
 
@@ -326,18 +349,18 @@ rp_worker_abort_all(struct rp_worker * w)
 	pthread_mutex_lock(&w->mtx);
 	w->abort_asked = 1;
 	pthread_mutex_unlock(&w->mtx);
-	(void)worker_ring(w);
+	rp_worker_ring(w);
 }
 
 /**
  * rp_worker_host(w, fd, step, done, arg):
  * Have ${w}'s thread serve ${step}(${arg}) besides its pairs: at once,
  * whenever ${fd} is readable, and when the time the last step returned
- * (in ms, 0 for at once) has passed.  A step may hand pairs to ${w} with
- * rp_worker_post, which then need no doorbell.  Once a step returns -1
- * the thread stops watching ${fd} and calls ${done}(${arg}), and uses
- * neither again.  At most one host per worker.  May be called from any
- * thread.
+ * (in ms, 0 for at once) has passed.  Pairs a step posts to ${w} are
+ * taken in right after it.  Once a step returns -1 the thread stops
+ * watching ${fd} and calls ${done}(${arg}), and uses neither again.  At
+ * most one host per worker.  May be called from any thread.  (The control
+ * loop has a thread of its own and no longer uses this.)
  */
 void
 rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
@@ -348,7 +371,7 @@ rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
 	w->host_req = (struct rp_wk_host){ .fd = fd, .step = step,
 	    .done = done, .arg = arg };
 	pthread_mutex_unlock(&w->mtx);
-	(void)worker_ring(w);
+	rp_worker_ring(w);
 }
 
 /* Close the descriptors of the pair ${p}, which no engine adopted, and
@@ -381,7 +404,7 @@ rp_worker_stop(struct rp_worker * w)
 	if (rp_fatal_raised())
 		w->abort_asked = 1;
 	pthread_mutex_unlock(&w->mtx);
-	(void)worker_ring(w);
+	rp_worker_ring(w);
 	pthread_join(w->thr, NULL);
 
 	/* Pairs posted after a fatal error ended the engine: nobody else

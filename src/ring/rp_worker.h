@@ -48,21 +48,37 @@ struct rp_worker * rp_worker_start(int id, const struct rp_worker_cfg * cfg);
 
 /**
  * rp_worker_post(w, p):
- * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell.
- * May be called from any thread.  Return 0 on success, -1 on failure (the
- * caller keeps ${p}).
+ * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell
+ * unless a ring not yet answered takes ${p} in too.  May be called from
+ * any thread.  Return 0 on success, -1 on failure (the caller keeps ${p}).
  */
 int rp_worker_post(struct rp_worker * w, struct rp_pair * p);
+
+/**
+ * rp_worker_post_held(w, p):
+ * Put pair ${p} in worker ${w}'s inbox without ringing its doorbell.
+ * Return 1 if the caller must ring it (rp_worker_ring) before it waits for
+ * anything, 0 if a ring already owed or made takes ${p} in too, or -1 on
+ * failure (the caller keeps ${p}).  May be called from any thread.
+ */
+int rp_worker_post_held(struct rp_worker * w, struct rp_pair * p);
+
+/**
+ * rp_worker_ring(w):
+ * Ring ${w}'s doorbell, so that its thread takes in what was posted to it
+ * (rp_worker_post_held said to).  May be called from any thread.
+ */
+void rp_worker_ring(struct rp_worker * w);
 
 /**
  * rp_worker_host(w, fd, step, done, arg):
  * Have ${w}'s thread serve ${step}(${arg}) besides its pairs: at once,
  * whenever ${fd} is readable, and when the time the last step returned
- * (in ms, 0 for at once) has passed.  A step may hand pairs to ${w} with
- * rp_worker_post, which then need no doorbell.  Once a step returns -1
- * the thread stops watching ${fd} and calls ${done}(${arg}), and uses
- * neither again.  At most one host per worker.  May be called from any
- * thread.
+ * (in ms, 0 for at once) has passed.  Pairs a step posts to ${w} are
+ * taken in right after it.  Once a step returns -1 the thread stops
+ * watching ${fd} and calls ${done}(${arg}), and uses neither again.  At
+ * most one host per worker.  May be called from any thread.  (The control
+ * loop has a thread of its own and no longer uses this.)
  */
 void rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
     void (* done)(void *), void * arg);

@@ -3,10 +3,13 @@
 # carries an open connection, verified end to end (a client through stock
 # spiped -e to an echo); then tests/helpers/rp-fault.so (LD_PRELOAD) makes
 # one call fail once with EBADF in one thread:
-#   ctl:    the control loop's epoll_wait (picked by its 64 events);
+#   ctl:    the control thread's epoll_wait (picked by its name, rp-ctl,
+#           and its 64 events);
 #   worker: the worker engine's wait (epoll_wait with 256 events under the
-#           epoll engine, io_uring_submit_and_wait[_timeout] under io_uring);
-#   hs:     a handshake thread's write to the control loop's eventfd (a
+#           epoll engine, io_uring_submit_and_wait[_timeout] under io_uring;
+#           an idle worker makes no call until woken, so a second
+#           connection wakes one: the other worker's pair is the one held);
+#   hs:     a handshake thread's write to the control thread's eventfd (a
 #           second connection makes it compute).
 # Each time the daemon must exit within 5 s with a non-zero status, say
 # what failed on stderr (no sanitizer report either, and no word of the
@@ -96,7 +99,8 @@ fatal_case() {
   t0=$(date +%s%N)
   : >"$arm"
   if [ "$trig" = new ]; then
-    # A second connection: its handshake runs on a handshake thread.
+    # A second connection: its handshake runs on a handshake thread, and
+    # the least-loaded worker is woken to take it.
     t_bg python3 -c 'import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
 s.sendall(b"x")
@@ -141,9 +145,9 @@ time.sleep(10)' "$e"
 }
 
 fatal_case ctl 'epoll_wait: Bad file descriptor' - \
-  RP_FAULT_CALL=epoll_wait RP_FAULT_MAXEVENTS=64
+  RP_FAULT_CALL=epoll_wait RP_FAULT_MAXEVENTS=64 RP_FAULT_THREAD=rp-ctl
 fatal_case worker \
-  'worker [0-9]+: (epoll_wait|io_uring_enter): Bad file descriptor' - \
+  'worker [0-9]+: (epoll_wait|io_uring_enter): Bad file descriptor' new \
   RP_FAULT_CALL=epoll_wait,io_uring_submit_and_wait,io_uring_submit_and_wait_timeout \
   RP_FAULT_MAXEVENTS=256 RP_FAULT_THREAD=rp-worker
 fatal_case hs 'write: Bad file descriptor' new \
