@@ -50,6 +50,7 @@ worker_setup(struct rp_worker * w)
 	w->env.limit = WORKER_BUDGET;
 	w->env.coalesce = (uint64_t)w->cfg.coalesce_ms * 1000000;
 	(void)rp_wk_clock(w);
+	rp_wkp_init(&w->pairs, w);
 	if ((w->eng = w->ops->init(w, desc, sizeof(desc))) == NULL)
 		goto err2;
 	snprintf(w->name, sizeof(w->name), "%s engine (%s), %s",
@@ -101,7 +102,7 @@ worker_main(void * arg)
 	if (ok < 0)
 		return (NULL);
 	worker_self = w;
-	w->ops->run(w->eng);
+	rp_wkp_run(&w->pairs);
 	w->ops->fini(w->eng);
 	rp_batch_free(w->batch);
 	crypto_engine_free(w->ceng);
@@ -232,15 +233,14 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 }
 
 /**
- * rp_wk_drain_inbox(w, adopt, eng):
+ * rp_wk_drain_inbox(w):
  * Take every pair posted to ${w}, make its per-pair state (conn_size bytes,
- * zeroed, its rp_wconn filled in) and call ${adopt}(${eng}, c) for each;
- * set w->stopping if a stop was asked.  The doorbell itself is read by the
- * engine.
+ * zeroed, its rp_wconn filled in) and adopt it into w->pairs; set
+ * w->stopping if a stop was asked, close every pair if an abort was.  The
+ * doorbell itself is read by the engine.
  */
 void
-rp_wk_drain_inbox(struct rp_worker * w,
-    void (* adopt)(void *, struct rp_wconn *), void * eng)
+rp_wk_drain_inbox(struct rp_worker * w)
 {
 	struct rp_wk_host host = { .step = NULL };
 	struct rp_pair ** list;
@@ -266,16 +266,16 @@ rp_wk_drain_inbox(struct rp_worker * w,
 		/* Served at once: ready, as if its descriptor had said so. */
 		w->host = host;
 		w->host.ready = 1;
-		w->ops->host_watch(eng, 1);
+		w->ops->host_watch(w->eng, 1);
 	}
 	for (i = 0; i < n; i++) {
 		if ((c = worker_conn_new(w, list[i])) != NULL)
-			adopt(eng, c);
+			rp_wkp_adopt(&w->pairs, c);
 		rp_pair_release(list[i]);
 	}
 	free(list);
 	if (abort)
-		w->ops->abort_all(eng);
+		rp_wkp_abort_all(&w->pairs);
 }
 
 /**
