@@ -16,6 +16,7 @@
 #include "rp_worker.h"
 
 struct rp_batch;
+struct rp_region;
 struct rp_pair;
 struct rp_wconn;
 
@@ -51,7 +52,10 @@ struct rp_worker {
 	struct crypto_engine * ceng;
 	struct rp_batch * batch;
 	struct rp_wk_stats stats;
-	struct proto_pipe_env env;	/* Budget, clock, coalescing. */
+	struct proto_pipe_env env;	/* Budget, clock, coalescing, and
+					   buffers from the region. */
+	struct rp_region * region;	/* The data buffers. */
+	int registered;			/* The ring knows the region. */
 	char name[192];
 
 	/* Start-up hand-shake with the creating thread. */

@@ -10,13 +10,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "proto_pipe.h"
 #include "rp_fatal.h"
 #include "rp_log.h"
+#include "rp_region.h"
 #include "rp_uring.h"
 #include "rp_wconn.h"
 #include "rp_wk.h"
@@ -32,9 +35,19 @@
 
 #define URING_SQES	1024
 
+/* Destinations whose SEND_ZC came back copied (loopback, veth), remembered
+ * per worker so that short connections do not each pay for the test. */
+#define ZC_MEMORY	16
+
+struct zc_dest {
+	struct sockaddr_storage addr;	/* Family and address; no port. */
+	int copied;
+};
+
 struct uconn {
 	struct rp_wconn c;		/* First: the batch hands it back. */
-	int use_zc;			/* SEND_ZC until a copy is reported. */
+	int use_zc[2];			/* Per direction: SEND_ZC until a copy
+					   is reported. */
 	int zc_wait[2];			/* SEND_ZC notifications to come. */
 	int tx_res[2];			/* Result held until the notification. */
 	int retry;			/* On the retry list (a reference). */
@@ -45,6 +58,8 @@ struct uring_eng {
 	struct rp_worker * w;
 	struct io_uring ring;
 	int zc_ok;
+	struct zc_dest zc_mem[ZC_MEMORY];	/* Ring of what was seen. */
+	size_t zc_next;
 	uint64_t bell;
 	int bell_armed;
 	int host_armed;			/* A poll of the host's fd is queued. */
@@ -111,7 +126,12 @@ uring_recv(void * arg, struct rp_wconn * c, int d)
 		uconn_defer(e, u);
 		return;
 	}
-	if (c->sock_in[d])
+	/* From the registered region: no page pinning per receive. */
+	if (c->sock_in[d] && e->w->registered &&
+	    rp_region_has(e->w->region, buf))
+		io_uring_prep_read_fixed(sqe, c->fd_in[d], buf, (unsigned)len,
+		    0, 0);
+	else if (c->sock_in[d])
 		io_uring_prep_recv(sqe, c->fd_in[d], buf, len, 0);
 	else
 		io_uring_prep_read(sqe, c->fd_in[d], buf, (unsigned)len,
@@ -139,7 +159,11 @@ uring_send(void * arg, struct rp_wconn * c, int d)
 	if (!c->sock_out[d])
 		io_uring_prep_write(sqe, c->fd_out[d], buf, (unsigned)len,
 		    (uint64_t)-1);
-	else if (u->use_zc)
+	else if (u->use_zc[d] && e->w->registered &&
+	    rp_region_has(e->w->region, buf))
+		io_uring_prep_send_zc_fixed(sqe, c->fd_out[d], buf, len,
+		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE, 0);
+	else if (u->use_zc[d])
 		io_uring_prep_send_zc(sqe, c->fd_out[d], buf, len,
 		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE);
 	else
@@ -162,17 +186,84 @@ uconn_rx_done(struct uconn * u, int d, int res)
 	}
 }
 
+/* The address (no port) of the peer of socket ${fd} in ${ss}; -1 if it
+ * has none that SEND_ZC could serve. */
+static int
+zc_peer(int fd, struct sockaddr_storage * ss)
+{
+	socklen_t len = sizeof(*ss);
+
+	memset(ss, 0, sizeof(*ss));
+	if (getpeername(fd, (struct sockaddr *)ss, &len))
+		return (-1);
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = 0;
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = 0;
+	else
+		return (-1);
+	return (0);
+}
+
+/* What ${e} remembers of the destination ${ss}, or NULL. */
+static struct zc_dest *
+zc_find(struct uring_eng * e, const struct sockaddr_storage * ss)
+{
+	size_t i;
+
+	for (i = 0; i < ZC_MEMORY; i++)
+		if (e->zc_mem[i].addr.ss_family != 0 &&
+		    memcmp(&e->zc_mem[i].addr, ss, sizeof(*ss)) == 0)
+			return (&e->zc_mem[i]);
+	return (NULL);
+}
+
+/* Remember whether SEND_ZC to ${u}'s direction ${d} came back copied. */
+static void
+zc_learn(struct uring_eng * e, struct uconn * u, int d, int copied)
+{
+	struct sockaddr_storage ss;
+	struct zc_dest * z;
+
+	if (zc_peer(u->c.fd_out[d], &ss))
+		return;
+	if ((z = zc_find(e, &ss)) == NULL) {
+		z = &e->zc_mem[e->zc_next++ % ZC_MEMORY];
+		z->addr = ss;
+	}
+	z->copied = copied;
+}
+
+/* Whether ${u}'s direction ${d} should start with SEND_ZC: a socket to
+ * an IP destination not known to copy. */
+static int
+zc_start(struct uring_eng * e, struct uconn * u, int d)
+{
+	struct sockaddr_storage ss;
+	struct zc_dest * z;
+
+	if (!e->zc_ok || !u->c.sock_out[d] || zc_peer(u->c.fd_out[d], &ss))
+		return (0);
+	z = zc_find(e, &ss);
+	return (z == NULL || !z->copied);
+}
+
 /* A completion of a send of ${u}'s direction ${d}; return 0 if the send
  * has ended, -1 if the kernel still holds its buffer. */
 static int
-uconn_tx_done(struct uconn * u, int d, const struct io_uring_cqe * cqe)
+uconn_tx_done(struct uring_eng * e, struct uconn * u, int d,
+    const struct io_uring_cqe * cqe)
 {
 	int res = cqe->res;
 
 	if (cqe->flags & IORING_CQE_F_NOTIF) {
-		/* The kernel is done with the buffer of a SEND_ZC. */
-		if ((uint32_t)res & IORING_NOTIF_USAGE_ZC_COPIED)
-			u->use_zc = 0;
+		/* The kernel is done with the buffer of a SEND_ZC; the
+		 * first one tells what this destination does. */
+		if (u->use_zc[d] == 1) {
+			u->use_zc[d] = ((uint32_t)res &
+			    IORING_NOTIF_USAGE_ZC_COPIED) ? 0 : 2;
+			zc_learn(e, u, d, u->use_zc[d] == 0);
+		}
 		if (--u->zc_wait[d] > 0)
 			return (-1);
 		res = u->tx_res[d];
@@ -186,6 +277,11 @@ uconn_tx_done(struct uconn * u, int d, const struct io_uring_cqe * cqe)
 	}
 	if (res == -EAGAIN || res == -EINTR)
 		res = 0;
+	/* A socket that SEND_ZC does not serve: send plainly, again. */
+	if ((res == -EOPNOTSUPP || res == -EINVAL) && u->use_zc[d]) {
+		u->use_zc[d] = 0;
+		res = 0;
+	}
 	if (res < 0)
 		rp_wconn_io_err(&u->c, -res);
 	proto_pipe_tx_put(u->c.pipe, d, res < 0 ? -1 : res);
@@ -211,7 +307,8 @@ uring_attach(void * arg, struct rp_wconn * c)
 		    (fl & O_NONBLOCK))
 			(void)fcntl(c->fd_in[d], F_SETFL, fl & ~O_NONBLOCK);
 	}
-	u->use_zc = e->zc_ok;
+	for (d = 0; d < 2; d++)
+		u->use_zc[d] = zc_start(e, u, d);
 }
 
 static void
@@ -284,7 +381,7 @@ uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
 	case TAG_TX:
 	case TAG_TX + 1:
 		u->c.refs--;
-		if (uconn_tx_done(u, tag - TAG_TX, cqe))
+		if (uconn_tx_done(e, u, tag - TAG_TX, cqe))
 			return;
 		break;
 	case TAG_DOORBELL:
@@ -378,6 +475,28 @@ uring_wait(void * arg, int block, uint64_t due)
 	return (0);
 }
 
+/*
+ * Register the worker's buffer region with the ring, as fixed buffer 0.
+ * Pinned memory counts against RLIMIT_MEMLOCK without CAP_IPC_LOCK: on
+ * ENOMEM (or any refusal) the engine works unregistered, with plain
+ * receives and sends.
+ */
+static void
+uring_register(struct uring_eng * e)
+{
+	struct iovec iov;
+	int rc;
+
+	iov.iov_base = rp_region_base(e->w->region, &iov.iov_len);
+	if ((rc = io_uring_register_buffers(&e->ring, &iov, 1)) == 0) {
+		e->w->registered = 1;
+		return;
+	}
+	errno = -rc;
+	rp_warnp("worker %d: registering %zu KiB of buffers (RLIMIT_MEMLOCK?); "
+	    "going on unregistered", e->w->id, iov.iov_len >> 10);
+}
+
 static void *
 uring_init(struct rp_worker * w, char * desc, size_t len)
 {
@@ -388,10 +507,13 @@ uring_init(struct rp_worker * w, char * desc, size_t len)
 	e->w = w;
 	if (rp_uring_init(&e->ring, URING_SQES, 1))
 		goto err1;
+	uring_register(e);
 	e->zc_ok = (w->cfg.sendmode == RP_SEND_ZC) &&
 	    rp_uring_has_op(IORING_OP_SEND_ZC);
 	if (w->cfg.sendmode == RP_SEND_ZC && !e->zc_ok)
 		rp_warn("worker %d: SEND_ZC unavailable; using send", w->id);
+	/* Without the region registered, SEND_ZC would pin pages per send. */
+	e->zc_ok = e->zc_ok && w->registered;
 	snprintf(desc, len, "%s%s",
 	    (e->ring.flags & IORING_SETUP_DEFER_TASKRUN) ? "defer-taskrun" :
 	    "plain ring", e->zc_ok ? ", send_zc" : "");
