@@ -42,6 +42,10 @@
 /* Seconds between look-ups while -D waits for DNS. */
 #define RPD_DNS_RETRY	1
 
+/* --buffer-memory bounds (KiB per worker). */
+#define RPD_MINBUFMEM	256
+#define RPD_MAXBUFMEM	(1024 * 1024)
+
 /* The longest --coalesce: a part packet waits at most this many ms. */
 #define RPD_MAXCOALESCE	10000
 
@@ -54,6 +58,8 @@ enum {
 	RPD_OPT_DRAIN,
 	RPD_OPT_METRICS,
 	RPD_OPT_KEEPALIVE,
+	RPD_OPT_BUFMEM,
+	RPD_OPT_NOZC,
 	RPD_OPT_END
 };
 
@@ -65,6 +71,8 @@ static const struct option rpd_longopts[] = {
 	{ "drain-timeout", required_argument, NULL, RPD_OPT_DRAIN },
 	{ "metrics", required_argument, NULL, RPD_OPT_METRICS },
 	{ "keepalive", required_argument, NULL, RPD_OPT_KEEPALIVE },
+	{ "buffer-memory", required_argument, NULL, RPD_OPT_BUFMEM },
+	{ "no-zerocopy", no_argument, NULL, RPD_OPT_NOZC },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -77,7 +85,7 @@ struct rpd_opts {
 	int nokeepalive;		/* -j. */
 	int noresolve;			/* -R. */
 	int syslog;			/* --syslog. */
-	int sendzc;			/* -Z. */
+	int sendzc;			/* -Z (default) or --no-zerocopy. */
 	const char * bind;		/* -b, or NULL. */
 	const char * keyfiles[RP_KEYS_MAX];	/* -k, in order: -e uses the
 					   first, -d accepts any. */
@@ -92,6 +100,7 @@ struct rpd_opts {
 	size_t nworkers;		/* -w; 0 = one per online CPU. */
 	enum rp_engine engine;		/* --engine. */
 	unsigned coalesce_ms;		/* --coalesce; 0 = off. */
+	size_t bufmem;			/* --buffer-memory (bytes); 0: default. */
 	int proxy;			/* --proxy-protocol: 1, 2; 0 = off. */
 	double drain_timeout;		/* --drain-timeout; 0 = unbounded. */
 	const char * metrics;		/* --metrics address, or NULL. */
@@ -124,7 +133,8 @@ rpd_usage(void)
 	    "[--engine {auto | io_uring | epoll}]\n"
 	    "    [--coalesce <milliseconds>] [--proxy-protocol {v1 | v2}]\n"
 	    "    [--drain-timeout <seconds>] [--metrics <address>]\n"
-	    "    [--keepalive <seconds>]\n"
+	    "    [--keepalive <seconds>] [--buffer-memory <KiB per worker>]\n"
+	    "    [--no-zerocopy]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -201,7 +211,14 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 	case 's': o->source = arg; break;
 	case 't': o->target = arg; break;
 	case 'u': o->user = arg; break;
-	case 'Z': o->sendzc = 1; break;
+	case 'Z': o->sendzc = 1; break;		/* The default. */
+	case RPD_OPT_NOZC: o->sendzc = 0; break;
+	case RPD_OPT_BUFMEM:
+		if (rp_opts_size(arg, &n) || n < RPD_MINBUFMEM ||
+		    n > RPD_MAXBUFMEM)
+			return (rpd_arg_err(ch, arg));
+		o->bufmem = n << 10;
+		break;
 	case RPD_OPT_SYSLOG: o->syslog = 1; break;
 	case 'n':
 		if (rp_opts_size(arg, &o->maxconn))
@@ -350,6 +367,7 @@ rpd_parse(int argc, char * argv[], struct rpd_opts * o)
 	o->timeout = RPD_TIMEOUT;
 	o->rtime = RPD_RTIME;
 	o->engine = RP_ENGINE_AUTO;
+	o->sendzc = 1;
 	while ((ch = getopt_long(argc, argv, "b:dDefFgjk:n:o:p:r:Rs:t:u:vw:Z",
 	    rpd_longopts, NULL)) != -1) {
 		if ((r = rpd_opt(o, ch, optarg)) != RPD_RUN)
@@ -590,6 +608,7 @@ rpd_serve(const struct rpd_opts * o)
 	wcfg.sendmode = o->sendzc ? RP_SEND_ZC : RP_SEND_PLAIN;
 	wcfg.backend = rpd_backend();
 	wcfg.coalesce_ms = o->coalesce_ms;
+	wcfg.buffer_bytes = o->bufmem;
 	wcfg.closed = rp_ctl_pair_closed;
 	wcfg.cookie = ctl;
 	if ((workers = calloc(o->nworkers, sizeof(*workers))) == NULL) {

@@ -29,11 +29,14 @@ struct pipe_dir {
 	uint64_t pnum;		/* Number of the next packet. */
 	int level;
 
-	uint8_t * rbuf;		/* Input: [rhead, rlen) not yet crypted. */
+	uint8_t * rbuf;		/* Input: [rhead, rlen) not yet crypted;
+				   NULL while nothing is buffered. */
+	size_t rsize;		/* Bytes of rbuf as allocated. */
 	size_t rcap, rhead, rlen;
 	size_t roffer;		/* Bytes offered to the read out. */
 
-	uint8_t * obuf;		/* Output: [ooff, olen) not yet sent. */
+	uint8_t * obuf;		/* Output: [ooff, olen) not yet sent;
+				   NULL while empty. */
 	size_t ocap, olen, ooff;
 
 	size_t crypt_in;	/* Input bytes the jobs out cover. */
@@ -88,6 +91,73 @@ dir_pending(const struct pipe_dir * pd)
 	return (pd->rlen - pd->rhead);
 }
 
+/* A data buffer of ${len} bytes from ${env}'s hooks, or the heap. */
+static void *
+buf_get(const struct proto_pipe_env * env, size_t len)
+{
+
+	if (env != NULL && env->balloc != NULL)
+		return (env->balloc(env->barg, len));
+	return (malloc(len));
+}
+
+/* Give back ${buf} of ${len} bytes, which buf_get(${env}, ${len}) made. */
+static void
+buf_put(const struct proto_pipe_env * env, void * buf, size_t len)
+{
+
+	if (env != NULL && env->brelease != NULL)
+		env->brelease(env->barg, buf, len);
+	else
+		free(buf);
+}
+
+/* Give back ${pd}'s input buffer, which holds nothing. */
+static void
+dir_drop_rbuf(const struct proto_pipe * p, struct pipe_dir * pd)
+{
+
+	buf_put(p->env, pd->rbuf, pd->rsize);
+	pd->rbuf = NULL;
+	pd->rsize = 0;
+	pd->rhead = pd->rlen = 0;
+}
+
+/* Give back ${pd}'s output buffer, which holds nothing. */
+static void
+dir_drop_obuf(const struct proto_pipe * p, struct pipe_dir * pd)
+{
+
+	buf_put(p->env, pd->obuf, pd->ocap);
+	pd->obuf = NULL;
+	pd->ocap = 0;
+}
+
+/* Give back ${pd}'s input buffer if it holds nothing and no read or
+ * crypto is out: a direction at rest holds no data buffer. */
+static void
+dir_rest(const struct proto_pipe * p, struct pipe_dir * pd)
+{
+
+	if (pd->rbuf != NULL && dir_pending(pd) == 0 && !pd->rx_out &&
+	    !pd->crypt_out)
+		dir_drop_rbuf(p, pd);
+}
+
+/* Make sure ${pd} has its input buffer; return -1 if none could be had. */
+static int
+dir_need_rbuf(const struct proto_pipe * p, struct pipe_dir * pd)
+{
+
+	if (pd->rbuf != NULL)
+		return (0);
+	if ((pd->rbuf = buf_get(p->env, pd->rcap + RBUF_SLACK)) == NULL)
+		return (-1);
+	pd->rsize = pd->rcap + RBUF_SLACK;
+	pd->rhead = pd->rlen = 0;
+	return (0);
+}
+
 /* Whether the seal direction ${pd} of ${p} holds back its part-filled
  * last packet now (coalescing, no EOF yet, not waited long enough). */
 static inline int
@@ -120,24 +190,21 @@ dir_init(struct pipe_dir * pd, int d, const uint8_t enc[32],
 
 	if ((pd->key = crypto_pktkey_new(enc, mac)) == NULL)
 		goto err0;
+	/* The input buffer comes with the first read. */
 	pd->rcap = rcap_at(d, 0);
-	if ((pd->rbuf = malloc(pd->rcap + RBUF_SLACK)) == NULL)
-		goto err1;
 	return (0);
 
-err1:
-	crypto_pktkey_free(pd->key);
 err0:
 	return (-1);
 }
 
 static void
-dir_free(struct pipe_dir * pd)
+dir_free(struct proto_pipe * p, struct pipe_dir * pd)
 {
 
 	crypto_pktkey_free(pd->key);
-	free(pd->rbuf);
-	free(pd->obuf);
+	dir_drop_rbuf(p, pd);
+	dir_drop_obuf(p, pd);
 }
 
 /**
@@ -166,23 +233,54 @@ proto_pipe_new(const uint8_t send_enc[32], const uint8_t send_mac[32],
 	return (p);
 
 err2:
-	dir_free(&p->dir[PROTO_PIPE_SEAL]);
+	dir_free(p, &p->dir[PROTO_PIPE_SEAL]);
 err1:
 	free(p);
 err0:
 	return (NULL);
 }
 
+/* Move the ${len} bytes of the buffer *${bufp} (of ${size} bytes, from
+ * ${from}) into a buffer of ${size} bytes from ${to}. */
+static int
+buf_move(const struct proto_pipe_env * from, const struct proto_pipe_env * to,
+    uint8_t ** bufp, size_t size, size_t len)
+{
+	uint8_t * nb;
+
+	if (*bufp == NULL)
+		return (0);
+	if ((nb = buf_get(to, size)) == NULL)
+		return (-1);
+	memcpy(nb, *bufp, len);
+	buf_put(from, *bufp, size);
+	*bufp = nb;
+	return (0);
+}
+
 /**
  * proto_pipe_set_env(p, env):
  * Make ${p} use ${env} from now on (an engine thread that adopts a pipe
- * made elsewhere).
+ * made elsewhere), moving the bytes it buffers into buffers from ${env}.
+ * Return 0, or -1 if no buffer could be had (${p} then fails).
  */
-void
+int
 proto_pipe_set_env(struct proto_pipe * p, struct proto_pipe_env * env)
 {
+	struct pipe_dir * pd;
+	int d, rc = 0;
 
+	/* Level 0 only so far: no budget charge moves. */
+	for (d = 0; d < 2; d++) {
+		pd = &p->dir[d];
+		if (buf_move(p->env, env, &pd->rbuf, pd->rsize, pd->rlen) ||
+		    buf_move(p->env, env, &pd->obuf, pd->ocap, pd->olen))
+			rc = -1;
+	}
 	p->env = env;
+	if (rc)
+		p->failed = PROTO_PIPE_END_NOMEM;
+	return (rc);
 }
 
 /**
@@ -199,7 +297,7 @@ proto_pipe_free(struct proto_pipe * p)
 	for (d = 0; d < 2; d++) {
 		if (p->env)
 			p->env->used -= charge_at(d, p->dir[d].level);
-		dir_free(&p->dir[d]);
+		dir_free(p, &p->dir[d]);
 	}
 	crypto_wipe(p, sizeof(*p));
 	free(p);
@@ -290,22 +388,24 @@ dir_set_level(struct proto_pipe * p, int d, int l)
 {
 	struct pipe_dir * pd = &p->dir[d];
 	size_t rcap = rcap_at(d, l), ochg, nchg;
-	uint8_t * nb;
+	uint8_t * nb = NULL;
 
 	ochg = charge_at(d, pd->level);
 	nchg = charge_at(d, l);
 	if (nchg > ochg && (p->env == NULL ||
 	    p->env->used - ochg + nchg > p->env->limit))
 		return;
-	if ((nb = realloc(pd->rbuf, rcap + RBUF_SLACK)) == NULL)
-		return;
+	if (pd->rbuf != NULL) {
+		if ((nb = buf_get(p->env, rcap + RBUF_SLACK)) == NULL)
+			return;
+		memcpy(nb, pd->rbuf, pd->rlen);
+		buf_put(p->env, pd->rbuf, pd->rsize);
+		pd->rsize = rcap + RBUF_SLACK;
+	}
 	pd->rbuf = nb;
 	pd->rcap = rcap;
-	if (pd->olen == 0) {
-		free(pd->obuf);
-		pd->obuf = NULL;
-		pd->ocap = 0;
-	}
+	if (pd->olen == 0)
+		dir_drop_obuf(p, pd);
 	if (p->env)
 		p->env->used = p->env->used - ochg + nchg;
 	pd->level = l;
@@ -325,7 +425,7 @@ proto_pipe_prefix(struct proto_pipe * p, const uint8_t * buf, size_t len)
 	struct pipe_dir * pd = &p->dir[PROTO_PIPE_SEAL];
 
 	if (pd->rx_out || pd->eof || pd->rlen + len > pd->rcap ||
-	    len > CRYPTO_PKT_PTMAX)
+	    len > CRYPTO_PKT_PTMAX || dir_need_rbuf(p, pd))
 		return (-1);
 	memcpy(pd->rbuf + pd->rlen, buf, len);
 	pd->rlen += len;
@@ -364,7 +464,7 @@ proto_pipe_rx_get(struct proto_pipe * p, int d, size_t * len)
 	if (!(proto_pipe_want(p, d) & PROTO_PIPE_WANT_READ))
 		return (NULL);
 	pending = dir_pending(pd);
-	if (pd->rhead > 0) {
+	if (pd->rhead > 0 && pd->rbuf != NULL) {
 		memmove(pd->rbuf, pd->rbuf + pd->rhead, pending);
 		pd->rhead = 0;
 		pd->rlen = pending;
@@ -378,6 +478,10 @@ proto_pipe_rx_get(struct proto_pipe * p, int d, size_t * len)
 			dir_set_level(p, d, pd->level + 1);
 	}
 	pd->full = 0;
+	if (dir_need_rbuf(p, pd)) {
+		p->failed = PROTO_PIPE_END_NOMEM;
+		return (NULL);
+	}
 	pd->roffer = pd->rcap - pd->rlen;
 	pd->rx_out = 1;
 	*len = pd->roffer;
@@ -406,6 +510,7 @@ proto_pipe_rx_put(struct proto_pipe * p, int d, ptrdiff_t n)
 		/* End of stream inside a packet: the peer cut it short. */
 		if (d == PROTO_PIPE_OPEN && dir_pending(pd) % CRYPTO_PKT_LEN)
 			p->failed = PROTO_PIPE_END_TRUNCATED;
+		dir_rest(p, pd);
 		return;
 	}
 	/* A full read asks for more room (the next rx_get grows); short
@@ -446,12 +551,13 @@ proto_pipe_rx_abort(struct proto_pipe * p, int d)
 	if (pd->quiet == 0)
 		pd->quiet = 1;
 	pd->roffer = 0;
+	dir_rest(p, pd);
 }
 
 /* Make sure ${pd}'s output buffer can hold what its level produces; return
  * the number of packets it has room for. */
 static size_t
-dir_out_room(struct pipe_dir * pd, int d)
+dir_out_room(struct proto_pipe * p, struct pipe_dir * pd, int d)
 {
 	size_t need = ocap_at(d, pd->level);
 	size_t stride = (d == PROTO_PIPE_SEAL) ? CRYPTO_PKT_LEN :
@@ -459,8 +565,8 @@ dir_out_room(struct pipe_dir * pd, int d)
 	uint8_t * nb;
 
 	/* Empty here: crypto is taken only with no output queued. */
-	if (pd->ocap != need && (nb = malloc(need)) != NULL) {
-		free(pd->obuf);
+	if (pd->ocap != need && (nb = buf_get(p->env, need)) != NULL) {
+		dir_drop_obuf(p, pd);
 		pd->obuf = nb;
 		pd->ocap = need;
 	}
@@ -476,7 +582,7 @@ dir_crypt_begin(struct proto_pipe * p, int d, size_t max)
 
 	if (!(proto_pipe_want(p, d) & PROTO_PIPE_WANT_CRYPTO) || max == 0)
 		return (0);
-	if ((room = dir_out_room(pd, d)) == 0) {
+	if ((room = dir_out_room(p, pd, d)) == 0) {
 		/* Out of memory for even one packet: give this pair up. */
 		p->failed = PROTO_PIPE_END_NOMEM;
 		return (0);
@@ -535,6 +641,7 @@ proto_pipe_seal_done(struct proto_pipe * p, size_t n)
 	pd->crypt_in = 0;
 	pd->olen = n * CRYPTO_PKT_LEN;
 	pd->ooff = 0;
+	dir_rest(p, pd);
 }
 
 /**
@@ -598,6 +705,7 @@ proto_pipe_open_done(struct proto_pipe * p,
 	pd->crypt_in = 0;
 	pd->olen = off;
 	pd->ooff = 0;
+	dir_rest(p, pd);
 	return (0);
 }
 
@@ -635,8 +743,10 @@ proto_pipe_tx_put(struct proto_pipe * p, int d, ptrdiff_t n)
 		return;
 	}
 	pd->ooff += (size_t)n;
-	if (pd->ooff == pd->olen)
+	if (pd->ooff == pd->olen) {
 		pd->ooff = pd->olen = 0;
+		dir_drop_obuf(p, pd);
+	}
 }
 
 /**
@@ -662,6 +772,6 @@ proto_pipe_memory(const struct proto_pipe * p)
 	int d;
 
 	for (d = 0; d < 2; d++)
-		m += p->dir[d].rcap + RBUF_SLACK + p->dir[d].ocap;
+		m += p->dir[d].rsize + p->dir[d].ocap;
 	return (m);
 }

@@ -21,7 +21,8 @@
  *
  * Buffers start small and grow while a direction streams, within a budget
  * shared by the pipes of one engine thread; they shrink back when the
- * direction goes quiet.  With coalescing on, the seal direction seals full
+ * direction goes quiet.  A direction with nothing buffered and no read,
+ * crypto or send out holds no data buffer.  With coalescing on, the seal direction seals full
  * packets at once but holds a part-filled one until it fills, the input
  * ends, or it has waited the coalescing time (the wire format is the same:
  * only fewer, fuller packets).  A direction holds only its own buffers: a peer
@@ -62,12 +63,17 @@
 
 /* What the pipes of one engine thread share (single-threaded: plain
  * fields): the budget of buffer memory beyond the smallest size, the
- * thread's clock, and how long a part-filled packet may wait for more. */
+ * thread's clock, how long a part-filled packet may wait for more, and
+ * where data buffers come from (NULL hooks: the heap).  A buffer is given
+ * back to the hooks that gave it, with the length asked for. */
 struct proto_pipe_env {
 	size_t used;
 	size_t limit;
 	uint64_t now;		/* Monotonic ns, set by the engine. */
 	uint64_t coalesce;	/* Hold a part packet this many ns; 0: never. */
+	void * (* balloc)(void * barg, size_t len);
+	void (* brelease)(void * barg, void * buf, size_t len);
+	void * barg;
 };
 
 struct proto_pipe;
@@ -86,9 +92,10 @@ struct proto_pipe * proto_pipe_new(const uint8_t send_enc[32],
 /**
  * proto_pipe_set_env(p, env):
  * Make ${p} use ${env} from now on (an engine thread that adopts a pipe
- * made elsewhere).
+ * made elsewhere), moving the bytes it buffers into buffers from ${env}.
+ * Return 0, or -1 if no buffer could be had (${p} then fails).
  */
-void proto_pipe_set_env(struct proto_pipe * p, struct proto_pipe_env * env);
+int proto_pipe_set_env(struct proto_pipe * p, struct proto_pipe_env * env);
 
 /**
  * proto_pipe_prefix(p, buf, len):

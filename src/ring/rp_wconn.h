@@ -3,8 +3,8 @@
 
 /*
  * What every engine keeps of a connection pair it carries: the pipe core,
- * the descriptor each direction reads from and writes to, and its place on
- * the worker's list of pairs waiting for crypto.  An engine embeds this as
+ * the descriptor each direction reads from and writes to, and its places
+ * on the worker's lists (rp_wk_pairs.c).  An engine embeds this as
  * the first member of its own per-pair state.
  */
 
@@ -21,7 +21,12 @@ struct rp_wconn {
 	int fds[3];		/* Distinct descriptors, -1 unused. */
 	int nbsock;		/* All sockets with O_NONBLOCK alone, as the
 				   control loop made them. */
-	int dead;		/* Being closed: no more crypto. */
+	int dead;		/* Closed: no more I/O or crypto; freed
+				   once refs is 0 and it is on no list. */
+	int refs;		/* Engine references: operations in flight,
+				   places on the engine's own lists. */
+	struct rp_wconn * prev, * next;	/* The worker's open pairs. */
+	struct rp_wconn * gnext;	/* Closed pairs to free. */
 	int timedout;		/* What failed the pipe was ETIMEDOUT on a
 				   socket: a keepalive or TCP_USER_TIMEOUT
 				   gave its peer up. */

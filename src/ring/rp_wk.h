@@ -12,9 +12,11 @@
 #include <stdint.h>
 
 #include "proto_pipe.h"
+#include "rp_wk_pairs.h"
 #include "rp_worker.h"
 
 struct rp_batch;
+struct rp_region;
 struct rp_pair;
 struct rp_wconn;
 
@@ -45,11 +47,15 @@ struct rp_worker {
 	struct rp_worker_cfg cfg;
 	const struct rp_wk_ops * ops;
 	void * eng;			/* The engine's own state. */
+	struct rp_wkp pairs;		/* The pairs and their policy. */
 	pthread_t thr;
 	struct crypto_engine * ceng;
 	struct rp_batch * batch;
 	struct rp_wk_stats stats;
-	struct proto_pipe_env env;	/* Budget, clock, coalescing. */
+	struct proto_pipe_env env;	/* Budget, clock, coalescing, and
+					   buffers from the region. */
+	struct rp_region * region;	/* The data buffers. */
+	int registered;			/* The ring knows the region. */
 	char name[192];
 
 	/* Start-up hand-shake with the creating thread. */
@@ -74,43 +80,57 @@ struct rp_worker {
 	size_t npairs;			/* Pairs adopted and not closed. */
 };
 
+/*
+ * An engine: its set-up, and the I/O verbs through which the pairs module
+ * (rp_wk_pairs.c) moves a pair's bytes.  A verb that completes later
+ * holds a reference on the pair (c->refs) until its result is in the pipe,
+ * then calls rp_wkp_io_done.
+ */
 struct rp_wk_ops {
 	const char * name;
 	size_t conn_size;		/* Per-pair state, rp_wconn first. */
 	/* Set up on the worker thread; describe the set-up in ${desc}. */
 	void * (* init)(struct rp_worker * w, char * desc, size_t len);
-	/* Run until w->stopping and no pair is left. */
-	void (* run)(void * eng);
-	/* Close every pair now. */
-	void (* abort_all)(void * eng);
+	void (* fini)(void * eng);
+	/* Prepare the descriptors of a new pair ${c}. */
+	void (* attach)(void * eng, struct rp_wconn * c);
+	/* Receive into direction ${d} of ${c} (its pipe wants to read). */
+	void (* recv)(void * eng, struct rp_wconn * c, int d);
+	/* Send what direction ${d} of ${c} has queued. */
+	void (* send)(void * eng, struct rp_wconn * c, int d);
+	/* ${c} is closed: end what it has in flight soon. */
+	void (* cancel)(void * eng, struct rp_wconn * c);
+	/* Wait for events (unless !${block}; until the time ${due} in ns
+	 * if not 0) and deliver them.  Return -1 if the engine failed for
+	 * good (reported with rp_fatal), else 0. */
+	int (* wait)(void * eng, int block, uint64_t due);
+	/* End of a loop iteration: arm what could not be armed before. */
+	void (* flush)(void * eng);
 	/* Watch (${on}) or stop watching w->host.fd for input; watching
 	 * twice is one watch. */
 	void (* host_watch)(void * eng, int on);
-	void (* fini)(void * eng);
 };
 
 extern const struct rp_wk_ops rp_wk_uring_ops;
 extern const struct rp_wk_ops rp_wk_epoll_ops;
 
 /**
- * rp_wk_drain_inbox(w, adopt, eng):
+ * rp_wk_drain_inbox(w):
  * Take every pair posted to ${w}, make its per-pair state (conn_size bytes,
- * zeroed, its rp_wconn filled in) and call ${adopt}(${eng}, c) for each;
- * set w->stopping if a stop was asked.  The doorbell itself is read by the
- * engine.
+ * zeroed, its rp_wconn filled in) and adopt it into w->pairs; set
+ * w->stopping if a stop was asked, close every pair if an abort was.  The
+ * doorbell itself is read by the engine.
  */
-void rp_wk_drain_inbox(struct rp_worker * w,
-    void (* adopt)(void *, struct rp_wconn *), void * eng);
+void rp_wk_drain_inbox(struct rp_worker * w);
 
 /**
- * rp_wk_host_serve(w, adopt, eng):
+ * rp_wk_host_serve(w):
  * If ${w} has a host whose descriptor was readable or whose time is due,
- * run its step, then take in the pairs it handed this worker (with
- * ${adopt} and ${eng} as for rp_wk_drain_inbox); once the step says the
- * host is over, stop watching it and call its done callback.
+ * run its step, then take in the pairs it handed this worker
+ * (rp_wk_drain_inbox); once the step says the host is over, stop watching
+ * it and call its done callback.
  */
-void rp_wk_host_serve(struct rp_worker * w,
-    void (* adopt)(void *, struct rp_wconn *), void * eng);
+void rp_wk_host_serve(struct rp_worker * w);
 
 /**
  * rp_wk_due(w, t):

@@ -10,15 +10,14 @@
 #define NS_PER_MS	1000000
 
 /**
- * rp_wk_host_serve(w, adopt, eng):
+ * rp_wk_host_serve(w):
  * If ${w} has a host whose descriptor was readable or whose time is due,
- * run its step, then take in the pairs it handed this worker (with
- * ${adopt} and ${eng} as for rp_wk_drain_inbox); once the step says the
- * host is over, stop watching it and call its done callback.
+ * run its step, then take in the pairs it handed this worker
+ * (rp_wk_drain_inbox); once the step says the host is over, stop watching
+ * it and call its done callback.
  */
 void
-rp_wk_host_serve(struct rp_worker * w,
-    void (* adopt)(void *, struct rp_wconn *), void * eng)
+rp_wk_host_serve(struct rp_worker * w)
 {
 	struct rp_wk_host * h = &w->host;
 	int ms;
@@ -30,14 +29,14 @@ rp_wk_host_serve(struct rp_worker * w,
 	h->ready = 0;
 	if ((ms = h->step(h->arg)) < 0) {
 		/* Unwatched before done: the host may close fd then. */
-		w->ops->host_watch(eng, 0);
+		w->ops->host_watch(w->eng, 0);
 		h->step = NULL;
 		h->done(h->arg);
 		return;
 	}
 	h->due = rp_wk_clock(w) + (uint64_t)ms * NS_PER_MS;
-	w->ops->host_watch(eng, 1);
-	rp_wk_drain_inbox(w, adopt, eng);
+	w->ops->host_watch(w->eng, 1);
+	rp_wk_drain_inbox(w);
 }
 
 /**

@@ -20,22 +20,29 @@
 #include "rp_fatal.h"
 #include "rp_log.h"
 #include "rp_pair.h"
+#include "rp_region.h"
 #include "rp_wconn.h"
 #include "rp_wk.h"
 #include "rp_worker.h"
 
 /*
- * Buffer memory a worker's pairs may hold beyond their smallest buffers.
- * A streaming direction at its largest holds about 128 KiB, so this lets
- * 16 directions per worker stream at full size at once; the rest grow to
- * the middle size (about 17 KiB) or stay small.
+ * Buffer memory a worker's pairs may hold beyond their smallest buffers:
+ * half the region at most, the rest is for the smallest ones.  A streaming
+ * direction at its largest holds about 128 KiB, so this lets 16 directions
+ * per worker stream at full size at once; the rest grow to the middle
+ * size (about 17 KiB) or stay small.
  */
 #define WORKER_BUDGET	(2U << 20)
+
+/* The smallest buffers of a pipe (level 0) come from the heap when the
+ * region is full: a pair is never refused for want of region. */
+#define WORKER_SMALL	4096
 
 static int
 worker_setup(struct rp_worker * w)
 {
 	char desc[128];
+	size_t rlen;
 
 	if ((w->ceng = crypto_engine_new(w->cfg.backend)) == NULL) {
 		rp_warnp("Cannot set up the crypto backend");
@@ -43,16 +50,30 @@ worker_setup(struct rp_worker * w)
 	}
 	if ((w->batch = rp_batch_new(w->ceng, &w->stats)) == NULL)
 		goto err1;
+	if ((w->region = rp_region_new(w->cfg.buffer_bytes ?
+	    w->cfg.buffer_bytes : RP_WORKER_BUFFERS, WORKER_SMALL)) == NULL) {
+		rp_warnp("Cannot map the buffer region");
+		goto err2;
+	}
+	(void)rp_region_base(w->region, &rlen);
 	w->env.used = 0;
-	w->env.limit = WORKER_BUDGET;
+	w->env.limit = (rlen / 2 < WORKER_BUDGET) ? rlen / 2 : WORKER_BUDGET;
+	w->env.balloc = rp_region_alloc;
+	w->env.brelease = rp_region_release;
+	w->env.barg = w->region;
 	w->env.coalesce = (uint64_t)w->cfg.coalesce_ms * 1000000;
 	(void)rp_wk_clock(w);
+	rp_wkp_init(&w->pairs, w);
 	if ((w->eng = w->ops->init(w, desc, sizeof(desc))) == NULL)
-		goto err2;
-	snprintf(w->name, sizeof(w->name), "%s engine (%s), %s",
-	    w->ops->name, desc, crypto_engine_name(w->ceng));
+		goto err3;
+	snprintf(w->name, sizeof(w->name), "%s engine (%s), %s, "
+	    "buffers %zu KiB%s", w->ops->name, desc,
+	    crypto_engine_name(w->ceng), rlen >> 10,
+	    w->registered ? " registered" : "");
 	return (0);
 
+err3:
+	rp_region_free(w->region);
 err2:
 	rp_batch_free(w->batch);
 err1:
@@ -97,8 +118,9 @@ worker_main(void * arg)
 	pthread_mutex_unlock(&w->mtx);
 	if (ok < 0)
 		return (NULL);
-	w->ops->run(w->eng);
+	rp_wkp_run(&w->pairs);
 	w->ops->fini(w->eng);
+	rp_region_free(w->region);
 	rp_batch_free(w->batch);
 	crypto_engine_free(w->ceng);
 	worker_host_end(w);
@@ -249,21 +271,22 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 		rp_wk_pair_closed(w, PROTO_PIPE_END_NOMEM, 0);
 		return (NULL);
 	}
-	proto_pipe_set_env(pipe, &w->env);
+	/* A pipe that cannot move its buffers has failed: its pump closes
+	 * it. */
+	(void)proto_pipe_set_env(pipe, &w->env);
 	rp_wconn_init(c, pipe, in, out, cipher, rp_pair_nbsock(p));
 	return (c);
 }
 
 /**
- * rp_wk_drain_inbox(w, adopt, eng):
+ * rp_wk_drain_inbox(w):
  * Take every pair posted to ${w}, make its per-pair state (conn_size bytes,
- * zeroed, its rp_wconn filled in) and call ${adopt}(${eng}, c) for each;
- * set w->stopping if a stop was asked.  The doorbell itself is read by the
- * engine.
+ * zeroed, its rp_wconn filled in) and adopt it into w->pairs; set
+ * w->stopping if a stop was asked, close every pair if an abort was.  The
+ * doorbell itself is read by the engine.
  */
 void
-rp_wk_drain_inbox(struct rp_worker * w,
-    void (* adopt)(void *, struct rp_wconn *), void * eng)
+rp_wk_drain_inbox(struct rp_worker * w)
 {
 	struct rp_wk_host host = { .step = NULL };
 	struct rp_pair ** list;
@@ -289,16 +312,16 @@ rp_wk_drain_inbox(struct rp_worker * w,
 		/* Served at once: ready, as if its descriptor had said so. */
 		w->host = host;
 		w->host.ready = 1;
-		w->ops->host_watch(eng, 1);
+		w->ops->host_watch(w->eng, 1);
 	}
 	for (i = 0; i < n; i++) {
 		if ((c = worker_conn_new(w, list[i])) != NULL)
-			adopt(eng, c);
+			rp_wkp_adopt(&w->pairs, c);
 		rp_pair_release(list[i]);
 	}
 	free(list);
 	if (abort)
-		w->ops->abort_all(eng);
+		rp_wkp_abort_all(&w->pairs);
 }
 
 /**

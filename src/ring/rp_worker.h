@@ -20,18 +20,24 @@ struct rp_worker;
 #include "proto_pipe.h"
 #include "rp_engine.h"
 
-/* Send modes (-Z). */
+/* Send modes (--no-zerocopy; -Z is the default). */
 #define RP_SEND_PLAIN	0	/* Plain send. */
-#define RP_SEND_ZC	1	/* io_uring SEND_ZC from fixed buffers; per-pair
-				   fallback to plain send when the kernel
-				   copies.  The epoll engine always sends
+#define RP_SEND_ZC	1	/* io_uring SEND_ZC from the registered region;
+				   per direction, plain send once the kernel
+				   reports a copy (remembered per destination
+				   address).  The epoll engine always sends
 				   plainly. */
+
+/* The default buffer region of a worker (bytes). */
+#define RP_WORKER_BUFFERS	(4U << 20)
 
 struct rp_worker_cfg {
 	enum rp_engine engine;		/* RP_ENGINE_URING or _EPOLL. */
 	int sendmode;			/* RP_SEND_*. */
 	enum crypto_backend backend;
 	unsigned coalesce_ms;		/* --coalesce: hold part packets. */
+	size_t buffer_bytes;		/* --buffer-memory: the region of data
+					   buffers; 0: RP_WORKER_BUFFERS. */
 	/* Called on the worker thread as each pair closes (${failed}: on
 	 * an error or bad packet rather than EOF both ways). */
 	void (* closed)(void * cookie, int failed);

@@ -274,7 +274,7 @@ t_budget(void ** state)
 {
 	uint8_t * in = pattern(1 << 19, 19);
 	struct sim s;
-	size_t i;
+	size_t i, peak;
 
 	(void)state;
 	assert_int_equal(sim_init(&s, eng, in, 1 << 19, 0), 0);
@@ -286,13 +286,20 @@ t_budget(void ** state)
 	assert_int_equal(s.outlen, 1 << 19);
 	sim_free(&s);
 
+	/* Buffers are given back whenever a direction holds nothing: the
+	 * growth shows at the peak. */
 	assert_int_equal(sim_init(&s, eng, in, 1 << 19, SIZE_MAX), 0);
-	for (i = 0; i < 60; i++)
+	for (i = peak = 0; i < 60; i++) {
 		sim_step(&s, (int)(i % SIM_NOPS), (size_t)-1);
+		if (proto_pipe_memory(s.a) > peak)
+			peak = proto_pipe_memory(s.a);
+	}
 	assert_true(s.budget.used > 0);
-	assert_true(proto_pipe_memory(s.a) > 64 * 1024);
+	assert_true(peak > 48 * 1024);
 	sim_drain(&s, 100000);
 	assert_int_equal(s.outlen, 1 << 19);
+	/* Done streaming: no data buffer is held. */
+	assert_true(proto_pipe_memory(s.a) < 1024);
 	proto_pipe_free(s.a);
 	proto_pipe_free(s.b);
 	s.a = s.b = NULL;
