@@ -451,6 +451,10 @@ uring_wait(void * arg, int block, uint64_t due)
 	}
 	if (rc >= 0 || rc == -EINTR || rc == -EBUSY || rc == -EAGAIN ||
 	    rc == -ETIME) {
+		/* A read reaped below starts a coalescing hold at env.now:
+		 * after a long sleep that must be now, not when it began. */
+		if (e->w->env.coalesce)
+			(void)rp_wk_clock(e->w);
 		uring_reap_cqes(e);
 		return (0);
 	}
