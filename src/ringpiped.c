@@ -45,6 +45,10 @@
 /* The longest --coalesce: a part packet waits at most this many ms. */
 #define RPD_MAXCOALESCE	10000
 
+/* The longest --drain-delay, in seconds: a balancer's health checks come
+ * every few seconds; a daemon must still stop within minutes. */
+#define RPD_MAXDRAINDELAY	600
+
 /* Long options have no short form: their getopt values lie past a char. */
 enum {
 	RPD_OPT_SYSLOG = UCHAR_MAX + 1,
@@ -54,6 +58,7 @@ enum {
 	RPD_OPT_DRAIN,
 	RPD_OPT_METRICS,
 	RPD_OPT_KEEPALIVE,
+	RPD_OPT_DRAIN_DELAY,
 	RPD_OPT_END
 };
 
@@ -65,6 +70,7 @@ static const struct option rpd_longopts[] = {
 	{ "drain-timeout", required_argument, NULL, RPD_OPT_DRAIN },
 	{ "metrics", required_argument, NULL, RPD_OPT_METRICS },
 	{ "keepalive", required_argument, NULL, RPD_OPT_KEEPALIVE },
+	{ "drain-delay", required_argument, NULL, RPD_OPT_DRAIN_DELAY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -94,6 +100,7 @@ struct rpd_opts {
 	unsigned coalesce_ms;		/* --coalesce; 0 = off. */
 	int proxy;			/* --proxy-protocol: 1, 2; 0 = off. */
 	double drain_timeout;		/* --drain-timeout; 0 = unbounded. */
+	double drain_delay;		/* --drain-delay; 0 = close at once. */
 	const char * metrics;		/* --metrics address, or NULL. */
 	int keepalive;			/* --keepalive seconds; 0 = the
 					   kernel's timers. */
@@ -123,8 +130,8 @@ rpd_usage(void)
 	    "    [-w <worker threads>] [-Z] "
 	    "[--engine {auto | io_uring | epoll}]\n"
 	    "    [--coalesce <milliseconds>] [--proxy-protocol {v1 | v2}]\n"
-	    "    [--drain-timeout <seconds>] [--metrics <address>]\n"
-	    "    [--keepalive <seconds>]\n"
+	    "    [--drain-timeout <seconds>] [--drain-delay <seconds>]\n"
+	    "    [--metrics <address>] [--keepalive <seconds>]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -237,6 +244,11 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 		break;
 	case RPD_OPT_DRAIN:
 		if (rp_opts_double(arg, 0, &o->drain_timeout))
+			return (rpd_arg_err(ch, arg));
+		break;
+	case RPD_OPT_DRAIN_DELAY:
+		if (rp_opts_double(arg, 0, &o->drain_delay) ||
+		    o->drain_delay > RPD_MAXDRAINDELAY)
 			return (rpd_arg_err(ch, arg));
 		break;
 	case RPD_OPT_PROXY:
@@ -473,14 +485,16 @@ rpd_metrics_listen(const struct rpd_opts * o)
 	return (rp_metrics_listen(&a));
 }
 
-/* Serve through ${m} the counters of ${ctl} and of its ${workers}, whose
- * engine is ${engine}, as ${o} describes them; 0, or -1 with a warning
- * printed. */
+/* Serve through ${m} the counters of the one pipe's control state
+ * ${pipes}[0] (which, like the array, must outlive the server) and of its
+ * ${workers}, whose engine is ${engine}, as ${o} describes them, and its
+ * readiness; 0, or -1 with a warning printed. */
 static int
 rpd_metrics_start(const struct rpd_opts * o, struct rp_metrics * m,
-    const struct rp_ctl * ctl, struct rp_worker ** workers,
+    struct rp_ctl * const * pipes, struct rp_worker ** workers,
     enum rp_engine engine)
 {
+
 	const struct rp_metrics_src src = {
 		.info = {
 			.version = RINGPIPED_VERSION,
@@ -488,9 +502,11 @@ rpd_metrics_start(const struct rpd_opts * o, struct rp_metrics * m,
 			.engine = rp_engine_name(engine),
 			.crypto = crypto_engine_describe()
 		},
-		.ctl = rp_ctl_stats(ctl),
+		.ctl = rp_ctl_stats(pipes[0]),
 		.workers = workers,
-		.nworkers = (int)o->nworkers
+		.nworkers = (int)o->nworkers,
+		.pipes = pipes,
+		.npipes = 1
 	};
 
 	return (rp_metrics_start(m, &src));
@@ -508,6 +524,7 @@ rpd_serve(const struct rpd_opts * o)
 	struct rp_ctl_cfg ccfg;
 	struct rp_worker ** workers;
 	struct rp_ctl * ctl;
+	struct rp_ctl * pipes[1];
 	struct rp_metrics * metrics = NULL;
 	struct rp_keys * keys = NULL;
 	const char * sdname = rp_sd_source(o->source);
@@ -582,6 +599,7 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.nhsthreads = (int)o->nworkers;
 	ccfg.proxy = o->proxy;
 	ccfg.drain_timeout = o->drain_timeout;
+	ccfg.drain_delay = o->drain_delay;
 	ccfg.notify = rpd_notify;
 	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
 		goto err2;
@@ -617,7 +635,8 @@ rpd_serve(const struct rpd_opts * o)
 	lfd = -1;
 	if (rc1)
 		goto err5;
-	if (metrics && rpd_metrics_start(o, metrics, ctl, workers,
+	pipes[0] = ctl;
+	if (metrics && rpd_metrics_start(o, metrics, pipes, workers,
 	    wcfg.engine))
 		goto err5;
 
