@@ -25,6 +25,7 @@
 #include "rp_log.h"
 #include "rp_metrics.h"
 #include "rp_opts.h"
+#include "rp_sandbox.h"
 #include "rp_sd.h"
 #include "rp_sock.h"
 #include "rp_worker.h"
@@ -59,6 +60,7 @@ enum {
 	RPD_OPT_METRICS,
 	RPD_OPT_KEEPALIVE,
 	RPD_OPT_DRAIN_DELAY,
+	RPD_OPT_NO_SANDBOX,
 	RPD_OPT_END
 };
 
@@ -71,6 +73,7 @@ static const struct option rpd_longopts[] = {
 	{ "metrics", required_argument, NULL, RPD_OPT_METRICS },
 	{ "keepalive", required_argument, NULL, RPD_OPT_KEEPALIVE },
 	{ "drain-delay", required_argument, NULL, RPD_OPT_DRAIN_DELAY },
+	{ "no-sandbox", no_argument, NULL, RPD_OPT_NO_SANDBOX },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -84,6 +87,7 @@ struct rpd_opts {
 	int noresolve;			/* -R. */
 	int syslog;			/* --syslog. */
 	int sendzc;			/* -Z. */
+	int nosandbox;			/* --no-sandbox. */
 	const char * bind;		/* -b, or NULL. */
 	const char * keyfiles[RP_KEYS_MAX];	/* -k, in order: -e uses the
 					   first, -d accepts any. */
@@ -131,7 +135,7 @@ rpd_usage(void)
 	    "[--engine {auto | io_uring | epoll}]\n"
 	    "    [--coalesce <milliseconds>] [--proxy-protocol {v1 | v2}]\n"
 	    "    [--drain-timeout <seconds>] [--drain-delay <seconds>]\n"
-	    "    [--metrics <address>] [--keepalive <seconds>]\n"
+	    "    [--metrics <address>] [--keepalive <seconds>] [--no-sandbox]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -210,6 +214,7 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 	case 'u': o->user = arg; break;
 	case 'Z': o->sendzc = 1; break;
 	case RPD_OPT_SYSLOG: o->syslog = 1; break;
+	case RPD_OPT_NO_SANDBOX: o->nosandbox = 1; break;
 	case 'n':
 		if (rp_opts_size(arg, &o->maxconn))
 			return (rpd_arg_err(ch, arg));
@@ -513,6 +518,32 @@ rpd_metrics_start(const struct rpd_opts * o, struct rp_metrics * m,
 }
 
 /*
+ * Confine the process (rp_sandbox.h) as ${o} asks, and say what came of it
+ * in ${desc} (${len} bytes) for the start line; 0, or -1 with a warning
+ * printed.  Called before the first thread starts: Landlock binds the
+ * calling thread and those it creates later, not those already running.
+ */
+static int
+rpd_sandbox(const struct rpd_opts * o, char * desc, size_t len)
+{
+	const struct rp_sandbox_cfg cfg = {
+		.keyfiles = o->keyfiles,
+		.nkeyfiles = o->nkeyfiles
+	};
+	int rc;
+
+	if (o->nosandbox) {
+		snprintf(desc, len, "off (--no-sandbox)");
+		return (0);
+	}
+	if ((rc = rp_sandbox_apply(&cfg, desc, len)) == -1)
+		return (-1);
+	if (rc == RP_SANDBOX_ON)
+		rp_keys_sandboxed();
+	return (0);
+}
+
+/*
  * Set up what ${o} asks for, serve until SIGTERM has drained every
  * connection, and tear it down.  Return the exit status.
  */
@@ -529,6 +560,7 @@ rpd_serve(const struct rpd_opts * o)
 	struct rp_keys * keys = NULL;
 	const char * sdname = rp_sd_source(o->source);
 	char * pidfile;
+	char sandbox[64];
 	sigset_t ss;
 	size_t nstarted;
 	int nt, lfd = -1, rc1, rc = 1;
@@ -583,6 +615,11 @@ rpd_serve(const struct rpd_opts * o)
 		goto err2;
 	}
 
+	/* The sandbox once the pidfile is written and the addresses are
+	 * resolved, before any thread starts. */
+	if (rpd_sandbox(o, sandbox, sizeof(sandbox)))
+		goto err2;
+
 	/* The control state first: the workers report closes to it. */
 	memset(&ccfg, 0, sizeof(ccfg));
 	ccfg.decrypt = o->decrypt;
@@ -618,9 +655,9 @@ rpd_serve(const struct rpd_opts * o)
 	    o->nworkers)
 		goto err5;
 	ccfg.workers = workers;
-	rp_warn("%zu workers, %s; %s; Diffie-Hellman: %s", o->nworkers,
-	    rp_worker_name(workers[0]), crypto_engine_describe(),
-	    o->nopfs ? "none (-f)" : crypto_dh_path());
+	rp_warn("%zu workers, %s; %s; sandbox: %s; Diffie-Hellman: %s",
+	    o->nworkers, rp_worker_name(workers[0]), crypto_engine_describe(),
+	    sandbox, o->nopfs ? "none (-f)" : crypto_dh_path());
 	if (o->metrics && (metrics = rpd_metrics_listen(o)) == NULL)
 		goto err5;
 	if (o->user && rp_setuidgid(o->user)) {
