@@ -229,9 +229,14 @@ rp_sandbox_apply(const struct rp_sandbox_cfg * cfg, char * desc, size_t len)
 	 * EPERM: blocked (a container's seccomp profile). */
 	if ((abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
 	    LANDLOCK_CREATE_RULESET_VERSION)) < 1) {
-		snprintf(desc, len, "unavailable (kernel: %s)",
-		    errno == ENOSYS ? "no Landlock" : errno == EOPNOTSUPP ?
-		    "Landlock disabled" : strerror(errno));
+		if (errno == ENOSYS || errno == EOPNOTSUPP)
+			snprintf(desc, len, "unavailable (kernel: %s)",
+			    errno == ENOSYS ? "no Landlock" :
+			    "Landlock disabled");
+		else
+			snprintf(desc, len, "unavailable (landlock_create_"
+			    "ruleset: %s; a system-call filter?)",
+			    strerror(errno));
 		return (RP_SANDBOX_UNAVAILABLE);
 	}
 	memset(&sb, 0, sizeof(sb));

@@ -18,7 +18,8 @@
  *  - files in the directories of the shared libraries already loaded (NSS
  *    modules such as libnss_dns are loaded lazily from there);
  *  - /proc/sys/kernel/io_uring_disabled (the engine's probe);
- * and may write only /dev/null.  It creates, removes, renames, links and
+ * and may write only /dev/null and its own threads' names (the comm files
+ * under /proc/self/task, which pthread_setname_np writes).  It creates, removes, renames, links and
  * truncates nothing, and executes nothing.  The pidfile is written before
  * (and kept open, so that it can be emptied at exit: removing it needs a
  * right on its directory, which the sandbox does not grant).
