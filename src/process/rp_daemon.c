@@ -248,8 +248,10 @@ rp_daemon_exit(void)
 
 	if (daemon_pidfile == NULL)
 		return;
-	if (unlink(daemon_pidfile) && daemon_pidfd != -1)
-		(void)ftruncate(daemon_pidfd, 0);
+	if (unlink(daemon_pidfile) && daemon_pidfd != -1 &&
+	    ftruncate(daemon_pidfd, 0)) {
+		/* Exiting: nothing more can be done about it. */
+	}
 	if (daemon_pidfd != -1)
 		close(daemon_pidfd);
 	daemon_pidfd = -1;
