@@ -25,6 +25,7 @@
 #include "rp_log.h"
 #include "rp_metrics.h"
 #include "rp_opts.h"
+#include "rp_sandbox.h"
 #include "rp_sd.h"
 #include "rp_sock.h"
 #include "rp_worker.h"
@@ -49,6 +50,10 @@
 /* The longest --coalesce: a part packet waits at most this many ms. */
 #define RPD_MAXCOALESCE	10000
 
+/* The longest --drain-delay, in seconds: a balancer's health checks come
+ * every few seconds; a daemon must still stop within minutes. */
+#define RPD_MAXDRAINDELAY	600
+
 /* Long options have no short form: their getopt values lie past a char. */
 enum {
 	RPD_OPT_SYSLOG = UCHAR_MAX + 1,
@@ -60,6 +65,8 @@ enum {
 	RPD_OPT_KEEPALIVE,
 	RPD_OPT_BUFMEM,
 	RPD_OPT_NOZC,
+	RPD_OPT_DRAIN_DELAY,
+	RPD_OPT_NO_SANDBOX,
 	RPD_OPT_END
 };
 
@@ -73,6 +80,8 @@ static const struct option rpd_longopts[] = {
 	{ "keepalive", required_argument, NULL, RPD_OPT_KEEPALIVE },
 	{ "buffer-memory", required_argument, NULL, RPD_OPT_BUFMEM },
 	{ "no-zerocopy", no_argument, NULL, RPD_OPT_NOZC },
+	{ "drain-delay", required_argument, NULL, RPD_OPT_DRAIN_DELAY },
+	{ "no-sandbox", no_argument, NULL, RPD_OPT_NO_SANDBOX },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -86,6 +95,7 @@ struct rpd_opts {
 	int noresolve;			/* -R. */
 	int syslog;			/* --syslog. */
 	int sendzc;			/* -Z (default) or --no-zerocopy. */
+	int nosandbox;			/* --no-sandbox. */
 	const char * bind;		/* -b, or NULL. */
 	const char * keyfiles[RP_KEYS_MAX];	/* -k, in order: -e uses the
 					   first, -d accepts any. */
@@ -103,6 +113,7 @@ struct rpd_opts {
 	size_t bufmem;			/* --buffer-memory (bytes); 0: default. */
 	int proxy;			/* --proxy-protocol: 1, 2; 0 = off. */
 	double drain_timeout;		/* --drain-timeout; 0 = unbounded. */
+	double drain_delay;		/* --drain-delay; 0 = close at once. */
 	const char * metrics;		/* --metrics address, or NULL. */
 	int keepalive;			/* --keepalive seconds; 0 = the
 					   kernel's timers. */
@@ -132,9 +143,9 @@ rpd_usage(void)
 	    "    [-w <worker threads>] [-Z] "
 	    "[--engine {auto | io_uring | epoll}]\n"
 	    "    [--coalesce <milliseconds>] [--proxy-protocol {v1 | v2}]\n"
-	    "    [--drain-timeout <seconds>] [--metrics <address>]\n"
-	    "    [--keepalive <seconds>] [--buffer-memory <KiB per worker>]\n"
-	    "    [--no-zerocopy]\n"
+	    "    [--drain-timeout <seconds>] [--drain-delay <seconds>]\n"
+	    "    [--metrics <address>] [--keepalive <seconds>] [--no-sandbox]\n"
+	    "    [--buffer-memory <KiB per worker>] [--no-zerocopy]\n"
 	    "       ringpiped -v\n");
 }
 
@@ -220,6 +231,7 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 		o->bufmem = n << 10;
 		break;
 	case RPD_OPT_SYSLOG: o->syslog = 1; break;
+	case RPD_OPT_NO_SANDBOX: o->nosandbox = 1; break;
 	case 'n':
 		if (rp_opts_size(arg, &o->maxconn))
 			return (rpd_arg_err(ch, arg));
@@ -254,6 +266,11 @@ rpd_opt(struct rpd_opts * o, int ch, const char * arg)
 		break;
 	case RPD_OPT_DRAIN:
 		if (rp_opts_double(arg, 0, &o->drain_timeout))
+			return (rpd_arg_err(ch, arg));
+		break;
+	case RPD_OPT_DRAIN_DELAY:
+		if (rp_opts_double(arg, 0, &o->drain_delay) ||
+		    o->drain_delay > RPD_MAXDRAINDELAY)
 			return (rpd_arg_err(ch, arg));
 		break;
 	case RPD_OPT_PROXY:
@@ -491,14 +508,16 @@ rpd_metrics_listen(const struct rpd_opts * o)
 	return (rp_metrics_listen(&a));
 }
 
-/* Serve through ${m} the counters of ${ctl} and of its ${workers}, whose
- * engine is ${engine}, as ${o} describes them; 0, or -1 with a warning
- * printed. */
+/* Serve through ${m} the counters of the one pipe's control state
+ * ${pipes}[0] (which, like the array, must outlive the server) and of its
+ * ${workers}, whose engine is ${engine}, as ${o} describes them, and its
+ * readiness; 0, or -1 with a warning printed. */
 static int
 rpd_metrics_start(const struct rpd_opts * o, struct rp_metrics * m,
-    const struct rp_ctl * ctl, struct rp_worker ** workers,
+    struct rp_ctl * const * pipes, struct rp_worker ** workers,
     enum rp_engine engine)
 {
+
 	const struct rp_metrics_src src = {
 		.info = {
 			.version = RINGPIPED_VERSION,
@@ -506,12 +525,40 @@ rpd_metrics_start(const struct rpd_opts * o, struct rp_metrics * m,
 			.engine = rp_engine_name(engine),
 			.crypto = crypto_engine_describe()
 		},
-		.ctl = rp_ctl_stats(ctl),
+		.ctl = rp_ctl_stats(pipes[0]),
 		.workers = workers,
-		.nworkers = (int)o->nworkers
+		.nworkers = (int)o->nworkers,
+		.pipes = pipes,
+		.npipes = 1
 	};
 
 	return (rp_metrics_start(m, &src));
+}
+
+/*
+ * Confine the process (rp_sandbox.h) as ${o} asks, and say what came of it
+ * in ${desc} (${len} bytes) for the start line; 0, or -1 with a warning
+ * printed.  Called before the first thread starts: Landlock binds the
+ * calling thread and those it creates later, not those already running.
+ */
+static int
+rpd_sandbox(const struct rpd_opts * o, char * desc, size_t len)
+{
+	const struct rp_sandbox_cfg cfg = {
+		.keyfiles = o->keyfiles,
+		.nkeyfiles = o->nkeyfiles
+	};
+	int rc;
+
+	if (o->nosandbox) {
+		snprintf(desc, len, "off (--no-sandbox)");
+		return (0);
+	}
+	if ((rc = rp_sandbox_apply(&cfg, desc, len)) == -1)
+		return (-1);
+	if (rc == RP_SANDBOX_ON)
+		rp_keys_sandboxed();
+	return (0);
 }
 
 /*
@@ -526,10 +573,12 @@ rpd_serve(const struct rpd_opts * o)
 	struct rp_ctl_cfg ccfg;
 	struct rp_worker ** workers;
 	struct rp_ctl * ctl;
+	struct rp_ctl * pipes[1];
 	struct rp_metrics * metrics = NULL;
 	struct rp_keys * keys = NULL;
 	const char * sdname = rp_sd_source(o->source);
 	char * pidfile;
+	char sandbox[64];
 	sigset_t ss;
 	size_t nstarted;
 	int nt, lfd = -1, rc1, rc = 1;
@@ -584,6 +633,11 @@ rpd_serve(const struct rpd_opts * o)
 		goto err2;
 	}
 
+	/* The sandbox once the pidfile is written and the addresses are
+	 * resolved, before any thread starts. */
+	if (rpd_sandbox(o, sandbox, sizeof(sandbox)))
+		goto err2;
+
 	/* The control state first: the workers report closes to it. */
 	memset(&ccfg, 0, sizeof(ccfg));
 	ccfg.decrypt = o->decrypt;
@@ -600,6 +654,7 @@ rpd_serve(const struct rpd_opts * o)
 	ccfg.nhsthreads = (int)o->nworkers;
 	ccfg.proxy = o->proxy;
 	ccfg.drain_timeout = o->drain_timeout;
+	ccfg.drain_delay = o->drain_delay;
 	ccfg.notify = rpd_notify;
 	if ((ctl = rp_ctl_new(&ccfg)) == NULL)
 		goto err2;
@@ -619,9 +674,9 @@ rpd_serve(const struct rpd_opts * o)
 	    o->nworkers)
 		goto err5;
 	ccfg.workers = workers;
-	rp_warn("%zu workers, %s; %s; Diffie-Hellman: %s", o->nworkers,
-	    rp_worker_name(workers[0]), crypto_engine_describe(),
-	    o->nopfs ? "none (-f)" : crypto_dh_path());
+	rp_warn("%zu workers, %s; %s; sandbox: %s; Diffie-Hellman: %s",
+	    o->nworkers, rp_worker_name(workers[0]), crypto_engine_describe(),
+	    sandbox, o->nopfs ? "none (-f)" : crypto_dh_path());
 	if (o->metrics && (metrics = rpd_metrics_listen(o)) == NULL)
 		goto err5;
 	if (o->user && rp_setuidgid(o->user)) {
@@ -636,7 +691,8 @@ rpd_serve(const struct rpd_opts * o)
 	lfd = -1;
 	if (rc1)
 		goto err5;
-	if (metrics && rpd_metrics_start(o, metrics, ctl, workers,
+	pipes[0] = ctl;
+	if (metrics && rpd_metrics_start(o, metrics, pipes, workers,
 	    wcfg.engine))
 		goto err5;
 

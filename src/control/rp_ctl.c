@@ -13,6 +13,7 @@
 #include "rp_ctl_accept.h"
 #include "rp_ctl_conn.h"
 #include "rp_ctl_handoff.h"
+#include "rp_ctl_health.h"
 #include "rp_ctl_reload.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
@@ -44,6 +45,39 @@ ctl_watch(struct rp_ctl * ctl, int fd, int tag, int et)
 	return (epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, fd, &ev));
 }
 
+/* Close the listening socket of ${ctl}: the drain begins. */
+static void
+ctl_close(struct rp_ctl * ctl)
+{
+
+	rp_ctl_accept_close(ctl);
+	rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_CLOSED);
+}
+
+/*
+ * SIGTERM: the pipe is not ready (/readyz) from now on, and reloads stop.
+ * The listener closes --drain-delay seconds later (on the tick), so that a
+ * balancer polling /readyz stops sending before connections are refused;
+ * at once without a delay, or on a second SIGTERM during it.
+ */
+static void
+ctl_sigterm(struct rp_ctl * ctl)
+{
+	double delay = ctl->cfg->drain_delay;
+
+	if (ctl->draining)
+		return;
+	rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_DRAINING);
+	rp_ctl_reload_stopping(ctl->reload);
+	if (delay > 0 && ctl->close_at == 0) {
+		ctl->close_at = rp_ctl_now() + delay;
+		rp_warn("SIGTERM: not ready from now on; the listening socket "
+		    "closes in %g s (--drain-delay)", delay);
+		return;
+	}
+	ctl_close(ctl);
+}
+
 /* The signalfd is readable: SIGTERM stops accepting (and reloading);
  * SIGHUP, unless draining, asks for a reload. */
 static void
@@ -53,8 +87,7 @@ ctl_signal(struct rp_ctl * ctl)
 
 	while (read(ctl->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGTERM) {
-			rp_ctl_reload_stopping(ctl->reload);
-			rp_ctl_accept_close(ctl);
+			ctl_sigterm(ctl);
 		} else if (si.ssi_signo == SIGHUP && !ctl->draining) {
 			rp_ctl_reload_request(ctl->reload);
 		}
@@ -209,6 +242,9 @@ ctl_round(struct rp_ctl * ctl, int wait_ms)
 	rp_ctl_conn_timers(ctl, t);
 	if (t >= ctl->tick) {
 		rp_ctl_conn_tick(ctl, t);
+		if (ctl->close_at > 0 && !ctl->draining &&
+		    t >= ctl->close_at)
+			ctl_close(ctl);
 		ctl_drain_cut(ctl, t);
 		ctl->tick = t + CTL_TICK;
 	}
@@ -276,6 +312,9 @@ ctl_teardown(struct rp_ctl * ctl)
 	/* A fatal error from now on has no loop to wake: the main thread
 	 * looks at rp_fatal_raised when this returns. */
 	rp_fatal_wake_fd(-1);
+
+	/* No /readyz probe may use the resolver once it is stopped below. */
+	rp_ctl_health_retire(&ctl->health);
 
 	/* Stops the compute pool too, between dropping the connections
 	 * (their queued jobs are cancelled) and freeing them. */
@@ -356,6 +395,7 @@ rp_ctl_start(struct rp_ctl * ctl, int lfd, const struct rp_addr * taddrs,
 		goto err3;
 	}
 	ctl->started = 1;
+	rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_SERVING);
 
 	/* A fatal error in any thread wakes the loop, which then ends. */
 	rp_fatal_wake_fd(ctl->wakefd);

@@ -42,6 +42,10 @@ struct rp_ctl_cfg {
 	int nhsthreads;			/* Handshake compute threads. */
 	int proxy;			/* -e --proxy-protocol: 1, 2; 0 off. */
 	double drain_timeout;		/* --drain-timeout s; 0 = unbounded. */
+	double drain_delay;		/* --drain-delay s: SIGTERM makes the
+					   pipe not ready (/readyz) at once
+					   and closes the listener this much
+					   later; 0 = at once. */
 
 	/* Tell the service manager ${state}: "RELOADING=1", "READY=1",
 	 * "STOPPING=1" (from the reload thread), or NULL.  A hook, because

@@ -12,6 +12,7 @@
 #include "rp_ctl_accept.h"
 #include "rp_ctl_conn.h"
 #include "rp_ctl_handoff.h"
+#include "rp_ctl_health.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
 #include "rp_dial.h"
@@ -339,6 +340,7 @@ conn_dial(struct rp_ctl * ctl, struct ctl_conn * c)
 		conn_time(ctl, c);
 		break;
 	case RP_DIAL_CONNECTED:
+		rp_ctl_health_target(&ctl->health, 0);
 		conn_set_need(ctl, c, 0);
 		conn_dial_end(ctl, c);
 		conn_connected(ctl, c, fd, watched);
@@ -355,6 +357,7 @@ conn_dial(struct rp_ctl * ctl, struct ctl_conn * c)
 		conn_set_need(ctl, c, 1);
 		break;
 	case RP_DIAL_FAILED:
+		rp_ctl_health_target(&ctl->health, errno);
 		conn_fail(ctl, c, RP_HSFAIL_CONNECT);
 		break;
 	}
@@ -580,8 +583,14 @@ rp_ctl_conn_tick(struct rp_ctl * ctl, double t)
 
 	for (c = ctl->conns; c != NULL; c = next) {
 		next = c->next;
-		if (t > c->deadline)
+		if (t > c->deadline) {
+			/* -o ran out in the dial (not waiting for a
+			 * descriptor): the target did not answer. */
+			if (c->dialed && !c->connected && !c->need_connect)
+				rp_ctl_health_target(&ctl->health,
+				    ETIMEDOUT);
 			conn_fail(ctl, c, RP_HSFAIL_TIMEOUT);
+		}
 		else if (c->need_connect)
 			conn_dial_event(ctl, c);
 	}

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "rp_ctl.h"
+#include "rp_ctl_health.h"
 #include "rp_ctlstats.h"
 
 struct ctl_conn;
@@ -41,6 +42,8 @@ struct rp_ctl {
 	int started;		/* rp_ctl_start set it up. */
 	int draining;		/* SIGTERM seen: accept no more. */
 	double drain_since;	/* When SIGTERM was seen. */
+	double close_at;	/* SIGTERM with --drain-delay: the listener
+				   closes then (0: no SIGTERM yet). */
 	int fds_freed;		/* Descriptors were closed since the loop
 				   last retried what waits for one. */
 	double tick;		/* When the next tick is due. */
@@ -88,6 +91,7 @@ struct rp_ctl {
 	int nring_owed;
 
 	struct rp_ctlstats stats;	/* For --metrics (rp_ctl_stats). */
+	struct rp_ctl_health health;	/* For /readyz (rp_ctl_ready). */
 };
 
 /**

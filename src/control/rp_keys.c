@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,9 @@ struct rp_keys {
 	struct rp_keyset cur;
 };
 
+/* Set once the process is confined (rp_keys_sandboxed). */
+static atomic_int keys_sandboxed;
+
 /**
  * rp_keys_secret(path, K):
  * Set ${K} to the shared secret of the key file ${path} ("-": standard
@@ -33,9 +37,20 @@ rp_keys_secret(const char * path, uint8_t K[32])
 {
 	const char * name = (strcmp(path, "-") == 0) ? "standard input" : path;
 	size_t len;
+	int err;
 
 	if (crypto_secret_load_len(path, K, &len)) {
+		err = errno;
 		rp_warnp("Error reading shared secret from %s", name);
+
+		/* EACCES with the read right granted: Landlock refused it. */
+		if (err == EACCES && atomic_load(&keys_sandboxed) &&
+		    access(path, R_OK) == 0)
+			rp_warn("%s: refused by the sandbox (Landlock): after "
+			    "start-up key files are read only from the "
+			    "directories of the -k files (a symbolic link "
+			    "into another directory is refused); "
+			    "--no-sandbox lifts this", name);
 		return (-1);
 	}
 	if (len == 0)
@@ -194,6 +209,19 @@ rp_keys_check_reload(const struct rp_keys * keys, const char * user)
 		nbad++;
 	}
 	return (nbad);
+}
+
+/**
+ * rp_keys_sandboxed():
+ * The process is confined now (the sandbox): from now on a key file that
+ * cannot be opened (EACCES) although access(2), which the sandbox does not
+ * govern, says it is readable, is said to be refused by the sandbox.
+ */
+void
+rp_keys_sandboxed(void)
+{
+
+	atomic_store(&keys_sandboxed, 1);
 }
 
 /**

@@ -73,6 +73,14 @@ void rp_keys_get(struct rp_keys * keys, struct rp_keyset * set);
 size_t rp_keys_check_reload(const struct rp_keys * keys, const char * user);
 
 /**
+ * rp_keys_sandboxed():
+ * The process is confined now (the sandbox): from now on a key file that
+ * cannot be opened (EACCES) although access(2), which the sandbox does not
+ * govern, says it is readable, is said to be refused by the sandbox.
+ */
+void rp_keys_sandboxed(void);
+
+/**
  * rp_keys_free(keys):
  * Wipe and free ${keys}.  NULL is a no-op.
  */

@@ -20,8 +20,11 @@ static int daemon_readyfd = -1;
  * rp_daemon_release, or -1. */
 static int daemon_origerr = -1;
 
-/* The pidfile this process wrote, or NULL. */
+/* The pidfile this process wrote, or NULL, and a descriptor open on it
+ * for writing (-1 if none): the sandbox grants no right to remove it, so
+ * at exit it is emptied through this instead. */
 static char * daemon_pidfile;
+static int daemon_pidfd = -1;
 
 /* Write the ${len} bytes at ${buf} to ${fd}; give up on an error. */
 static void
@@ -101,10 +104,9 @@ daemon_write_pidfile(const char * pidfile)
 	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (write(fd, buf, (size_t)len) != len)
 		goto err1;
-	if (close(fd))
-		goto err0;
 	if ((daemon_pidfile = strdup(pidfile)) == NULL)
-		goto err0;
+		goto err1;
+	daemon_pidfd = fd;
 	return (0);
 
 err1:
@@ -236,8 +238,9 @@ rp_daemon_ready(void)
 /**
  * rp_daemon_exit():
  * The daemon is exiting: remove the pidfile rp_daemonize wrote, if any.
- * Having dropped privileges (-u), it may lack the right to: the file then
- * stays.
+ * Having dropped privileges (-u) or in the sandbox, it may lack the right
+ * to: the file is then emptied (through the descriptor kept from writing
+ * it), so that it names no process.
  */
 void
 rp_daemon_exit(void)
@@ -245,7 +248,13 @@ rp_daemon_exit(void)
 
 	if (daemon_pidfile == NULL)
 		return;
-	(void)unlink(daemon_pidfile);
+	if (unlink(daemon_pidfile) && daemon_pidfd != -1 &&
+	    ftruncate(daemon_pidfd, 0)) {
+		/* Exiting: nothing more can be done about it. */
+	}
+	if (daemon_pidfd != -1)
+		close(daemon_pidfd);
+	daemon_pidfd = -1;
 	free(daemon_pidfile);
 	daemon_pidfile = NULL;
 }

@@ -35,8 +35,9 @@ void rp_daemon_ready(void);
 /**
  * rp_daemon_exit():
  * The daemon is exiting: remove the pidfile rp_daemonize wrote, if any.
- * Having dropped privileges (-u), it may lack the right to: the file then
- * stays.
+ * Having dropped privileges (-u) or in the sandbox, it may lack the right
+ * to: the file is then emptied (through the descriptor kept from writing
+ * it), so that it names no process.
  */
 void rp_daemon_exit(void);
 

@@ -4,7 +4,9 @@
 /*
  * --metrics: an HTTP server (libmicrohttpd, on a thread of its own) that
  * answers GET /metrics with the daemon's counters in the Prometheus text
- * format, 404 for any other path and 405 for any other method.  A scrape
+ * format, GET /healthz (200 "ok" while the process serves) and GET /readyz
+ * (200 "ok" while every pipe is ready, rp_ctl_health.h; else 503 naming
+ * what is not), 404 for any other path and 405 for any other method.  A scrape
  * reads the counters the control thread and the workers keep anyway
  * (rp_ctlstats, rp_worker_counts) and sums them: the data path does no
  * work for it.  Built without libmicrohttpd, rp_metrics_unavailable says
@@ -13,6 +15,7 @@
 
 #include "rp_addr.h"
 
+struct rp_ctl;
 struct rp_ctlstats;
 struct rp_worker;
 
@@ -30,6 +33,9 @@ struct rp_metrics_src {
 	const struct rp_ctlstats * ctl;
 	struct rp_worker * const * workers;
 	int nworkers;
+	struct rp_ctl * const * pipes;	/* For /readyz: each pipe's control
+					   state ... */
+	int npipes;			/* ... and how many. */
 };
 
 struct rp_metrics;
@@ -69,5 +75,21 @@ void rp_metrics_free(struct rp_metrics * m);
  * by the caller), its length stored in ${len}; or NULL if out of memory.
  */
 char * rp_metrics_scrape(const struct rp_metrics_src * src, size_t * len);
+
+/**
+ * rp_metrics_ready(src, ready):
+ * Judge whether every pipe of ${src} is ready (rp_ctl_ready, which may
+ * probe a target) and no fatal error was raised; store 1 or 0 in ${ready}
+ * and return what GET /readyz answers: "ok", or a line per pipe that is
+ * not ready saying why (to be freed by the caller); NULL if out of memory.
+ */
+char * rp_metrics_ready(const struct rp_metrics_src * src, int * ready);
+
+/**
+ * rp_metrics_healthy(ready):
+ * Return what GET /healthz answers, storing in ${ready} whether it is 200
+ * (the process serves: no fatal error was raised) or 503.
+ */
+const char * rp_metrics_healthy(int * ready);
 
 #endif /* !RP_METRICS_H_ */

@@ -1,7 +1,7 @@
 /*
  * The metrics server over libmicrohttpd: the library parses HTTP and
  * rejects what is malformed or too large; this file only routes a parsed
- * request to the scrape, a 404 or a 405.
+ * request to the scrape, /healthz, /readyz, a 404 or a 405.
  */
 
 #include <stdlib.h>
@@ -41,7 +41,7 @@ metrics_reply(struct MHD_Connection * conn, unsigned int status,
 	enum MHD_Result rc;
 
 	if ((r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-	    MHD_RESPMEM_PERSISTENT)) == NULL)
+	    MHD_RESPMEM_MUST_COPY)) == NULL)
 		return (MHD_NO);
 	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "text/plain; charset=utf-8");
@@ -77,6 +77,31 @@ metrics_scrape(struct rp_metrics * m, struct MHD_Connection * conn)
 	return (rc);
 }
 
+/* Queue the answer of /healthz, or of /readyz if ${readyz}, for ${m} on
+ * ${conn}: 200 or 503 with a short text saying what is not ready. */
+static enum MHD_Result
+metrics_health(struct rp_metrics * m, struct MHD_Connection * conn,
+    int readyz)
+{
+	enum MHD_Result rc;
+	const char * body;
+	char * text;
+	int ok;
+
+	if (!readyz) {
+		body = rp_metrics_healthy(&ok);
+		return (metrics_reply(conn, ok ? MHD_HTTP_OK :
+		    MHD_HTTP_SERVICE_UNAVAILABLE, body));
+	}
+	if ((text = rp_metrics_ready(&m->src, &ok)) == NULL)
+		return (metrics_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory\n"));
+	rc = metrics_reply(conn, ok ? MHD_HTTP_OK :
+	    MHD_HTTP_SERVICE_UNAVAILABLE, text);
+	free(text);
+	return (rc);
+}
+
 /*
  * The library's request handler, called once the request line and headers
  * have parsed: every answer goes out from this first call, so a request
@@ -97,10 +122,12 @@ metrics_request(void * cls, struct MHD_Connection * conn, const char * url,
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return (metrics_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-		    "method not allowed: GET /metrics\n"));
+		    "method not allowed: GET /metrics, /healthz, /readyz\n"));
+	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
+		return (metrics_health(m, conn, url[1] == 'r'));
 	if (strcmp(url, "/metrics") != 0)
 		return (metrics_reply(conn, MHD_HTTP_NOT_FOUND,
-		    "not found: GET /metrics\n"));
+		    "not found: GET /metrics, /healthz, /readyz\n"));
 	return (metrics_scrape(m, conn));
 }
 

@@ -181,7 +181,8 @@ unit_pipe "unit command line (auto engine)" ""
 unit_pipe "unit command line with RINGPIPED_ENGINE=epoll in the flags file" "RINGPIPED_ENGINE=epoll"
 
 # Every system call of a -d on each engine is allowed by the unit's filter
-# (SystemCallFilter=@system-service, then ~@privileged @resources).
+# (SystemCallFilter=@system-service, then ~@privileged @resources, plus the
+# calls a further SystemCallFilter= line names, e.g. Landlock's).
 syscall_set() {
   systemd-analyze syscall-filter "$1" 2>/dev/null | awk 'NR > 1 && /^    [@a-z_0-9]/ { print $1 }' |
     while read -r x; do case $x in @*) syscall_set "$x" ;; *) echo "$x" ;; esac; done
@@ -191,7 +192,9 @@ if command -v strace >/dev/null && command -v systemd-analyze >/dev/null &&
     grep -qx 'SystemCallFilter=~@privileged @resources' "$UNIT"; then
   syscall_set @system-service | sort -u >"$T_TMP/allow"
   { syscall_set @privileged; syscall_set @resources; } | sort -u >"$T_TMP/deny"
-  comm -23 "$T_TMP/allow" "$T_TMP/deny" >"$T_TMP/allowed"
+  { comm -23 "$T_TMP/allow" "$T_TMP/deny"
+    sed -n 's/^SystemCallFilter=\([a-z_0-9][a-z_0-9 ]*\)$/\1/p' "$UNIT" |
+      tr ' ' '\n' | grep -v '^$'; } | sort -u >"$T_TMP/allowed"
   for eng in io_uring epoll; do
     extra=""; [ $eng = epoll ] && extra="RINGPIPED_ENGINE=epoll"
     unit_pipe "traced, $eng" "$extra" "$eng"
