@@ -11,26 +11,44 @@
 #include "rp_pair.h"
 #include "rp_worker.h"
 
+/* Whether a pair posted to worker ${i} of ${ctl} now costs no wake-up of
+ * its own: a ring is owed to it this round already, or it is awake and
+ * takes the pair in before it sleeps. */
+static int
+handoff_free(struct rp_ctl * ctl, int i)
+{
+
+	return (ctl->ring_owed[i] || !rp_worker_asleep(ctl->cfg->workers[i]));
+}
+
 /*
  * The index of the worker of ${ctl} that carries the fewest pairs.  With
  * the loop on a thread of its own every worker does the same kind of work
- * for each pair it carries, so pairs are the load; on a tie, a worker
- * already owed a ring this round wins (one wake-up takes both pairs in).
+ * for each pair it carries, so pairs are the load; on a tie, a worker that
+ * the pair costs no wake-up wins (handoff_free).
  */
 static int
 handoff_pick(struct rp_ctl * ctl)
 {
 	const struct rp_ctl_cfg * cfg = ctl->cfg;
-	int i, best = 0, load, bestload;
+	int i, best = 0, load, bestload, bestfree;
 
 	bestload = rp_worker_load(cfg->workers[0]);
+	bestfree = -1;
 	for (i = 1; i < cfg->nworkers; i++) {
 		load = rp_worker_load(cfg->workers[i]);
-		if (load < bestload || (load == bestload &&
-		    ctl->ring_owed[i] && !ctl->ring_owed[best])) {
-			best = i;
-			bestload = load;
-		}
+		if (load > bestload)
+			continue;
+		if (load == bestload) {
+			if (bestfree < 0)
+				bestfree = handoff_free(ctl, best);
+			if (bestfree || !handoff_free(ctl, i))
+				continue;
+			bestfree = 1;
+		} else
+			bestfree = -1;
+		best = i;
+		bestload = load;
 	}
 	return (best);
 }

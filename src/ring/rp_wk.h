@@ -68,6 +68,17 @@ struct rp_worker {
 	int doorbell;
 	struct rp_pair ** inbox;
 	size_t ninbox, capinbox;
+
+	/*
+	 * The doorbell hand-shake (rp_worker_post_held, rp_wk_sleep_begin):
+	 * ${pending} is 1 while the inbox holds pairs (written under mtx,
+	 * read by the thread without it); ${sleeping} is 1 from just before
+	 * the thread blocks in the engine's wait until it has woken (written
+	 * by the thread only).  A post rings only a thread that may sleep
+	 * without having seen its pair.
+	 */
+	atomic_int pending;
+	atomic_int sleeping;
 	int stop_asked;
 	int abort_asked;		/* rp_worker_abort_all. */
 	struct rp_wk_host host_req;	/* rp_worker_host: taken by the
@@ -122,6 +133,27 @@ extern const struct rp_wk_ops rp_wk_epoll_ops;
  * doorbell itself is read by the engine.
  */
 void rp_wk_drain_inbox(struct rp_worker * w);
+
+/**
+ * rp_wk_sleep_begin(w):
+ * Say that ${w}'s thread is about to block in its engine's wait.  Return 0
+ * if it may, or 1 if pairs were posted that no ring will announce: the
+ * thread must then not block, and take them in (rp_wk_take_posted).
+ */
+int rp_wk_sleep_begin(struct rp_worker * w);
+
+/**
+ * rp_wk_sleep_end(w):
+ * Say that ${w}'s thread is back from its engine's wait (or did not block).
+ */
+void rp_wk_sleep_end(struct rp_worker * w);
+
+/**
+ * rp_wk_take_posted(w):
+ * If pairs were posted to ${w} since its last inbox drain, take them in
+ * (rp_wk_drain_inbox) without waiting for the doorbell.
+ */
+void rp_wk_take_posted(struct rp_worker * w);
 
 /**
  * rp_wk_host_serve(w):

@@ -257,13 +257,22 @@ void
 rp_wkp_run(struct rp_wkp * P)
 {
 	struct rp_worker * w = P->w;
+	int block, rc;
 
 	while (!(w->stopping && w->npairs == 0)) {
-		if (w->ops->wait(w->eng, P->ready.head == NULL,
-		    rp_wk_due(w, P->next_hold))) {
+		/* A pair posted while the thread was awake comes with no ring
+		 * (rp_worker_post_held): look at the inbox before blocking. */
+		block = (P->ready.head == NULL);
+		if (block && rp_wk_sleep_begin(w))
+			block = 0;
+		rc = w->ops->wait(w->eng, block, rp_wk_due(w, P->next_hold));
+		if (block)
+			rp_wk_sleep_end(w);
+		if (rc) {
 			pairs_fatal(P);
 			break;
 		}
+		rp_wk_take_posted(w);
 		if (w->env.coalesce)
 			(void)rp_wk_clock(w);
 		rp_wk_host_serve(w);

@@ -179,6 +179,22 @@ err0:
 }
 
 /**
+ * rp_worker_asleep(w):
+ * Return 1 if ${w}'s thread is blocked (or about to block) in its engine's
+ * wait, so that a pair posted to it now needs a ring, else 0.  A hint only:
+ * the thread may wake or sleep the moment after.
+ */
+int
+rp_worker_asleep(const struct rp_worker * w)
+{
+
+	/* Relaxed: no decision that needs the hand-shake rests on this. */
+	return (atomic_load_explicit(
+	    &((struct rp_worker *)(uintptr_t)w)->sleeping,
+	    memory_order_relaxed));
+}
+
+/**
  * rp_worker_ring(w):
  * Ring ${w}'s doorbell, so that its thread takes in what was posted to it
  * (rp_worker_post_held said to).  May be called from any thread.
@@ -197,15 +213,16 @@ rp_worker_ring(struct rp_worker * w)
  * rp_worker_post_held(w, p):
  * Put pair ${p} in worker ${w}'s inbox without ringing its doorbell.
  * Return 1 if the caller must ring it (rp_worker_ring) before it waits for
- * anything, 0 if a ring already owed or made takes ${p} in too, or -1 on
- * failure (the caller keeps ${p}).  May be called from any thread.
+ * anything, 0 if a ring already owed or made takes ${p} in too or if
+ * the worker's thread is awake and will take ${p} in before it sleeps, or
+ * -1 on failure (the caller keeps ${p}).  May be called from any thread.
  */
 int
 rp_worker_post_held(struct rp_worker * w, struct rp_pair * p)
 {
 	struct rp_pair ** ni;
 	size_t ncap;
-	int first;
+	int first, ring;
 
 	rp_pair_publish(p);
 	pthread_mutex_lock(&w->mtx);
@@ -220,22 +237,37 @@ rp_worker_post_held(struct rp_worker * w, struct rp_pair * p)
 	}
 
 	/*
-	 * The engine reads the doorbell, then takes the whole inbox under
-	 * mtx (rp_wk_drain_inbox).  So while the inbox is not empty, the
-	 * post that found it empty owes a ring that has not been read yet,
-	 * or whose read is followed by a drain: that drain takes ${p} too.
+	 * The thread takes the whole inbox under mtx (rp_wk_drain_inbox),
+	 * on a ring or on its own (rp_wk_take_posted).  Only the post that
+	 * finds the inbox empty may owe a ring: while it is not empty, that
+	 * post either owes a ring not yet answered, or found the thread
+	 * awake, which then drains before it blocks (below); either drain
+	 * takes ${p} too.
+	 *
+	 * The hand-shake with a thread going to sleep is Dekker's: here
+	 * pending := 1, then read sleeping; in rp_wk_sleep_begin sleeping :=
+	 * 1, then read pending; all four seq_cst.  In their single total
+	 * order one of the two stores comes first, so at least one side
+	 * reads the other's 1: either this post sees the thread asleep (or
+	 * about to be) and rings, or the thread sees the pair and does not
+	 * block.  Both may happen: one spare ring, answered by an empty
+	 * drain.  A 0 read here from the thread's clear (rp_wk_sleep_end)
+	 * means it has woken since, and its next sleeping := 1 comes after
+	 * this post's pending := 1 in that order, so it sees the pair then.
 	 */
 	first = (w->ninbox == 0);
 	w->inbox[w->ninbox++] = p;
 	atomic_fetch_add(&w->load, 1);
+	atomic_store(&w->pending, 1);
+	ring = first && atomic_load(&w->sleeping);
 	pthread_mutex_unlock(&w->mtx);
-	return (first);
+	return (ring);
 }
 
 /**
  * rp_worker_post(w, p):
  * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell
- * unless a ring not yet answered takes ${p} in too.  May be called from
+ * unless a ring not yet answered takes ${p} in too or its thread is awake.  May be called from
  * any thread.  Return 0 on success, -1 on failure (the caller keeps ${p}).
  */
 int
@@ -299,6 +331,7 @@ rp_wk_drain_inbox(struct rp_worker * w)
 	n = w->ninbox;
 	w->inbox = NULL;
 	w->ninbox = w->capinbox = 0;
+	atomic_store(&w->pending, 0);
 	if (w->stop_asked)
 		w->stopping = 1;
 	abort = w->abort_asked;
@@ -322,6 +355,55 @@ rp_wk_drain_inbox(struct rp_worker * w)
 	free(list);
 	if (abort)
 		rp_wkp_abort_all(&w->pairs);
+}
+
+/**
+ * rp_wk_sleep_begin(w):
+ * Say that ${w}'s thread is about to block in its engine's wait.  Return 0
+ * if it may, or 1 if pairs were posted that no ring will announce: the
+ * thread must then not block, and take them in (rp_wk_take_posted).
+ */
+int
+rp_wk_sleep_begin(struct rp_worker * w)
+{
+
+	/* seq_cst store then seq_cst load: the thread's half of the
+	 * hand-shake argued in rp_worker_post_held. */
+	atomic_store(&w->sleeping, 1);
+	if (atomic_load(&w->pending) == 0)
+		return (0);
+	atomic_store(&w->sleeping, 0);
+	return (1);
+}
+
+/**
+ * rp_wk_sleep_end(w):
+ * Say that ${w}'s thread is back from its engine's wait (or did not block).
+ */
+void
+rp_wk_sleep_end(struct rp_worker * w)
+{
+
+	/* A post that still reads 1 only rings once too often. */
+	atomic_store(&w->sleeping, 0);
+}
+
+/**
+ * rp_wk_take_posted(w):
+ * If pairs were posted to ${w} since its last inbox drain, take them in
+ * (rp_wk_drain_inbox) without waiting for the doorbell.
+ */
+void
+rp_wk_take_posted(struct rp_worker * w)
+{
+
+	/*
+	 * Relaxed: the drain's mtx orders the inbox itself.  A post this
+	 * misses is seen by a later call, or rang the doorbell, or is seen
+	 * by rp_wk_sleep_begin's seq_cst load before the thread blocks.
+	 */
+	if (atomic_load_explicit(&w->pending, memory_order_relaxed))
+		rp_wk_drain_inbox(w);
 }
 
 /**

@@ -55,7 +55,7 @@ struct rp_worker * rp_worker_start(int id, const struct rp_worker_cfg * cfg);
 /**
  * rp_worker_post(w, p):
  * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell
- * unless a ring not yet answered takes ${p} in too.  May be called from
+ * unless a ring not yet answered takes ${p} in too or its thread is awake.  May be called from
  * any thread.  Return 0 on success, -1 on failure (the caller keeps ${p}).
  */
 int rp_worker_post(struct rp_worker * w, struct rp_pair * p);
@@ -64,10 +64,19 @@ int rp_worker_post(struct rp_worker * w, struct rp_pair * p);
  * rp_worker_post_held(w, p):
  * Put pair ${p} in worker ${w}'s inbox without ringing its doorbell.
  * Return 1 if the caller must ring it (rp_worker_ring) before it waits for
- * anything, 0 if a ring already owed or made takes ${p} in too, or -1 on
- * failure (the caller keeps ${p}).  May be called from any thread.
+ * anything, 0 if a ring already owed or made takes ${p} in too or if
+ * the worker's thread is awake and will take ${p} in before it sleeps, or
+ * -1 on failure (the caller keeps ${p}).  May be called from any thread.
  */
 int rp_worker_post_held(struct rp_worker * w, struct rp_pair * p);
+
+/**
+ * rp_worker_asleep(w):
+ * Return 1 if ${w}'s thread is blocked (or about to block) in its engine's
+ * wait, so that a pair posted to it now needs a ring, else 0.  A hint only:
+ * the thread may wake or sleep the moment after.
+ */
+int rp_worker_asleep(const struct rp_worker * w);
 
 /**
  * rp_worker_ring(w):

@@ -412,10 +412,28 @@ abort_all(enum rp_engine e)
 	rp_worker_stop(w);
 }
 
+/* Wait (5 s at most) until ${w}'s thread has slept in its engine's wait
+ * for 20 ms on end (late completions, such as those of cancels, have
+ * woken it by then); -1 if it never does. */
+static int
+wait_asleep(struct rp_worker * w)
+{
+	int i, run = 0;
+
+	for (i = 0; i < 5000; i++) {
+		run = rp_worker_asleep(w) ? run + 1 : 0;
+		if (run >= 20)
+			return (0);
+		usleep(1000);
+	}
+	return (-1);
+}
+
 /*
- * Held posts: the first into an empty inbox owes the ring, the ones after
- * it do not, and one ring takes them all in; once the inbox has been taken
- * in, the next held post owes a ring again.
+ * Held posts: the first into an empty inbox of a sleeping worker owes the
+ * ring, the ones after it do not, and one ring takes them all in; once the
+ * inbox has been taken in, the next held post owes a ring again.  (A post
+ * to a worker that is awake owes none: the concurrent tests carry those.)
  */
 static void
 held(enum rp_engine e)
@@ -431,6 +449,7 @@ held(enum rp_engine e)
 		return;
 	}
 	assert_non_null(w = start(e));
+	assert_int_equal(wait_asleep(w), 0);
 	assert_int_equal(tpair_post(w, &t[0], 0), 1);
 	assert_int_equal(tpair_post(w, &t[1], 0), 0);
 	assert_int_equal(tpair_post(w, &t[2], 0), 0);
@@ -441,6 +460,7 @@ held(enum rp_engine e)
 	assert_int_equal(read_full(t[2].peer, pkt, sizeof(pkt)), sizeof(pkt));
 	rp_worker_abort_all(w);
 	assert_int_equal(wait_closed(3), 0);
+	assert_int_equal(wait_asleep(w), 0);
 	assert_int_equal(tpair_post(w, &t[3], 0), 1);
 	rp_worker_ring(w);
 	rp_worker_abort_all(w);
