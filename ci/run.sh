@@ -32,7 +32,13 @@ make fuzz FUZZ_SECONDS="${CI_FUZZ_SECONDS:-10}"
 # ASan + UBSan: the whole suite on io_uring, and on epoll the tests that
 # drive its data path hardest (the whole epoll run too: make asan), so that
 # CI stays within 30 minutes on a fresh 2-core machine.
-make asan TEST_ENGINES=auto
+# The io_uring run under ASan leaves out the suites that exercise start-up,
+# names and timing rather than the data path (they run unsanitized above):
+# the suite grew by about 75 s per run in 2026-12 and CI must stay within 30
+# minutes.
+ASAN_SKIP="t_arm64 t_ship t_keyrot t_happy_eyeballs t_graphite t_bind t_keyload t_dnswait t_fault_fd"
+ASAN_ALL=$(for t in tests/integ/t_*.sh; do t=${t##*/}; t=${t%.sh}; case " $ASAN_SKIP " in *" $t "*) ;; *) echo "$t";; esac; done)
+make asan TEST_ENGINES=auto ASAN_TESTS="$(echo $ASAN_ALL)"
 make asan TEST_ENGINES=epoll ASAN_TESTS="t_interop t_concurrent t_fault_tamper t_hostile t_stall t_fault_sigterm t_soak_short t_engine t_coalesce t_drain t_proxy"
 # The threaded data plane under ThreadSanitizer: the tests that drive many
 # connections through both daemons at once (the whole set: make tsan).
