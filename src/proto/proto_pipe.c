@@ -601,11 +601,14 @@ proto_pipe_seal_jobs(struct proto_pipe * p, struct crypto_seal_job * jobs,
     size_t max)
 {
 	struct pipe_dir * pd = &p->dir[PROTO_PIPE_SEAL];
-	const uint8_t * in = pd->rbuf + pd->rhead;
+	const uint8_t * in;
 	size_t pending = dir_ready(p, PROTO_PIPE_SEAL), n, off;
 
+	/* Only once crypto is wanted: a direction at rest holds no buffer
+	 * (rbuf NULL), and NULL + 0 is undefined. */
 	if ((max = dir_crypt_begin(p, PROTO_PIPE_SEAL, max)) == 0)
 		return (0);
+	in = pd->rbuf + pd->rhead;
 	for (n = off = 0; n < max && off < pending; n++) {
 		jobs[n].key = pd->key;
 		jobs[n].pt = in + off;
@@ -656,11 +659,12 @@ proto_pipe_open_jobs(struct proto_pipe * p, struct crypto_open_job * jobs,
     size_t max)
 {
 	struct pipe_dir * pd = &p->dir[PROTO_PIPE_OPEN];
-	uint8_t * in = pd->rbuf + pd->rhead;
+	uint8_t * in;
 	size_t n, npkts = dir_pending(pd) / CRYPTO_PKT_LEN;
 
 	if ((max = dir_crypt_begin(p, PROTO_PIPE_OPEN, max)) == 0)
 		return (0);
+	in = pd->rbuf + pd->rhead;
 	if (npkts > max)
 		npkts = max;
 	for (n = 0; n < npkts; n++) {
