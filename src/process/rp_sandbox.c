@@ -36,6 +36,15 @@
 #define SANDBOX_LIBDIRS	16
 
 /* Single files read after start-up; those missing are skipped. */
+/* An AddressSanitizer build: LeakSanitizer runs at exit. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_LSAN
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_LSAN
+#endif
+#endif
+
 static const char * const sandbox_read_files[] = {
 	"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
 	"/etc/host.conf", "/etc/gai.conf", "/etc/services",
@@ -197,6 +206,14 @@ sandbox_base(struct sandbox * sb)
 	if (sandbox_allow(sb, "/proc/self/task", LANDLOCK_ACCESS_FS_READ_FILE |
 	    LANDLOCK_ACCESS_FS_WRITE_FILE, 1))
 		return (-1);
+
+#ifdef SANDBOX_LSAN
+	/* LeakSanitizer's tracer, a clone of its own, lists and reads this
+	 * process's threads through /proc at exit. */
+	if (sandbox_allow(sb, "/proc", LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR, 1))
+		return (-1);
+#endif
 
 	/* NSS modules and the like are loaded lazily from the directories
 	 * of the libraries loaded already (libc's above all). */
