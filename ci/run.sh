@@ -20,6 +20,7 @@
 set -euo pipefail
 ENGINES="auto epoll"
 bash ci/deps.sh
+make layers
 make test TEST_ENGINES="$ENGINES"
 make bench-micro BENCH_ARGS="--benchmark_min_time=0.01"
 # Every target the README names runs here too: the quick start's demo, the
