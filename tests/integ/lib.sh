@@ -175,6 +175,16 @@ t_healthy_check() {
 }
 
 # t_alive NAME PID: PASS if process PID is still running.
+# t_wait_gone PID: wait (at most 5 s) until PID has exited.
+t_wait_gone() {
+  local i
+  for i in $(seq 1 100); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 t_alive() {
   if kill -0 "$2" 2>/dev/null; then t_pass "$1"
   else t_fail "$1"; fi

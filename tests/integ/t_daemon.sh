@@ -30,9 +30,8 @@ t_wait_port "$E"
 t_check "daemonized pair carries data" \
   "$RPLOAD" echo -q -c "$(t_addr "$E")" -b 4M --timeout 20
 kill -TERM "$EPID" "$DPID" 2>/dev/null
-gone() { local i; for i in $(seq 1 100); do [ -d "/proc/$1" ] || return 0; sleep 0.05; done; return 1; }
-t_check "SIGTERM with no connections: both daemons exit" gone "$EPID"
-gone "$DPID"
+t_check "SIGTERM with no connections: both daemons exit" t_wait_gone "$EPID"
+t_wait_gone "$DPID"
 
 if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   D2=$(t_port); E2=$(t_port)

@@ -13,15 +13,6 @@ t_key "$KEY"
 t_echo
 ECHO=$(t_addr "$ECHO_PORT")
 
-# gone PID: wait (at most 5 s) until PID has exited.
-gone() {
-  local i
-  for i in $(seq 1 100); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.05
-  done
-  return 1
-}
 # wait_grep PATTERN FILE: wait (at most 5 s) until FILE has PATTERN.
 wait_grep() {
   local i
@@ -50,7 +41,7 @@ t_check "-D: the daemon waits (pidfile names a live process)" \
 echo "127.0.0.1 late-busy.rp.test" >>"$T_HOSTS"
 t_check "a bind failure after the DNS wait is on the daemon's standard error" \
   wait_grep "Address already in use" "$T_TMP/busy.log"
-t_check "the daemon exits after that start-up error" gone "${DPID:-0}"
+t_check "the daemon exits after that start-up error" t_wait_gone "${DPID:-0}"
 t_check "and removes its pidfile" test ! -e "$PIDF"
 
 # --- The name resolves late and its port is free: served.
@@ -66,7 +57,7 @@ t_daemon stock -e "$(t_addr "$E")" "$(t_addr "$P")" "$KEY"
 t_check "-D: a name that resolves late is served (stock -e, 1 MiB verified)" \
   "$RPLOAD" echo -q -c "$(t_addr "$E")" -b 1M --timeout 20
 kill -TERM "${DPID:-0}" 2>/dev/null
-t_check "SIGTERM: the daemon exits" gone "${DPID:-0}"
+t_check "SIGTERM: the daemon exits" t_wait_gone "${DPID:-0}"
 # (In the sandbox, which may not remove it, it is emptied instead.)
 t_check "a clean exit removes the pidfile (or empties it in the sandbox)" \
   test ! -s "$PIDF"

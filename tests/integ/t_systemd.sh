@@ -18,15 +18,6 @@ if [ -z "$SSA" ]; then
 fi
 
 via() { t_check "$1" "$RPLOAD" echo -q -c "$(t_addr "$2")" -b 1M --timeout 20; }
-# wait_exit PID: wait (at most 5 s) for PID to exit.
-wait_exit() {
-  local i
-  for i in $(seq 1 100); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.05
-  done
-  return 1
-}
 # activate LOG SPEC NAMES RINGPIPED-ARGS...: systemd-socket-activate
 # listening on 127.0.0.1:PORT for each PORT in SPEC (space-separated),
 # passing them in as NAMES (colon-separated), exec'ing ringpiped with the
@@ -78,7 +69,7 @@ for i in $(seq 1 100); do [ -s "$T_TMP/d.pid" ] && break; sleep 0.05; done
 [ -s "$T_TMP/d.pid" ] && T_PIDS+=("$(cat "$T_TMP/d.pid")")
 t_daemon stock -e "$(t_addr "$E")" "$(t_addr "$P")" "$KEY"
 via "daemonized under socket activation: served" "$E"
-wait_exit "$A4" && t_pass "daemonized: the process systemd started exits once the daemon serves" ||
+t_wait_gone "$A4" && t_pass "daemonized: the process systemd started exits once the daemon serves" ||
   t_fail "daemonized: the process systemd started exits once the daemon serves"
 
 # --- Errors: a name not passed in, and no socket passed in at all.
@@ -86,7 +77,7 @@ P=$(t_port)
 activate "$T_TMP/a5.log" "$P" web -F -d -s systemd:nope -t "$ECHO" -k "$KEY"
 A5=$T_LAST
 t_wait_port "$P"
-if wait_exit "$A5" && grep -q "systemd:nope: systemd passed in no socket of that name (1 passed in: web)" "$T_TMP/a5.log"; then
+if t_wait_gone "$A5" && grep -q "systemd:nope: systemd passed in no socket of that name (1 passed in: web)" "$T_TMP/a5.log"; then
   t_pass "-s systemd:nope: exits, naming what was passed in"
 else
   t_fail "-s systemd:nope: exits, naming what was passed in"
@@ -140,7 +131,7 @@ fi
 via "after the failed reload: still serves" "$E"
 kill -TERM "$DP"
 t_wait_log "$NOUT" "^STOPPING=1$" 1
-if wait_exit "$DP" && [ "$(tail -n 1 "$NOUT")" = "STOPPING=1" ] &&
+if t_wait_gone "$DP" && [ "$(tail -n 1 "$NOUT")" = "STOPPING=1" ] &&
     [ "$(wc -l < "$NOUT")" -eq 6 ]; then
   t_pass "SIGTERM: STOPPING=1, the last notification, and the daemon exits"
 else
