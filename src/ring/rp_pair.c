@@ -7,6 +7,7 @@
 struct rp_pair {
 	int fds[3];			/* RP_PAIR_*. */
 	int nbsock;			/* rp_pair_set_nbsock. */
+	void * owner;			/* rp_pair_set_owner. */
 	struct proto_pipe * pipe;
 	atomic_int handoff;
 };
@@ -128,4 +129,27 @@ rp_pair_release(struct rp_pair * p)
 
 	proto_pipe_free(p->pipe);
 	free(p);
+}
+
+/**
+ * rp_pair_set_owner(p, owner):
+ * Name ${owner} as the one the worker's closed callback (and its abort
+ * filter, rp_worker_cfg.cut) is told about for ${p}.
+ */
+void
+rp_pair_set_owner(struct rp_pair * p, void * owner)
+{
+
+	p->owner = owner;
+}
+
+/**
+ * rp_pair_owner(p):
+ * Return the owner rp_pair_set_owner gave ${p}, or NULL.
+ */
+void *
+rp_pair_owner(const struct rp_pair * p)
+{
+
+	return (p->owner);
 }

@@ -69,6 +69,19 @@ void rp_pair_set_nbsock(struct rp_pair * p);
 int rp_pair_nbsock(const struct rp_pair * p);
 
 /**
+ * rp_pair_set_owner(p, owner):
+ * Name ${owner} as the one the worker's closed callback (and its abort
+ * filter, rp_worker_cfg.cut) is told about for ${p}.
+ */
+void rp_pair_set_owner(struct rp_pair * p, void * owner);
+
+/**
+ * rp_pair_owner(p):
+ * Return the owner rp_pair_set_owner gave ${p}, or NULL.
+ */
+void * rp_pair_owner(const struct rp_pair * p);
+
+/**
  * rp_pair_take_pipe(p):
  * Return the pipe of ${p} and leave ${p} without it: the caller owns it.
  */

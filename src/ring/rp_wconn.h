@@ -34,6 +34,8 @@ struct rp_wconn {
 	struct rp_wconn * rnext;	/* Ready list link. */
 	int held;		/* On the hold list (a part packet waits). */
 	struct rp_wconn * hnext;	/* Hold list link. */
+	void * owner;		/* The pair's owner (rp_pair_set_owner): told
+				   of its close; picks it for an abort. */
 };
 
 /* Pairs whose seal direction holds a part-filled packet (coalescing),

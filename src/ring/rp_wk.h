@@ -193,12 +193,13 @@ rp_wk_count(_Atomic uint64_t * c, uint64_t n)
 }
 
 /**
- * rp_wk_pair_closed(w, end, timedout):
+ * rp_wk_pair_closed(w, owner, end, timedout):
  * Account for a pair of ${w} that has closed, having ended as ${end}
  * (PROTO_PIPE_END_*), failed by ETIMEDOUT (a keepalive or user timeout
- * gave a peer up) if ${timedout}, and tell the owner through the closed
- * callback.
+ * gave a peer up) if ${timedout}, and tell its owner ${owner} (or, if
+ * NULL, the worker's cookie) through the closed callback.
  */
-void rp_wk_pair_closed(struct rp_worker * w, int end, int timedout);
+void rp_wk_pair_closed(struct rp_worker * w, void * owner, int end,
+    int timedout);
 
 #endif /* !RP_WK_H_ */

@@ -159,6 +159,7 @@ static void
 pairs_bury(struct rp_wkp * P)
 {
 	struct rp_wconn ** pp, * c;
+	void * owner;
 	int end, timedout;
 
 	for (pp = &P->graveyard; (c = *pp) != NULL; ) {
@@ -169,24 +170,31 @@ pairs_bury(struct rp_wkp * P)
 		*pp = c->gnext;
 		end = proto_pipe_end(c->pipe);
 		timedout = c->timedout;
+		owner = c->owner;
 		rp_wconn_close_fds(c);
 		proto_pipe_free(c->pipe);
 		free(c);
-		rp_wk_pair_closed(P->w, end, timedout);
+		rp_wk_pair_closed(P->w, owner, end, timedout);
 	}
 }
 
 /**
  * rp_wkp_abort_all(P):
- * Fail and close every pair of ${P} now, as on a reset.
+ * Fail and close every pair of ${P} now, as on a reset: those whose owner
+ * the worker's cut filter picks, or all without one.
  */
 void
 rp_wkp_abort_all(struct rp_wkp * P)
 {
+	struct rp_wconn * c, * next;
+	int (* cut)(void *) = P->w->cfg.cut;
 
-	while (P->conns != NULL) {
-		proto_pipe_fail(P->conns->pipe);
-		rp_wkp_close(P, P->conns);
+	for (c = P->conns; c != NULL; c = next) {
+		next = c->next;
+		if (cut != NULL && !cut(c->owner))
+			continue;
+		proto_pipe_fail(c->pipe);
+		rp_wkp_close(P, c);
 	}
 }
 

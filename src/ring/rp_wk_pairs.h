@@ -75,7 +75,8 @@ void rp_wkp_close(struct rp_wkp * P, struct rp_wconn * c);
 
 /**
  * rp_wkp_abort_all(P):
- * Fail and close every pair of ${P} now, as on a reset.
+ * Fail and close every pair of ${P} now, as on a reset: those whose owner
+ * the worker's cut filter picks, or all without one.
  */
 void rp_wkp_abort_all(struct rp_wkp * P);
 

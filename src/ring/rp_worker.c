@@ -300,13 +300,14 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 			close(out);
 		close(cipher);
 		proto_pipe_free(pipe);
-		rp_wk_pair_closed(w, PROTO_PIPE_END_NOMEM, 0);
+		rp_wk_pair_closed(w, rp_pair_owner(p), PROTO_PIPE_END_NOMEM, 0);
 		return (NULL);
 	}
 	/* A pipe that cannot move its buffers has failed: its pump closes
 	 * it. */
 	(void)proto_pipe_set_env(pipe, &w->env);
 	rp_wconn_init(c, pipe, in, out, cipher, rp_pair_nbsock(p));
+	c->owner = rp_pair_owner(p);
 	return (c);
 }
 
@@ -421,14 +422,15 @@ rp_wk_clock(struct rp_worker * w)
 }
 
 /**
- * rp_wk_pair_closed(w, end, timedout):
+ * rp_wk_pair_closed(w, owner, end, timedout):
  * Account for a pair of ${w} that has closed, having ended as ${end}
  * (PROTO_PIPE_END_*), failed by ETIMEDOUT (a keepalive or user timeout
- * gave a peer up) if ${timedout}, and tell the owner through the closed
- * callback.
+ * gave a peer up) if ${timedout}, and tell its owner ${owner} (or, if
+ * NULL, the worker's cookie) through the closed callback.
  */
 void
-rp_wk_pair_closed(struct rp_worker * w, int end, int timedout)
+rp_wk_pair_closed(struct rp_worker * w, void * owner, int end,
+    int timedout)
 {
 
 	w->npairs--;
@@ -439,7 +441,8 @@ rp_wk_pair_closed(struct rp_worker * w, int end, int timedout)
 	 * load from then on is current. */
 	atomic_fetch_sub(&w->load, 1);
 	if (w->cfg.closed)
-		w->cfg.closed(w->cfg.cookie, end != PROTO_PIPE_END_EOF);
+		w->cfg.closed(owner != NULL ? owner : w->cfg.cookie,
+		    end != PROTO_PIPE_END_EOF);
 }
 
 /**

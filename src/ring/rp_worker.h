@@ -42,6 +42,9 @@ struct rp_worker_cfg {
 	 * an error or bad packet rather than EOF both ways). */
 	void (* closed)(void * cookie, int failed);
 	void * cookie;
+	/* Whether rp_worker_abort_all closes the pairs of ${owner} (the
+	 * pair's owner, rp_pair_set_owner); NULL: it closes every pair. */
+	int (* cut)(void * owner);
 };
 
 /**
@@ -101,7 +104,8 @@ void rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
 /**
  * rp_worker_abort_all(w):
  * Ask ${w} to close every pair it carries now, at once (a bounded drain
- * ran out of time).  May be called from any thread.
+ * ran out of time): those whose owner its cut filter picks, or all
+ * without one.  May be called from any thread.
  */
 void rp_worker_abort_all(struct rp_worker * w);
 
