@@ -56,13 +56,14 @@ usage(void)
 
 /* Worker callback: the one pair has closed. */
 static void
-pipe_closed(void * cookie, int failed)
+pipe_closed(void * cookie, int end, int timedout)
 {
 
 	(void)cookie;
+	(void)timedout;
 	pthread_mutex_lock(&done_mtx);
 	done_flag = 1;
-	done_failed = failed;
+	done_failed = (end != PROTO_PIPE_END_EOF);
 	pthread_cond_signal(&done_cv);
 	pthread_mutex_unlock(&done_mtx);
 }

@@ -26,6 +26,7 @@
 #define CONN_WARN_EVERY	10.0
 
 struct ctl_conn {
+	struct rp_ctl * ctl;	/* Its pipe. */
 	int afd;		/* Accepted socket, or -1. */
 	int tfd;		/* Socket to the target, or -1. */
 	int hsfd;		/* afd or tfd once the handshake runs, or -1. */
@@ -177,8 +178,8 @@ conn_drop(struct rp_ctl * ctl, struct ctl_conn * c)
 	/* A computation not yet started never runs: no exponentiation is
 	 * spent on a connection that is gone.  Once the pool has stopped
 	 * (rp_ctl_conn_free_all) no job is queued or running. */
-	if (c->computing && (ctl->pool == NULL ||
-	    rp_hspool_cancel(ctl->pool, &c->job) == 0))
+	if (c->computing && (ctl->loop->pool == NULL ||
+	    rp_hspool_cancel(ctl->loop->pool, &c->job) == 0))
 		c->computing = 0;
 	if (c->afd != -1 || c->tfd != -1)
 		ctl->fds_freed = 1;
@@ -196,7 +197,7 @@ conn_fail(struct rp_ctl * ctl, struct ctl_conn * c, enum rp_hsfail why)
 {
 
 	if (!c->dead)
-		rp_ctlstats_hs_failed(&ctl->stats, why);
+		rp_ctlstats_hs_failed(ctl->stats, why);
 	conn_drop(ctl, c);
 }
 
@@ -209,7 +210,7 @@ conn_watch(struct rp_ctl * ctl, struct ctl_conn * c, int fd, int tag)
 		.data.u64 = rp_ctl_ev(c, tag)
 	};
 
-	return (epoll_ctl(ctl->epfd, EPOLL_CTL_ADD, fd, &ev));
+	return (epoll_ctl(ctl->loop->epfd, EPOLL_CTL_ADD, fd, &ev));
 }
 
 /*
@@ -242,9 +243,9 @@ conn_unwatch(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 
 	if (c->a_watched)
-		(void)epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, c->afd, NULL);
+		(void)epoll_ctl(ctl->loop->epfd, EPOLL_CTL_DEL, c->afd, NULL);
 	if (c->t_watched)
-		(void)epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, c->tfd, NULL);
+		(void)epoll_ctl(ctl->loop->epfd, EPOLL_CTL_DEL, c->tfd, NULL);
 	c->a_watched = c->t_watched = 0;
 }
 
@@ -385,7 +386,7 @@ conn_take_key(struct rp_ctl * ctl, struct ctl_conn * c)
 {
 	uint8_t x[CRYPTO_DH_PRIVLEN], y[CRYPTO_DH_PUBLEN];
 
-	if (rp_hspool_take_key(ctl->pool, x, y))
+	if (rp_hspool_take_key(ctl->loop->pool, x, y))
 		return (-1);
 	proto_hs_set_key(c->hs, x, y);
 	crypto_wipe(x, sizeof(x));
@@ -405,7 +406,7 @@ conn_handoff(struct rp_ctl * ctl, struct ctl_conn * c)
 		conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
 		return;
 	}
-	rp_ctlstats_hs_ok(&ctl->stats, rp_ctl_now() - c->hs_start);
+	rp_ctlstats_hs_ok(ctl->stats, rp_ctl_now() - c->hs_start);
 	c->afd = c->tfd = -1;
 	conn_bury(ctl, c);
 }
@@ -461,7 +462,7 @@ conn_step(struct rp_ctl * ctl, struct ctl_conn * c)
 			    conn_take_key(ctl, c) == 0)
 				continue;
 			c->computing = 1;
-			rp_hspool_submit(ctl->pool, &c->job);
+			rp_hspool_submit(ctl->loop->pool, &c->job);
 			return;
 		case RP_HSIO_DONE:
 			if (c->connected)
@@ -488,6 +489,7 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto err0;
+	c->ctl = ctl;
 	c->afd = fd;
 	c->tfd = c->hsfd = -1;
 	c->deadline = rp_ctl_now() + cfg->timeout;
@@ -528,21 +530,21 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 err1:
 	free(c);
 err0:
-	rp_ctlstats_hs_failed(&ctl->stats, RP_HSFAIL_INTERNAL);
+	rp_ctlstats_hs_failed(ctl->stats, RP_HSFAIL_INTERNAL);
 	close(fd);
 }
 
 /**
- * rp_ctl_conn_event(ctl, cookie, tag, events):
+ * rp_ctl_conn_event(cookie, tag, events):
  * The epoll ${events} arrived for the socket named by ${tag}
  * (RP_CTL_EV_CONN_A or _T) of the connection ${cookie} (the pointer its
- * epoll event carries): move it on.
+ * epoll event carries), of whichever pipe: move it on.
  */
 void
-rp_ctl_conn_event(struct rp_ctl * ctl, void * cookie, int tag,
-    uint32_t events)
+rp_ctl_conn_event(void * cookie, int tag, uint32_t events)
 {
 	struct ctl_conn * c = cookie;
+	struct rp_ctl * ctl = c->ctl;
 
 	if (c->dead)
 		return;
@@ -558,14 +560,16 @@ rp_ctl_conn_event(struct rp_ctl * ctl, void * cookie, int tag,
 }
 
 /**
- * rp_ctl_conn_computed(ctl, job):
- * The compute pool finished ${job}: move its connection on.
+ * rp_ctl_conn_computed(job):
+ * The compute pool finished ${job}: move its connection, of whichever
+ * pipe, on.
  */
 void
-rp_ctl_conn_computed(struct rp_ctl * ctl, struct rp_hsjob * job)
+rp_ctl_conn_computed(struct rp_hsjob * job)
 {
 	struct ctl_conn * c = (struct ctl_conn *)(void *)((char *)job -
 	    offsetof(struct ctl_conn, job));
+	struct rp_ctl * ctl = c->ctl;
 
 	c->computing = 0;
 	conn_step(ctl, c);
@@ -665,8 +669,8 @@ rp_ctl_conn_reap(struct rp_ctl * ctl)
 
 /**
  * rp_ctl_conn_free_all(ctl):
- * Close every connection of ${ctl}, stop its compute pool (ctl->pool is
- * NULL after) and free the connections.
+ * Close every connection of ${ctl}, stop the loop's compute pool if it
+ * still runs (ctl->loop->pool is NULL after) and free the connections.
  */
 void
 rp_ctl_conn_free_all(struct rp_ctl * ctl)
@@ -679,9 +683,9 @@ rp_ctl_conn_free_all(struct rp_ctl * ctl)
 
 	/* A job running now finishes before the threads are joined; after
 	 * that nothing refers to any connection's handshake. */
-	if (ctl->pool != NULL) {
-		rp_hspool_stop(ctl->pool);
-		ctl->pool = NULL;
+	if (ctl->loop->pool != NULL) {
+		rp_hspool_stop(ctl->loop->pool);
+		ctl->loop->pool = NULL;
 	}
 	for (c = ctl->dead; c != NULL; c = c->next)
 		c->computing = 0;

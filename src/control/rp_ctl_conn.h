@@ -29,19 +29,19 @@ struct rp_hsjob;
 void rp_ctl_conn_start(struct rp_ctl * ctl, int fd);
 
 /**
- * rp_ctl_conn_event(ctl, cookie, tag, events):
+ * rp_ctl_conn_event(cookie, tag, events):
  * The epoll ${events} arrived for the socket named by ${tag}
  * (RP_CTL_EV_CONN_A or _T) of the connection ${cookie} (the pointer its
- * epoll event carries): move it on.
+ * epoll event carries), of whichever pipe: move it on.
  */
-void rp_ctl_conn_event(struct rp_ctl * ctl, void * cookie, int tag,
-    uint32_t events);
+void rp_ctl_conn_event(void * cookie, int tag, uint32_t events);
 
 /**
- * rp_ctl_conn_computed(ctl, job):
- * The compute pool finished ${job}: move its connection on.
+ * rp_ctl_conn_computed(job):
+ * The compute pool finished ${job}: move its connection, of whichever
+ * pipe, on.
  */
-void rp_ctl_conn_computed(struct rp_ctl * ctl, struct rp_hsjob * job);
+void rp_ctl_conn_computed(struct rp_hsjob * job);
 
 /**
  * rp_ctl_conn_tick(ctl, t):
@@ -78,8 +78,8 @@ void rp_ctl_conn_reap(struct rp_ctl * ctl);
 
 /**
  * rp_ctl_conn_free_all(ctl):
- * Close every connection of ${ctl}, stop its compute pool (ctl->pool is
- * NULL after) and free the connections.
+ * Close every connection of ${ctl}, stop the loop's compute pool if it
+ * still runs (ctl->loop->pool is NULL after) and free the connections.
  */
 void rp_ctl_conn_free_all(struct rp_ctl * ctl);
 

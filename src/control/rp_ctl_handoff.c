@@ -18,7 +18,7 @@ static int
 handoff_free(struct rp_ctl * ctl, int i)
 {
 
-	return (ctl->ring_owed[i] || !rp_worker_asleep(ctl->cfg->workers[i]));
+	return (ctl->loop->ring_owed[i] || !rp_worker_asleep(ctl->loop->cfg.workers[i]));
 }
 
 /*
@@ -30,7 +30,7 @@ handoff_free(struct rp_ctl * ctl, int i)
 static int
 handoff_pick(struct rp_ctl * ctl)
 {
-	const struct rp_ctl_cfg * cfg = ctl->cfg;
+	const struct rp_ctl_loop_cfg * cfg = &ctl->loop->cfg;
 	int i, best = 0, load, bestload, bestfree;
 
 	bestload = rp_worker_load(cfg->workers[0]);
@@ -99,17 +99,18 @@ rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
 	/* accept4 and socket made both with SOCK_NONBLOCK, and nothing
 	 * changed their status flags since. */
 	rp_pair_set_nbsock(p);
+	rp_pair_set_owner(p, ctl);
 	if (ctl->cfg->proxy && handoff_proxy(ctl->cfg->proxy, plain, p))
 		goto err1;
 
 	/* Counted before the post: the worker may close it at once. */
 	atomic_fetch_add(&ctl->npairs, 1);
 	i = handoff_pick(ctl);
-	if ((rc = rp_worker_post_held(ctl->cfg->workers[i], p)) < 0)
+	if ((rc = rp_worker_post_held(ctl->loop->cfg.workers[i], p)) < 0)
 		goto err2;
-	if (rc > 0 && !ctl->ring_owed[i]) {
-		ctl->ring_owed[i] = 1;
-		ctl->nring_owed++;
+	if (rc > 0 && !ctl->loop->ring_owed[i]) {
+		ctl->loop->ring_owed[i] = 1;
+		ctl->loop->nring_owed++;
 	}
 	return (0);
 
@@ -122,43 +123,62 @@ err0:
 }
 
 /**
- * rp_ctl_handoff_ring(ctl):
+ * rp_ctl_handoff_ring(loop):
  * Ring the doorbell of each worker that rp_ctl_handoff posted pairs to
  * since the last call and that owes no answer to an earlier ring.
  */
 void
-rp_ctl_handoff_ring(struct rp_ctl * ctl)
+rp_ctl_handoff_ring(struct rp_ctl_loop * loop)
 {
 	int i;
 
-	for (i = 0; ctl->nring_owed > 0 && i < ctl->cfg->nworkers; i++) {
-		if (!ctl->ring_owed[i])
+	for (i = 0; loop->nring_owed > 0 && i < loop->cfg.nworkers; i++) {
+		if (!loop->ring_owed[i])
 			continue;
-		rp_worker_ring(ctl->cfg->workers[i]);
-		ctl->ring_owed[i] = 0;
-		ctl->nring_owed--;
+		rp_worker_ring(loop->cfg.workers[i]);
+		loop->ring_owed[i] = 0;
+		loop->nring_owed--;
 	}
 }
 
 /**
- * rp_ctl_pair_closed(cookie, failed):
+ * rp_ctl_pair_closed(cookie, end, timedout):
  * The worker callback (rp_worker_cfg.closed) for pairs handed off by the
- * control state ${cookie}: count the pair down and, if the control thread
+ * pipe ${cookie}: count the pair down by how it ended (${end},
+ * PROTO_PIPE_END_*; ${timedout}: by ETIMEDOUT) and, if the control thread
  * waits for a close, wake it.
  */
 void
-rp_ctl_pair_closed(void * cookie, int failed)
+rp_ctl_pair_closed(void * cookie, int end, int timedout)
 {
 	struct rp_ctl * ctl = cookie;
 	uint64_t one = 1;
 
-	(void)failed;
+	/* Every worker writes these: a locked add, not rp_ctlstats_count. */
+	atomic_fetch_add_explicit(&ctl->stats->closed[end], 1,
+	    memory_order_relaxed);
+	if (timedout)
+		atomic_fetch_add_explicit(&ctl->stats->timedout, 1,
+		    memory_order_relaxed);
 
 	/* Both counts first, then close_wake: see rp_ctl_state.h. */
 	atomic_fetch_add(&ctl->nclosed, 1);
 	atomic_fetch_sub(&ctl->npairs, 1);
 	if (atomic_load(&ctl->close_wake) &&
-	    write(ctl->wakefd, &one, sizeof(one)) != sizeof(one)) {
+	    write(ctl->loop->wakefd, &one, sizeof(one)) != sizeof(one)) {
 		/* Full only after 2^64 - 2 wakes: cannot happen. */
 	}
+}
+
+/**
+ * rp_ctl_pair_cut(cookie):
+ * The worker abort filter (rp_worker_cfg.cut): whether the pipe ${cookie}
+ * asked for its pairs to be closed at once (its drain ran out of time).
+ */
+int
+rp_ctl_pair_cut(void * cookie)
+{
+	struct rp_ctl * ctl = cookie;
+
+	return (atomic_load(&ctl->cut));
 }

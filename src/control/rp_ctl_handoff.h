@@ -9,6 +9,7 @@
 
 struct proto_hs;
 struct rp_ctl;
+struct rp_ctl_loop;
 
 /**
  * rp_ctl_handoff(ctl, plain, cipher, hs):
@@ -22,10 +23,10 @@ int rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
     const struct proto_hs * hs);
 
 /**
- * rp_ctl_handoff_ring(ctl):
+ * rp_ctl_handoff_ring(loop):
  * Ring the doorbell of each worker that rp_ctl_handoff posted pairs to
  * since the last call and that owes no answer to an earlier ring.
  */
-void rp_ctl_handoff_ring(struct rp_ctl * ctl);
+void rp_ctl_handoff_ring(struct rp_ctl_loop * loop);
 
 #endif /* !RP_CTL_HANDOFF_H_ */

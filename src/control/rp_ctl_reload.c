@@ -4,13 +4,13 @@
 
 #include "crypto_wipe.h"
 #include "rp_ctl_reload.h"
+#include "rp_ctl_state.h"
 #include "rp_ctlstats.h"
 #include "rp_log.h"
 
 struct rp_ctl_reload {
-	struct rp_keys * keys;
-	struct rp_ctl_resolver * resolver;
-	const char * target;
+	int (* fn)(void *);
+	void * arg;
 	struct rp_ctlstats * stats;
 	void (* notify)(const char *);
 
@@ -36,38 +36,48 @@ reload_notify(struct rp_ctl_reload * rl, const char * state)
 		rl->notify(state);
 }
 
-/* Read the keys and resolve the target again; use both only if both
- * work.  Say what happened either way. */
+/* Carry out one reload and count how it went. */
 static void
 reload_run(struct rp_ctl_reload * rl)
 {
-	struct rp_keyset set;
-	int n;
 
-	rp_warn("SIGHUP: reloading the key files and the target address");
-	if (rp_keys_read(rl->keys, &set)) {
+	rp_ctlstats_count(&rl->stats->reloads[rl->fn(rl->arg) ? 1 : 0]);
+}
+
+/**
+ * rp_ctl_reload_pipe(ctl):
+ * Read the key files of the pipe ${ctl} and resolve its target again, on
+ * the calling thread (it may block); use both for new connections only if
+ * both work, saying what happened either way.  Return 0 or -1.
+ */
+int
+rp_ctl_reload_pipe(struct rp_ctl * ctl)
+{
+	const char * target = ctl->cfg->target;
+	struct rp_keyset set;
+	int n, rc = -1;
+
+	if (rp_keys_read(ctl->cfg->keys, &set)) {
 		rp_error("Reload failed (a key file): still using the keys and "
 		    "target addresses in use before");
-		rp_ctlstats_count(&rl->stats->reloads[1]);
-		return;
+		return (-1);
 	}
 
 	/* The addresses go in at once if the look-up works: the keys cannot
 	 * fail after this. */
-	if ((n = rp_ctl_resolver_refresh(rl->resolver)) < 0) {
+	if ((n = rp_ctl_resolver_refresh(ctl->resolver)) < 0) {
 		rp_error("Reload failed (cannot resolve %s): still using the "
-		    "keys and target addresses in use before", rl->target);
-		rp_ctlstats_count(&rl->stats->reloads[1]);
+		    "keys and target addresses in use before", target);
 		goto done;
 	}
-	rp_keys_set(rl->keys, &set);
-	rp_ctlstats_count(&rl->stats->reloads[0]);
+	rp_keys_set(ctl->cfg->keys, &set);
 	rp_warn("Reloaded: %zu key%s; target %s at %d address%s; live "
 	    "connections keep theirs", set.n, (set.n == 1) ? "" : "s",
-	    rl->target, n, (n == 1) ? "" : "es");
-
+	    target, n, (n == 1) ? "" : "es");
+	rc = 0;
 done:
 	crypto_wipe(&set, sizeof(set));
+	return (rc);
 }
 
 /* Wait for requests and carry them out until told to stop. */
@@ -97,17 +107,16 @@ reload_main(void * arg)
 }
 
 /**
- * rp_ctl_reload_start(keys, resolver, target, stats, notify):
- * Start the thread that reloads ${keys} and the addresses of ${resolver},
- * whose target is ${target} (as given; for the log), on request, counting
- * each reload's outcome in ${stats} and telling the service manager
- * through ${notify} (RELOADING=1, READY=1, STOPPING=1; NULL: no one).  All
- * four must outlive it.  Return NULL on failure, with a warning printed.
+ * rp_ctl_reload_start(fn, arg, stats, notify):
+ * Start the thread that reloads by calling ${fn}(${arg}) on request (0:
+ * the reload took effect; -1: it changed nothing), counting each outcome
+ * in ${stats} and telling the service manager through ${notify}
+ * (RELOADING=1, READY=1, STOPPING=1; NULL: no one).  ${arg} and ${stats}
+ * must outlive it.  Return NULL on failure, with a warning printed.
  */
 struct rp_ctl_reload *
-rp_ctl_reload_start(struct rp_keys * keys, struct rp_ctl_resolver * resolver,
-    const char * target, struct rp_ctlstats * stats,
-    void (* notify)(const char *))
+rp_ctl_reload_start(int (* fn)(void *), void * arg,
+    struct rp_ctlstats * stats, void (* notify)(const char *))
 {
 	struct rp_ctl_reload * rl;
 
@@ -115,9 +124,8 @@ rp_ctl_reload_start(struct rp_keys * keys, struct rp_ctl_resolver * resolver,
 		rp_warnp("calloc");
 		goto err0;
 	}
-	rl->keys = keys;
-	rl->resolver = resolver;
-	rl->target = target;
+	rl->fn = fn;
+	rl->arg = arg;
 	rl->stats = stats;
 	rl->notify = notify;
 	if ((errno = pthread_mutex_init(&rl->mtx, NULL)) != 0) {

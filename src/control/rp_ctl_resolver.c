@@ -10,19 +10,32 @@
 
 #define NS_PER_S	1000000000L
 
-struct rp_ctl_resolver {
-	const char * target;
-	double rtime;
-
-	/* mtx guards addrs (and its reference) and stop; cv wakes the thread
-	 * to stop. */
+/*
+ * The set: one thread for every resolver in it.  mtx guards the list, each
+ * resolver's due time and busy flag, and stop; cv wakes the thread (a
+ * resolver added, or stop) and whoever waits for a look-up to end.
+ */
+struct rp_ctl_resolvers {
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
-	struct rp_ctl_addrs * addrs;
+	struct rp_ctl_resolver * list;
 	int stop;
-
 	pthread_t thr;
-	int have_thr;
+};
+
+struct rp_ctl_resolver {
+	struct rp_ctl_resolvers * set;
+	const char * target;
+	double rtime;			/* 0: never again. */
+
+	/* Under set->mtx. */
+	struct rp_ctl_resolver * next;
+	struct timespec due;		/* The next look-up. */
+	int busy;			/* The thread looks it up now. */
+
+	/* amtx guards addrs (and its reference). */
+	pthread_mutex_t amtx;
+	struct rp_ctl_addrs * addrs;
 };
 
 /* The CLOCK_MONOTONIC time ${secs} from now. */
@@ -38,6 +51,15 @@ resolver_after(double secs)
 	ts.tv_sec += ns / NS_PER_S;
 	ts.tv_nsec = ns % NS_PER_S;
 	return (ts);
+}
+
+/* Whether ${a} is before ${b}. */
+static int
+resolver_before(const struct timespec * a, const struct timespec * b)
+{
+
+	return (a->tv_sec < b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec));
 }
 
 /* A new list of the ${n} addresses ${a}, with one reference; or NULL. */
@@ -68,45 +90,75 @@ resolver_refresh(struct rp_ctl_resolver * r)
 	if ((n = rp_addr_resolve(r->target, a, RP_ADDR_MAX)) < 1 ||
 	    (l = resolver_list(a, n)) == NULL)
 		return (-1);
-	pthread_mutex_lock(&r->mtx);
+	pthread_mutex_lock(&r->amtx);
 	old = r->addrs;
 	r->addrs = l;
-	pthread_mutex_unlock(&r->mtx);
+	pthread_mutex_unlock(&r->amtx);
 	rp_ctl_resolver_put(old);
 	return (n);
 }
 
-/* Re-resolve the target every rtime seconds until told to stop. */
+/* The resolver of ${set} whose look-up is due first, or NULL (under
+ * set->mtx). */
+static struct rp_ctl_resolver *
+resolver_first(struct rp_ctl_resolvers * set)
+{
+	struct rp_ctl_resolver * r, * first = NULL;
+
+	for (r = set->list; r != NULL; r = r->next) {
+		if (r->rtime > 0 &&
+		    (first == NULL || resolver_before(&r->due, &first->due)))
+			first = r;
+	}
+	return (first);
+}
+
+/* Re-resolve each target of ${set} when due, until told to stop. */
 static void *
 resolver_main(void * arg)
 {
-	struct rp_ctl_resolver * r = arg;
-	struct timespec ts;
-	int rc = 0;
+	struct rp_ctl_resolvers * set = arg;
+	struct rp_ctl_resolver * r;
+	struct timespec now, due;
+	int rc;
 
-	pthread_mutex_lock(&r->mtx);
-	while (!r->stop) {
-		ts = resolver_after(r->rtime);
-		while (!r->stop && (rc = pthread_cond_timedwait(&r->cv,
-		    &r->mtx, &ts)) == 0)
-			;
-		if (r->stop)
-			break;
+	pthread_mutex_lock(&set->mtx);
+	while (!set->stop) {
+		if ((r = resolver_first(set)) == NULL) {
+			pthread_cond_wait(&set->cv, &set->mtx);
+			continue;
+		}
+		/* A copy: r may be stopped and freed while this waits. */
+		due = r->due;
+		rc = pthread_cond_timedwait(&set->cv, &set->mtx, &due);
+		if (rc == 0)
+			continue;	/* The list changed, or stop. */
 		if (rc != ETIMEDOUT) {
 			/* EINVAL: it would fail again at once, for ever (a
-			 * spin); the target would never be resolved again. */
+			 * spin); no target would be resolved again. */
 			errno = rc;
 			rp_warnp("resolver: pthread_cond_timedwait");
 			rp_fatal("the resolver thread");
 			break;
 		}
 
-		/* The look-up may block: not under the lock. */
-		pthread_mutex_unlock(&r->mtx);
+		/* The first one may have changed while this slept. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((r = resolver_first(set)) == NULL ||
+		    resolver_before(&now, &r->due))
+			continue;
+
+		/* The look-up may block: not under the lock; busy keeps r
+		 * from being freed meanwhile. */
+		r->busy = 1;
+		pthread_mutex_unlock(&set->mtx);
 		(void)resolver_refresh(r);
-		pthread_mutex_lock(&r->mtx);
+		pthread_mutex_lock(&set->mtx);
+		r->busy = 0;
+		r->due = resolver_after(r->rtime);
+		pthread_cond_broadcast(&set->cv);
 	}
-	pthread_mutex_unlock(&r->mtx);
+	pthread_mutex_unlock(&set->mtx);
 	return (NULL);
 }
 
@@ -131,44 +183,94 @@ err0:
 }
 
 /**
- * rp_ctl_resolver_start(target, addrs, n, rtime):
+ * rp_ctl_resolvers_start():
+ * Start the thread that re-resolves the targets of the resolvers made in
+ * the set it returns.  Return NULL on failure, with a warning printed.
+ */
+struct rp_ctl_resolvers *
+rp_ctl_resolvers_start(void)
+{
+	struct rp_ctl_resolvers * set;
+
+	if ((set = calloc(1, sizeof(*set))) == NULL) {
+		rp_warnp("calloc");
+		goto err0;
+	}
+	if (pthread_mutex_init(&set->mtx, NULL))
+		goto err1;
+	if (resolver_cond_init(&set->cv))
+		goto err2;
+	if ((errno = pthread_create(&set->thr, NULL, resolver_main,
+	    set)) != 0) {
+		rp_warnp("Cannot start the resolver thread");
+		goto err3;
+	}
+	/* Named for top -H, gdb and the fault tests. */
+	(void)pthread_setname_np(set->thr, "rp-resolver");
+	return (set);
+
+err3:
+	pthread_cond_destroy(&set->cv);
+err2:
+	pthread_mutex_destroy(&set->mtx);
+err1:
+	free(set);
+err0:
+	return (NULL);
+}
+
+/**
+ * rp_ctl_resolvers_stop(set):
+ * Stop and join ${set}'s thread and free ${set}, whose resolvers must all
+ * be stopped already.  NULL is a no-op.
+ */
+void
+rp_ctl_resolvers_stop(struct rp_ctl_resolvers * set)
+{
+
+	if (set == NULL)
+		return;
+	pthread_mutex_lock(&set->mtx);
+	set->stop = 1;
+	pthread_cond_broadcast(&set->cv);
+	pthread_mutex_unlock(&set->mtx);
+	pthread_join(set->thr, NULL);
+	pthread_cond_destroy(&set->cv);
+	pthread_mutex_destroy(&set->mtx);
+	free(set);
+}
+
+/**
+ * rp_ctl_resolver_start(set, target, addrs, n, rtime):
  * Remember ${addrs}[0..${n}), the addresses ${target} already resolved to,
- * and if ${rtime} > 0 start a thread that resolves ${target} again every
+ * and if ${rtime} > 0 have ${set}'s thread resolve ${target} again every
  * ${rtime} seconds (a failed look-up keeps the addresses it had).
- * ${target} must outlive the resolver.  Return NULL on failure.
+ * ${target} must outlive the resolver, and ${set} too.  Return NULL on
+ * failure.
  */
 struct rp_ctl_resolver *
-rp_ctl_resolver_start(const char * target, const struct rp_addr * addrs,
-    int n, double rtime)
+rp_ctl_resolver_start(struct rp_ctl_resolvers * set, const char * target,
+    const struct rp_addr * addrs, int n, double rtime)
 {
 	struct rp_ctl_resolver * r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		goto err0;
+	r->set = set;
 	r->target = target;
 	r->rtime = rtime;
 	if ((r->addrs = resolver_list(addrs, n)) == NULL)
 		goto err1;
-	if (pthread_mutex_init(&r->mtx, NULL))
+	if (pthread_mutex_init(&r->amtx, NULL))
 		goto err2;
-	if (resolver_cond_init(&r->cv))
-		goto err3;
-	if (rtime > 0) {
-		if ((errno = pthread_create(&r->thr, NULL, resolver_main,
-		    r)) != 0) {
-			rp_warnp("Cannot start the resolver thread");
-			goto err4;
-		}
-		r->have_thr = 1;
-		/* Named for top -H, gdb and the fault tests. */
-		(void)pthread_setname_np(r->thr, "rp-resolver");
-	}
+	pthread_mutex_lock(&set->mtx);
+	r->due = resolver_after(rtime);
+	r->next = set->list;
+	set->list = r;
+	pthread_cond_broadcast(&set->cv);
+	pthread_mutex_unlock(&set->mtx);
 	return (r);
 
-err4:
-	pthread_cond_destroy(&r->cv);
-err3:
-	pthread_mutex_destroy(&r->mtx);
 err2:
 	rp_ctl_resolver_put(r->addrs);
 err1:
@@ -187,19 +289,19 @@ rp_ctl_resolver_get(struct rp_ctl_resolver * r)
 {
 	struct rp_ctl_addrs * l;
 
-	pthread_mutex_lock(&r->mtx);
+	pthread_mutex_lock(&r->amtx);
 	l = r->addrs;
 	atomic_fetch_add(&l->refs, 1);
-	pthread_mutex_unlock(&r->mtx);
+	pthread_mutex_unlock(&r->amtx);
 	return (l);
 }
 
 /**
  * rp_ctl_resolver_refresh(r):
  * Resolve ${r}'s target again now, in the calling thread (the look-up may
- * block), with or without ${r}'s own thread, and use the new addresses for
- * the dials that begin from now on.  Return how many there are, or -1 if
- * the look-up failed (the old ones stay).
+ * block), and use the new addresses for the dials that begin from now on.
+ * Return how many there are, or -1 if the look-up failed (the old ones
+ * stay).
  */
 int
 rp_ctl_resolver_refresh(struct rp_ctl_resolver * r)
@@ -223,24 +325,30 @@ rp_ctl_resolver_put(struct rp_ctl_addrs * addrs)
 
 /**
  * rp_ctl_resolver_stop(r):
- * Stop and join ${r}'s thread, if any, and free ${r} (lists still
- * referenced live on until put).  NULL is a no-op.
+ * Take ${r} out of its set (waiting for a look-up of it under way) and
+ * free it (lists still referenced live on until put).  NULL is a no-op.
  */
 void
 rp_ctl_resolver_stop(struct rp_ctl_resolver * r)
 {
+	struct rp_ctl_resolvers * set;
+	struct rp_ctl_resolver ** pp;
 
 	if (r == NULL)
 		return;
-	if (r->have_thr) {
-		pthread_mutex_lock(&r->mtx);
-		r->stop = 1;
-		pthread_cond_signal(&r->cv);
-		pthread_mutex_unlock(&r->mtx);
-		pthread_join(r->thr, NULL);
+	set = r->set;
+	pthread_mutex_lock(&set->mtx);
+	while (r->busy)
+		pthread_cond_wait(&set->cv, &set->mtx);
+	for (pp = &set->list; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
 	}
-	pthread_cond_destroy(&r->cv);
-	pthread_mutex_destroy(&r->mtx);
+	pthread_cond_broadcast(&set->cv);
+	pthread_mutex_unlock(&set->mtx);
+	pthread_mutex_destroy(&r->amtx);
 	rp_ctl_resolver_put(r->addrs);
 	free(r);
 }

@@ -2,9 +2,9 @@
 #define RP_CTL_RESOLVER_H_
 
 /*
- * The control thread's view of the target address (-t), kept fresh by a
- * thread of its own that re-resolves it every -r seconds (name look-ups
- * block, so they never run on the control thread).  A look-up's addresses
+ * The control thread's view of each pipe's target address (-t), kept
+ * fresh by one thread for all pipes that re-resolves each every -r seconds
+ * (name look-ups block, so they never run on the control thread).  A look-up's addresses
  * are kept together, in its order, as one immutable list that connections
  * hold a reference to while they dial (rp_dial), so that a re-resolution
  * never changes the list under a connection.
@@ -22,16 +22,32 @@ struct rp_ctl_addrs {
 };
 
 struct rp_ctl_resolver;
+struct rp_ctl_resolvers;
 
 /**
- * rp_ctl_resolver_start(target, addrs, n, rtime):
- * Remember ${addrs}[0..${n}), the addresses ${target} already resolved to,
- * and if ${rtime} > 0 start a thread that resolves ${target} again every
- * ${rtime} seconds (a failed look-up keeps the addresses it had).
- * ${target} must outlive the resolver.  Return NULL on failure.
+ * rp_ctl_resolvers_start():
+ * Start the thread that re-resolves the targets of the resolvers made in
+ * the set it returns.  Return NULL on failure, with a warning printed.
  */
-struct rp_ctl_resolver * rp_ctl_resolver_start(const char * target,
-    const struct rp_addr * addrs, int n, double rtime);
+struct rp_ctl_resolvers * rp_ctl_resolvers_start(void);
+
+/**
+ * rp_ctl_resolvers_stop(set):
+ * Stop and join ${set}'s thread and free ${set}, whose resolvers must all
+ * be stopped already.  NULL is a no-op.
+ */
+void rp_ctl_resolvers_stop(struct rp_ctl_resolvers * set);
+
+/**
+ * rp_ctl_resolver_start(set, target, addrs, n, rtime):
+ * Remember ${addrs}[0..${n}), the addresses ${target} already resolved to,
+ * and if ${rtime} > 0 have ${set}'s thread resolve ${target} again every
+ * ${rtime} seconds (a failed look-up keeps the addresses it had).
+ * ${target} must outlive the resolver, and ${set} too.  Return NULL on
+ * failure.
+ */
+struct rp_ctl_resolver * rp_ctl_resolver_start(struct rp_ctl_resolvers * set,
+    const char * target, const struct rp_addr * addrs, int n, double rtime);
 
 /**
  * rp_ctl_resolver_get(r):
@@ -58,8 +74,8 @@ void rp_ctl_resolver_put(struct rp_ctl_addrs * addrs);
 
 /**
  * rp_ctl_resolver_stop(r):
- * Stop and join ${r}'s thread, if any, and free ${r} (lists still
- * referenced live on until put).  NULL is a no-op.
+ * Take ${r} out of its set (waiting for a look-up of it under way) and
+ * free it (lists still referenced live on until put).  NULL is a no-op.
  */
 void rp_ctl_resolver_stop(struct rp_ctl_resolver * r);
 

@@ -119,4 +119,9 @@ rp_ctlstats_read(const struct rp_ctlstats * s,
 	for (i = 0; i < 2; i++)
 		snap->reloads[i] = atomic_load_explicit(&s->reloads[i],
 		    memory_order_relaxed);
+	for (i = 0; i < PROTO_PIPE_END_N; i++)
+		snap->closed[i] = atomic_load_explicit(&s->closed[i],
+		    memory_order_relaxed);
+	snap->timedout = atomic_load_explicit(&s->timedout,
+	    memory_order_relaxed);
 }

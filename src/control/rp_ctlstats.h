@@ -16,6 +16,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "proto_pipe.h"
+
 struct proto_hs;
 
 /* Why a connection's set-up failed (before its pair reached a worker). */
@@ -47,6 +49,11 @@ struct rp_ctlstats {
 	_Atomic uint64_t hs_bucket[RP_CTLSTATS_NBOUNDS + 1];
 	_Atomic uint64_t hs_ns;
 
+	/* Pairs closed on a worker, by how they ended (PROTO_PIPE_END_*), and
+	 * of those, how many by ETIMEDOUT: the workers write these. */
+	_Atomic uint64_t closed[PROTO_PIPE_END_N];
+	_Atomic uint64_t timedout;
+
 	/* Reloads (SIGHUP) that took effect [0] and that failed [1]: the
 	 * reload thread is their only writer. */
 	_Atomic uint64_t reloads[2];
@@ -59,6 +66,8 @@ struct rp_ctlstats_snap {
 	uint64_t failed[RP_HSFAIL_N];
 	uint64_t hs_bucket[RP_CTLSTATS_NBOUNDS + 1];	/* Not cumulative. */
 	uint64_t hs_ns;
+	uint64_t closed[PROTO_PIPE_END_N];	/* On a worker, by end. */
+	uint64_t timedout;
 	uint64_t reloads[2];		/* Took effect, failed. */
 };
 

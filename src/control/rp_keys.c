@@ -12,7 +12,7 @@
 #include "rp_log.h"
 
 struct rp_keys {
-	const char * const * files;
+	char * files[RP_KEYS_MAX];	/* The paths (copies). */
 	size_t n;
 	uint8_t K_stdin[32];		/* The secret of "-k -", read once. */
 
@@ -96,8 +96,8 @@ err0:
 
 /**
  * rp_keys_load(files, n):
- * Read the ${n} (1 to RP_KEYS_MAX) key files ${files} (which must outlive
- * the result; at most one of them "-", standard input).  Return the keys,
+ * Read the ${n} (1 to RP_KEYS_MAX) key files ${files} (their paths are
+ * copied; at most one of them "-", standard input).  Return the keys,
  * or NULL with a warning printed.
  */
 struct rp_keys *
@@ -120,8 +120,12 @@ rp_keys_load(const char * const * files, size_t n)
 		rp_warnp("calloc");
 		goto err0;
 	}
-	keys->files = files;
-	keys->n = n;
+	for (keys->n = 0; keys->n < n; keys->n++) {
+		if ((keys->files[keys->n] = strdup(files[keys->n])) == NULL) {
+			rp_warnp("strdup");
+			goto err1;
+		}
+	}
 	if (keys_read_all(keys, 1, &keys->cur))
 		goto err1;
 
@@ -136,6 +140,8 @@ rp_keys_load(const char * const * files, size_t n)
 	return (keys);
 
 err1:
+	for (i = 0; i < keys->n; i++)
+		free(keys->files[i]);
 	crypto_wipe(keys, sizeof(*keys));
 	free(keys);
 err0:
@@ -232,8 +238,12 @@ void
 rp_keys_free(struct rp_keys * keys)
 {
 
+	size_t i;
+
 	if (keys == NULL)
 		return;
+	for (i = 0; i < keys->n; i++)
+		free(keys->files[i]);
 	pthread_mutex_destroy(&keys->mtx);
 	crypto_wipe(keys, sizeof(*keys));
 	free(keys);

@@ -36,8 +36,8 @@ int rp_keys_secret(const char * path, uint8_t K[32]);
 
 /**
  * rp_keys_load(files, n):
- * Read the ${n} (1 to RP_KEYS_MAX) key files ${files} (which must outlive
- * the result; at most one of them "-", standard input).  Return the keys,
+ * Read the ${n} (1 to RP_KEYS_MAX) key files ${files} (their paths are
+ * copied; at most one of them "-", standard input).  Return the keys,
  * or NULL with a warning printed.
  */
 struct rp_keys * rp_keys_load(const char * const * files, size_t n);

@@ -16,6 +16,7 @@
 #include "rp_addr.h"
 
 struct rp_ctl;
+struct rp_ctl_loop;
 struct rp_ctlstats;
 struct rp_worker;
 
@@ -30,12 +31,9 @@ struct rp_metrics_info {
 /* What a scrape reads; it must outlive the server. */
 struct rp_metrics_src {
 	struct rp_metrics_info info;
-	const struct rp_ctlstats * ctl;
+	struct rp_ctl_loop * loop;	/* Its pipes, read at each request. */
 	struct rp_worker * const * workers;
 	int nworkers;
-	struct rp_ctl * const * pipes;	/* For /readyz: each pipe's control
-					   state ... */
-	int npipes;			/* ... and how many. */
 };
 
 struct rp_metrics;

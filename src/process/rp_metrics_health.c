@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rp_ctl.h"
 #include "rp_ctl_health.h"
 #include "rp_fatal.h"
 #include "rp_metrics.h"
@@ -44,10 +45,12 @@ char *
 rp_metrics_ready(const struct rp_metrics_src * src, int * ready)
 {
 	char why[HEALTH_WHY];
+	struct rp_ctl ** pipes;
+	const char * name;
 	char * text;
 	size_t size;
 	FILE * f;
-	int i;
+	int i, n;
 
 	if ((f = open_memstream(&text, &size)) == NULL)
 		return (NULL);
@@ -56,17 +59,25 @@ rp_metrics_ready(const struct rp_metrics_src * src, int * ready)
 		*ready = 0;
 		fprintf(f, "not ready: fatal error: exiting\n");
 	}
-	for (i = 0; i < src->npipes; i++) {
-		if (rp_ctl_ready(src->pipes[i], why, sizeof(why)))
+	pipes = rp_ctl_loop_pipes(src->loop, &n);
+	if (n == 0) {
+		*ready = 0;
+		fprintf(f, "not ready: no pipe\n");
+	}
+	for (i = 0; i < n; i++) {
+		if (rp_ctl_ready(pipes[i], why, sizeof(why)))
 			continue;
 		*ready = 0;
 
-		/* One pipe (command-line mode) needs no number. */
-		if (src->npipes > 1)
-			fprintf(f, "not ready: pipe %d: %s\n", i, why);
+		/* The one pipe of the command line has no name. */
+		if ((name = rp_ctl_name(pipes[i])) != NULL)
+			fprintf(f, "not ready: pipe %s: %s\n", name, why);
 		else
 			fprintf(f, "not ready: %s\n", why);
 	}
+	for (i = 0; i < n; i++)
+		rp_ctl_put(pipes[i]);
+	free(pipes);
 	if (*ready)
 		fprintf(f, "ok\n");
 	if (fclose(f) != 0) {

@@ -13,15 +13,23 @@
 #include "rp_metrics.h"
 #include "rp_worker.h"
 
+/* A pipe's counters in one scrape. */
+struct rp_metrics_pipe {
+	const char * name;		/* Labelled pipe="NAME"; NULL: no
+					   label (command-line mode). */
+	struct rp_ctlstats_snap s;
+};
+
 /**
- * rp_metrics_text(info, ctl, wc, nw, len):
+ * rp_metrics_text(info, loop, pipes, npipes, wc, nw, len):
  * Return the metrics text for the daemon described by ${info}, with the
- * control thread's counters ${ctl} and the counters ${wc}[0..${nw}) of its
- * workers (to be freed by the caller; its length stored in ${len}), or
- * NULL if out of memory.
+ * counters ${loop} of its control loop, those of its pipes
+ * ${pipes}[0..${npipes}) and those ${wc}[0..${nw}) of its workers (to be
+ * freed by the caller; its length stored in ${len}), or NULL if out of
+ * memory.
  */
 char * rp_metrics_text(const struct rp_metrics_info * info,
-    const struct rp_ctlstats_snap * ctl, const struct rp_worker_counts * wc,
-    int nw, size_t * len);
+    const struct rp_ctlstats_snap * loop, const struct rp_metrics_pipe * pipes,
+    int npipes, const struct rp_worker_counts * wc, int nw, size_t * len);
 
 #endif /* !RP_METRICS_TEXT_H_ */

@@ -151,8 +151,9 @@ rp_prom_u64(struct rp_prom * p, const char * name,
 }
 
 /**
- * rp_prom_histogram(p, name, bounds, n, counts, sum):
- * Write the samples of the histogram ${name} into ${p}: ${counts}[i]
+ * rp_prom_histogram(p, name, labels, bounds, n, counts, sum):
+ * Write the samples of the histogram ${name}{${labels}} (as for
+ * rp_prom_u64; le comes after them) into ${p}: ${counts}[i]
  * observations fell at most ${bounds}[i] and above the bound before it,
  * for i < ${n}, ${counts}[${n}] above ${bounds}[${n} - 1]; ${sum} is the
  * sum of all observations.  The buckets written are cumulative, the last
@@ -160,24 +161,35 @@ rp_prom_u64(struct rp_prom * p, const char * name,
  */
 void
 rp_prom_histogram(struct rp_prom * p, const char * name,
-    const double * bounds, size_t n, const uint64_t * counts, double sum)
+    const char * const * labels, const double * bounds, size_t n,
+    const uint64_t * counts, double sum)
 {
-	char le[32], num[32];
+	const char * lv[8];
+	char le[32], num[32], series[128];
 	uint64_t total = 0;
-	size_t i;
+	size_t i, k = 0;
 
+	/* The caller's labels (at most three pairs), then le. */
+	for (i = 0; labels != NULL && labels[i] != NULL && k < 6; i++)
+		lv[k++] = labels[i];
+	lv[k] = "le";
+	lv[k + 1] = le;
+	lv[k + 2] = NULL;
+	snprintf(series, sizeof(series), "%s_bucket", name);
 	for (i = 0; i <= n; i++) {
 		total += counts[i];
 		if (i < n)
 			snprintf(le, sizeof(le), "%g", bounds[i]);
 		else
 			snprintf(le, sizeof(le), "+Inf");
-		prom_printf(p, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name, le,
-		    total);
+		rp_prom_u64(p, series, lv, total);
 	}
-	prom_printf(p, "%s_sum %s\n", name, prom_double(sum, num,
-	    sizeof(num)));
-	prom_printf(p, "%s_count %" PRIu64 "\n", name, total);
+	lv[k] = NULL;
+	snprintf(series, sizeof(series), "%s_sum", name);
+	prom_name(p, series, lv);
+	prom_printf(p, "%s\n", prom_double(sum, num, sizeof(num)));
+	snprintf(series, sizeof(series), "%s_count", name);
+	rp_prom_u64(p, series, lv, total);
 }
 
 /**

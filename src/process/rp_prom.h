@@ -44,15 +44,17 @@ void rp_prom_u64(struct rp_prom * p, const char * name,
     const char * const * labels, uint64_t v);
 
 /**
- * rp_prom_histogram(p, name, bounds, n, counts, sum):
- * Write the samples of the histogram ${name} into ${p}: ${counts}[i]
+ * rp_prom_histogram(p, name, labels, bounds, n, counts, sum):
+ * Write the samples of the histogram ${name}{${labels}} (as for
+ * rp_prom_u64; le comes after them) into ${p}: ${counts}[i]
  * observations fell at most ${bounds}[i] and above the bound before it,
  * for i < ${n}, ${counts}[${n}] above ${bounds}[${n} - 1]; ${sum} is the
  * sum of all observations.  The buckets written are cumulative, the last
  * one le="+Inf", and _count is their total.
  */
 void rp_prom_histogram(struct rp_prom * p, const char * name,
-    const double * bounds, size_t n, const uint64_t * counts, double sum);
+    const char * const * labels, const double * bounds, size_t n,
+    const uint64_t * counts, double sum);
 
 /**
  * rp_prom_finish(p, len):

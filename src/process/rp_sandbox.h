@@ -5,7 +5,8 @@
  * The file-system sandbox (Landlock), on by default where the kernel has
  * it; --no-sandbox turns it off.  Once applied, the process may open for
  * reading only:
- *  - files in the directories of its key files (directories, not files: a
+ *  - files in the directories of its key files and of its configuration
+ *    file (-c) (directories, not files: a
  *    key rotation renames a new file over the old one, which is a new
  *    inode), and in the directory of a key file's target if it was a
  *    symbolic link at start-up;
@@ -44,7 +45,8 @@
 
 /* What rp_sandbox_apply is to allow beyond what every daemon needs. */
 struct rp_sandbox_cfg {
-	const char * const * keyfiles;	/* Key files ("-" is skipped)... */
+	const char * const * keyfiles;	/* Key files and the configuration
+					   file ("-" is skipped) ... */
 	size_t nkeyfiles;		/* ... and how many. */
 };
 

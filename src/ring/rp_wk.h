@@ -42,6 +42,11 @@ struct rp_wk_host {
 	uint64_t due;			/* Serve by then (ns) in any case. */
 };
 
+/* What an abort asks (w->abort_asked): the pairs the cut filter picks
+ * (rp_worker_abort_all), or every pair (a fatal error). */
+#define RP_WK_ABORT_CUT	1
+#define RP_WK_ABORT_ALL	2
+
 struct rp_worker {
 	int id;
 	struct rp_worker_cfg cfg;
@@ -80,7 +85,7 @@ struct rp_worker {
 	atomic_int pending;
 	atomic_int sleeping;
 	int stop_asked;
-	int abort_asked;		/* rp_worker_abort_all. */
+	int abort_asked;		/* RP_WK_ABORT_*, or 0. */
 	struct rp_wk_host host_req;	/* rp_worker_host: taken by the
 					   thread at its next inbox drain. */
 

@@ -179,15 +179,16 @@ pairs_bury(struct rp_wkp * P)
 }
 
 /**
- * rp_wkp_abort_all(P):
- * Fail and close every pair of ${P} now, as on a reset: those whose owner
- * the worker's cut filter picks, or all without one.
+ * rp_wkp_abort_all(P, all):
+ * Fail and close every pair of ${P} now, as on a reset: all of them if
+ * ${all}, else those whose owner the worker's cut filter picks (all
+ * without one).
  */
 void
-rp_wkp_abort_all(struct rp_wkp * P)
+rp_wkp_abort_all(struct rp_wkp * P, int all)
 {
 	struct rp_wconn * c, * next;
-	int (* cut)(void *) = P->w->cfg.cut;
+	int (* cut)(void *) = all ? NULL : P->w->cfg.cut;
 
 	for (c = P->conns; c != NULL; c = next) {
 		next = c->next;
@@ -237,7 +238,7 @@ pairs_fatal(struct rp_wkp * P)
 	int i;
 
 	P->fatal = 1;
-	rp_wkp_abort_all(P);
+	rp_wkp_abort_all(P, 1);
 	until = rp_wk_clock(P->w) + PAIRS_FATAL_WAIT;
 	for (i = 0; i < (int)(PAIRS_FATAL_WAIT / PAIRS_FATAL_STEP); i++) {
 		pairs_bury(P);

@@ -74,11 +74,12 @@ void rp_wkp_io_done(struct rp_wkp * P, struct rp_wconn * c);
 void rp_wkp_close(struct rp_wkp * P, struct rp_wconn * c);
 
 /**
- * rp_wkp_abort_all(P):
- * Fail and close every pair of ${P} now, as on a reset: those whose owner
- * the worker's cut filter picks, or all without one.
+ * rp_wkp_abort_all(P, all):
+ * Fail and close every pair of ${P} now, as on a reset: all of them if
+ * ${all}, else those whose owner the worker's cut filter picks (all
+ * without one).
  */
-void rp_wkp_abort_all(struct rp_wkp * P);
+void rp_wkp_abort_all(struct rp_wkp * P, int all);
 
 /**
  * rp_wkp_run(P):

@@ -355,7 +355,7 @@ rp_wk_drain_inbox(struct rp_worker * w)
 	}
 	free(list);
 	if (abort)
-		rp_wkp_abort_all(&w->pairs);
+		rp_wkp_abort_all(&w->pairs, abort == RP_WK_ABORT_ALL);
 }
 
 /**
@@ -441,21 +441,23 @@ rp_wk_pair_closed(struct rp_worker * w, void * owner, int end,
 	 * load from then on is current. */
 	atomic_fetch_sub(&w->load, 1);
 	if (w->cfg.closed)
-		w->cfg.closed(owner != NULL ? owner : w->cfg.cookie,
-		    end != PROTO_PIPE_END_EOF);
+		w->cfg.closed(owner != NULL ? owner : w->cfg.cookie, end,
+		    timedout);
 }
 
 /**
  * rp_worker_abort_all(w):
  * Ask ${w} to close every pair it carries now, at once (a bounded drain
- * ran out of time).  May be called from any thread.
+ * ran out of time): those whose owner its cut filter picks, or all
+ * without one.  May be called from any thread.
  */
 void
 rp_worker_abort_all(struct rp_worker * w)
 {
 
 	pthread_mutex_lock(&w->mtx);
-	w->abort_asked = 1;
+	if (w->abort_asked != RP_WK_ABORT_ALL)
+		w->abort_asked = RP_WK_ABORT_CUT;
 	pthread_mutex_unlock(&w->mtx);
 	rp_worker_ring(w);
 }
@@ -510,7 +512,7 @@ rp_worker_stop(struct rp_worker * w)
 	pthread_mutex_lock(&w->mtx);
 	w->stop_asked = 1;
 	if (rp_fatal_raised())
-		w->abort_asked = 1;
+		w->abort_asked = RP_WK_ABORT_ALL;
 	pthread_mutex_unlock(&w->mtx);
 	rp_worker_ring(w);
 	pthread_join(w->thr, NULL);

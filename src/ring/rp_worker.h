@@ -38,9 +38,10 @@ struct rp_worker_cfg {
 	unsigned coalesce_ms;		/* --coalesce: hold part packets. */
 	size_t buffer_bytes;		/* --buffer-memory: the region of data
 					   buffers; 0: RP_WORKER_BUFFERS. */
-	/* Called on the worker thread as each pair closes (${failed}: on
-	 * an error or bad packet rather than EOF both ways). */
-	void (* closed)(void * cookie, int failed);
+	/* Called on the worker thread as each pair closes, with its owner
+	 * (or the cookie), how it ended (${end}: PROTO_PIPE_END_*) and
+	 * whether by ETIMEDOUT (${timedout}). */
+	void (* closed)(void * cookie, int end, int timedout);
 	void * cookie;
 	/* Whether rp_worker_abort_all closes the pairs of ${owner} (the
 	 * pair's owner, rp_pair_set_owner); NULL: it closes every pair. */

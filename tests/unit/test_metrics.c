@@ -17,6 +17,7 @@
 
 #include "proto_handshake.h"
 #include "proto_pipe.h"
+#include "rp_ctl.h"
 #include "rp_ctlstats.h"
 #include "rp_metrics.h"
 #include "rp_metrics_text.h"
@@ -101,7 +102,7 @@ t_histogram(void ** state)
 	    10000000000ULL + 60000000000ULL);
 
 	rp_prom_init(&p);
-	rp_prom_histogram(&p, "h_seconds", rp_ctlstats_bounds,
+	rp_prom_histogram(&p, "h_seconds", NULL, rp_ctlstats_bounds,
 	    RP_CTLSTATS_NBOUNDS, snap.hs_bucket, 70.75101);
 	assert_non_null(t = rp_prom_finish(&p, &len));
 	has_line(t, "h_seconds_bucket{le=\"0.0005\"} 2");
@@ -143,6 +144,7 @@ t_text(void ** state)
 {
 	struct rp_ctlstats s;
 	struct rp_ctlstats_snap snap;
+	struct rp_metrics_pipe mp;
 	struct rp_worker_counts wc[2];
 	size_t len;
 	char * t;
@@ -165,11 +167,12 @@ t_text(void ** state)
 	rp_ctlstats_read(&s, &snap);
 
 	/* 12 handed off: 7 closed, 5 carried; 20 - 12 - 6 = 2 in set-up. */
-	wc[0].closed[PROTO_PIPE_END_EOF] = 4;
-	wc[1].closed[PROTO_PIPE_END_EOF] = 1;
-	wc[1].closed[PROTO_PIPE_END_IO] = 1;
-	wc[1].timedout = 1;
-	wc[0].closed[PROTO_PIPE_END_BAD_PACKET] = 1;
+	snap.closed[PROTO_PIPE_END_EOF] = 5;
+	snap.closed[PROTO_PIPE_END_IO] = 1;
+	snap.timedout = 1;
+	snap.closed[PROTO_PIPE_END_BAD_PACKET] = 1;
+	mp.name = NULL;
+	mp.s = snap;
 	wc[0].pairs = 2;
 	wc[1].pairs = 3;
 	wc[0].bytes[0] = 1000;
@@ -179,7 +182,8 @@ t_text(void ** state)
 	wc[1].pkts[0] = 1;
 	wc[1].pkts[1] = 7;
 
-	assert_non_null(t = rp_metrics_text(&info, &snap, wc, 2, &len));
+	assert_non_null(t = rp_metrics_text(&info, &snap, &mp, 1, wc, 2,
+	    &len));
 	assert_int_equal(len, strlen(t));
 	has_line(t, "ringpiped_info{version=\"9.9\",mode=\"decrypt\","
 	    "engine=\"epoll\",crypto=\"seal: 1+ \\\"x\\\\y\\\"\\nopen\"} 1");
@@ -228,23 +232,68 @@ t_text(void ** state)
 	free(t);
 }
 
-/* A scrape with no connection yet and no workers: every counter 0. */
+/* Two named pipes (a configuration file): every per-pipe series carries
+ * pipe="NAME" first, histograms too; the process's series carry none. */
 static void
-t_scrape_empty(void ** state)
+t_text_pipes(void ** state)
 {
-	struct rp_ctlstats s;
-	struct rp_metrics_src src = { .info = info, .ctl = &s };
+	struct rp_ctlstats_snap loop;
+	struct rp_metrics_pipe mp[2];
+	struct rp_worker_counts wc[1];
 	size_t len;
 	char * t;
 
 	(void)state;
-	memset(&s, 0, sizeof(s));
+	memset(&loop, 0, sizeof(loop));
+	memset(mp, 0, sizeof(mp));
+	memset(wc, 0, sizeof(wc));
+	loop.reloads[0] = 2;
+	mp[0].name = "web";
+	mp[0].s.accepted = 3;
+	mp[0].s.hs_bucket[0] = 3;
+	mp[0].s.closed[PROTO_PIPE_END_EOF] = 1;
+	mp[1].name = "gra\"phite";
+	mp[1].s.accepted = 1;
+	mp[1].s.failed[RP_HSFAIL_BAD_MAC] = 1;
+	assert_non_null(t = rp_metrics_text(&info, &loop, mp, 2, wc, 1,
+	    &len));
+	has_line(t, "ringpiped_connections_accepted_total{pipe=\"web\"} 3");
+	has_line(t, "ringpiped_connections_accepted_total"
+	    "{pipe=\"gra\\\"phite\"} 1");
+	has_line(t, "ringpiped_connections_active{pipe=\"web\"} 2");
+	has_line(t, "ringpiped_connections_active{pipe=\"gra\\\"phite\"} 0");
+	has_line(t, "ringpiped_connections_closed_total"
+	    "{pipe=\"web\",reason=\"eof\"} 1");
+	has_line(t, "ringpiped_handshakes_failed_total"
+	    "{pipe=\"gra\\\"phite\",reason=\"bad_mac\"} 1");
+	has_line(t, "ringpiped_handshake_duration_seconds_bucket"
+	    "{pipe=\"web\",le=\"+Inf\"} 3");
+	has_line(t, "ringpiped_handshake_duration_seconds_count"
+	    "{pipe=\"web\"} 3");
+	has_line(t, "ringpiped_reloads_total{result=\"ok\"} 2");
+	has_line(t, "ringpiped_worker_pairs{worker=\"0\"} 0");
+	free(t);
+}
+
+/* A scrape of a loop with no pipe yet and no workers: no per-pipe sample,
+ * the process's counters 0. */
+static void
+t_scrape_empty(void ** state)
+{
+	struct rp_ctl_loop_cfg lcfg;
+	struct rp_metrics_src src = { .info = info };
+	size_t len;
+	char * t;
+
+	(void)state;
+	memset(&lcfg, 0, sizeof(lcfg));
+	assert_non_null(src.loop = rp_ctl_loop_new(&lcfg));
 	assert_non_null(t = rp_metrics_scrape(&src, &len));
-	has_line(t, "ringpiped_connections_accepted_total 0");
-	has_line(t, "ringpiped_connections_active 0");
-	has_line(t, "ringpiped_handshake_duration_seconds_count 0");
+	has_line(t, "ringpiped_reloads_total{result=\"ok\"} 0");
+	assert_null(strstr(t, "\nringpiped_connections_accepted_total"));
 	assert_null(strstr(t, "ringpiped_worker_pairs{"));
 	free(t);
+	rp_ctl_loop_free(src.loop);
 }
 
 int
@@ -255,6 +304,7 @@ main(void)
 		cmocka_unit_test(t_histogram),
 		cmocka_unit_test(t_hs_why),
 		cmocka_unit_test(t_text),
+		cmocka_unit_test(t_text_pipes),
 		cmocka_unit_test(t_scrape_empty),
 	};
 

@@ -37,13 +37,14 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int nclosed, nfailed;
 
 static void
-on_closed(void * cookie, int failed)
+on_closed(void * cookie, int end, int timedout)
 {
 
 	(void)cookie;
+	(void)timedout;
 	pthread_mutex_lock(&mtx);
 	nclosed++;
-	nfailed += failed;
+	nfailed += (end != PROTO_PIPE_END_EOF);
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mtx);
 }
