@@ -13,6 +13,8 @@ PKGS+=(libmicrohttpd-dev prometheus)
 # t_network: loss and blackholes between two network namespaces (the
 # kernel may have no netem; nftables rules in each namespace do it).
 PKGS+=(nftables)
+# t_fleet: HAProxy in front of three ringpiped -d, checking /readyz.
+PKGS+=(haproxy)
 case "$(uname -m)" in
   x86_64) PKGS+=(libipsec-mb-dev) ;;
 esac
@@ -43,6 +45,10 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null 
 # Debian starts nginx on install; the tests run their own instances.
 if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
 $SUDO pkill -x nginx 2>/dev/null || true
-# And prometheus (t_metrics only runs promtool).
-if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+# And prometheus (t_metrics only runs promtool), and haproxy (t_fleet runs
+# its own).
+if command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now haproxy >/dev/null 2>&1 || true
+fi
 exit 0
