@@ -213,10 +213,12 @@ bench-micro: deps
 # libFuzzer targets: tests/fuzz/fuzz_*.c, each with its seed corpus in
 # tests/fuzz/corpus/<name>/.  FUZZ_SECONDS bounds each run.
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_CORE_SRCS := $(CORE_SRCS)
-build-fuzz/%: tests/fuzz/%.c $(CORE_SRCS)
+# The configuration-file reader (process layer, no I/O but its one read)
+# is fuzzed too.
+FUZZ_CORE_SRCS := $(CORE_SRCS) src/process/rp_conf.c
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRCS)
 	@mkdir -p build-fuzz
-	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -Isrc/crypto -Isrc/proto \
+	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -Isrc/crypto -Isrc/proto -Isrc/process \
 		$(filter -DRP_% -DNO_%,$(CFLAGS_BASE)) \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_SRCS) $(LIBS)
 
