@@ -43,4 +43,4 @@ make asan TEST_ENGINES=auto ASAN_TESTS="$(echo $ASAN_ALL)"
 make asan TEST_ENGINES=epoll ASAN_TESTS="t_interop t_concurrent t_fault_tamper t_hostile t_stall t_fault_sigterm t_soak_short t_engine t_coalesce t_drain t_proxy"
 # The threaded data plane under ThreadSanitizer: the tests that drive many
 # connections through both daemons at once (the whole set: make tsan).
-make tsan TEST_ENGINES="$ENGINES" TSAN_TESTS="t_concurrent t_interop t_fault_sigterm t_soak_short"
+make tsan TEST_ENGINES="$ENGINES" TSAN_TESTS="t_concurrent t_interop t_fault_sigterm t_soak_short t_config"

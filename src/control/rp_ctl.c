@@ -15,6 +15,7 @@
 #include "rp_ctl_conn.h"
 #include "rp_ctl_handoff.h"
 #include "rp_ctl_health.h"
+#include "rp_ctl_pipes.h"
 #include "rp_ctl_reload.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
@@ -35,68 +36,6 @@
 
 #define MS_PER_S	1000.0
 
-/* Watch ${fd} for input in ${loop}'s set, edge-triggered if ${et}, as
- * ${tag} about ${p}; 0 or -1. */
-static int
-ctl_watch(struct rp_ctl_loop * loop, int fd, void * p, int tag, int et)
-{
-	struct epoll_event ev = {
-		.events = EPOLLIN | (et ? EPOLLET : 0),
-		.data.u64 = rp_ctl_ev(p, tag)
-	};
-
-	return (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev));
-}
-
-/* Watch the listening socket of ${ctl}, edge-triggered (accept takes
- * until EAGAIN), and take what may wait already (no edge announces it). */
-static void
-ctl_watch_listener(struct rp_ctl * ctl)
-{
-
-	if (ctl->lfd == -1 || ctl->watched)
-		return;
-	if (ctl_watch(ctl->loop, ctl->lfd, ctl, RP_CTL_EV_LISTEN, 1)) {
-		rp_warnp("epoll_ctl");
-		return;
-	}
-	ctl->watched = 1;
-	ctl->accept_ready = 1;
-}
-
-/* Close the listening socket of ${ctl}: the drain begins. */
-static void
-ctl_close(struct rp_ctl * ctl)
-{
-
-	rp_ctl_accept_close(ctl);
-	ctl->watched = 0;
-	rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_CLOSED);
-}
-
-/*
- * SIGTERM: the pipe ${ctl} is not ready (/readyz) from now on.  Its
- * listener closes --drain-delay seconds later (on the tick), so that a
- * balancer polling /readyz stops sending before connections are refused;
- * at once without a delay, or on a second SIGTERM during it.
- */
-static void
-ctl_sigterm(struct rp_ctl * ctl)
-{
-	double delay = ctl->cfg->drain_delay;
-
-	if (ctl->draining)
-		return;
-	rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_DRAINING);
-	if (delay > 0 && ctl->close_at == 0) {
-		ctl->close_at = rp_ctl_now() + delay;
-		rp_warn("SIGTERM: not ready from now on; the listening socket "
-		    "closes in %g s (--drain-delay)", delay);
-		return;
-	}
-	ctl_close(ctl);
-}
-
 /* The signalfd is readable: SIGTERM stops accepting (and reloading);
  * SIGHUP, unless stopping, asks for a reload. */
 static void
@@ -111,114 +50,10 @@ ctl_signal(struct rp_ctl_loop * loop)
 				rp_ctl_reload_stopping(loop->reload);
 			loop->stopping = 1;
 			for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next)
-				ctl_sigterm(ctl);
+				rp_ctl_pipe_sigterm(ctl);
 		} else if (si.ssi_signo == SIGHUP && !loop->stopping) {
 			rp_ctl_reload_request(loop->reload);
 		}
-	}
-}
-
-/* Put ${ctl} on ${loop}'s list of pipes (under its mutex, for readers). */
-static void
-ctl_link(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
-{
-	struct rp_ctl ** pp;
-
-	pthread_mutex_lock(&loop->mtx);
-	for (pp = &loop->pipes; *pp != NULL; pp = &(*pp)->next)
-		;
-	ctl->next = NULL;
-	*pp = ctl;
-	pthread_mutex_unlock(&loop->mtx);
-}
-
-/* Take ${ctl} off ${loop}'s list of pipes and onto the retired list: it
- * accepts no more, drains, and is freed (ctl_reap_retired). */
-static void
-ctl_retire(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
-{
-	struct rp_ctl ** pp;
-
-	pthread_mutex_lock(&loop->mtx);
-	for (pp = &loop->pipes; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == ctl) {
-			*pp = ctl->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&loop->mtx);
-	ctl->retired = 1;
-	ctl->next = loop->retired;
-	loop->retired = ctl;
-	if (!ctl->draining)
-		ctl_close(ctl);
-}
-
-/* Hand the listening socket of ${old} to ${ctl}, which serves from now on
- * (in its place on the list), and retire ${old}. */
-static void
-ctl_replace(struct rp_ctl_loop * loop, struct rp_ctl * old,
-    struct rp_ctl * ctl)
-{
-
-	if (old->watched &&
-	    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, old->lfd, NULL))
-		rp_warnp("epoll_ctl");
-	old->watched = 0;
-	ctl->lfd = old->lfd;
-	old->lfd = -1;
-
-	/* The counters go on where old's left off. */
-	atomic_fetch_add(&old->sstats->refs, 1);
-	if (atomic_fetch_sub(&ctl->sstats->refs, 1) == 1)
-		free(ctl->sstats);
-	ctl->sstats = old->sstats;
-	ctl->stats = &ctl->sstats->s;
-	ctl_link(loop, ctl);
-	ctl_retire(loop, old);
-	if (loop->stopping)
-		ctl_sigterm(ctl);
-	else
-		rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_SERVING);
-	ctl_watch_listener(ctl);
-}
-
-/* Start serving ${ctl}. */
-static void
-ctl_serve(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
-{
-
-	ctl_link(loop, ctl);
-	rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_SERVING);
-	ctl_watch_listener(ctl);
-	if (loop->stopping)
-		ctl_sigterm(ctl);
-}
-
-/* Apply the changes other threads queued for ${loop}, oldest first. */
-static void
-ctl_changes(struct rp_ctl_loop * loop)
-{
-	struct rp_ctl_change * list, * ch, * rev = NULL;
-
-	pthread_mutex_lock(&loop->mtx);
-	list = loop->changes;
-	loop->changes = NULL;
-	pthread_mutex_unlock(&loop->mtx);
-	for (; list != NULL; list = ch) {
-		ch = list->next;
-		list->next = rev;
-		rev = list;
-	}
-	for (; rev != NULL; rev = ch) {
-		ch = rev->next;
-		if (rev->add != NULL && rev->old != NULL)
-			ctl_replace(loop, rev->old, rev->add);
-		else if (rev->add != NULL)
-			ctl_serve(loop, rev->add);
-		else
-			ctl_retire(loop, rev->old);
-		free(rev);
 	}
 }
 
@@ -237,7 +72,7 @@ ctl_wake(struct rp_ctl_loop * loop)
 		next = job->next;
 		rp_ctl_conn_computed(job);
 	}
-	ctl_changes(loop);
+	rp_ctl_pipes_apply(loop);
 }
 
 /* Dispatch the epoll event ${ev} by the tag it carries. */
@@ -336,58 +171,6 @@ ctl_drain_cut(struct rp_ctl * ctl, double t)
 		rp_worker_abort_all(ctl->loop->cfg.workers[i]);
 }
 
-/* Whether ${ctl} has drained every connection. */
-static int
-ctl_drained(struct rp_ctl * ctl)
-{
-
-	return (ctl->draining && ctl->nconns == 0 && ctl->dead == NULL &&
-	    atomic_load(&ctl->npairs) == 0);
-}
-
-/* Free the pipe ${ctl}, which has no connection left (drained, or freed
- * by ctl_teardown). */
-static void
-ctl_free(struct rp_ctl * ctl)
-{
-
-	/* No /readyz probe may use the resolver once it is stopped below. */
-	rp_ctl_health_retire(&ctl->health);
-	rp_ctl_resolver_stop(ctl->resolver);
-	if (ctl->lfd != -1)
-		close(ctl->lfd);
-	rp_keys_free(ctl->cfgv.keys);
-	if (atomic_fetch_sub(&ctl->sstats->refs, 1) == 1)
-		free(ctl->sstats);
-	free(ctl->name);
-	free(ctl->target);
-	free(ctl);
-}
-
-/* Free the retired pipes of ${loop} that drained a grace period ago and
- * that no reader holds (${t}: now). */
-static void
-ctl_reap_retired(struct rp_ctl_loop * loop, double t)
-{
-	struct rp_ctl ** pp, * ctl;
-
-	for (pp = &loop->retired; (ctl = *pp) != NULL; ) {
-		if (!ctl_drained(ctl)) {
-			pp = &ctl->next;
-			continue;
-		}
-		if (ctl->drained_at == 0)
-			ctl->drained_at = t;
-		if (t < ctl->drained_at + RP_CTL_GRACE ||
-		    atomic_load(&ctl->refs) > 0) {
-			pp = &ctl->next;
-			continue;
-		}
-		*pp = ctl->next;
-		ctl_free(ctl);
-	}
-}
-
 /* Whether SIGTERM has drained every connection of every pipe. */
 static int
 ctl_over(struct rp_ctl_loop * loop)
@@ -397,10 +180,10 @@ ctl_over(struct rp_ctl_loop * loop)
 	if (!loop->stopping)
 		return (0);
 	for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next)
-		if (!ctl_drained(ctl))
+		if (!rp_ctl_pipe_drained(ctl))
 			return (0);
 	for (ctl = loop->retired; ctl != NULL; ctl = ctl->next)
-		if (!ctl_drained(ctl))
+		if (!rp_ctl_pipe_drained(ctl))
 			return (0);
 	return (1);
 }
@@ -413,7 +196,7 @@ ctl_tick(struct rp_ctl * ctl, double t)
 
 	rp_ctl_conn_tick(ctl, t);
 	if (ctl->close_at > 0 && !ctl->draining && t >= ctl->close_at)
-		ctl_close(ctl);
+		rp_ctl_pipe_close(ctl);
 	ctl_drain_cut(ctl, t);
 }
 
@@ -521,9 +304,9 @@ ctl_round(struct rp_ctl_loop * loop, int wait_ms)
 	t = rp_ctl_now();
 	ctl_each(loop, ctl_timers, t);
 	if (t >= loop->tick) {
-		ctl_changes(loop);
+		rp_ctl_pipes_apply(loop);
 		ctl_each(loop, ctl_tick, t);
-		ctl_reap_retired(loop, t);
+		rp_ctl_pipes_reap(loop, t);
 		loop->tick = t + CTL_TICK;
 	}
 	ctl_settle_all(loop);
@@ -625,187 +408,6 @@ rp_ctl_loop_workers(struct rp_ctl_loop * loop, struct rp_worker ** workers,
 	loop->cfg.nworkers = n;
 }
 
-/**
- * rp_ctl_new(loop, cfg, lfd, taddrs, ntaddrs):
- * Create a pipe of ${loop} as ${cfg} says (copied; its keys are the pipe's
- * from now on, freed on failure too), serving the listening socket ${lfd}
- * (owned from now on, closed on failure; -1 for one that will take over
- * the socket of the pipe it replaces, rp_ctl_loop_replace) towards the
- * already resolved addresses ${taddrs}[0..${ntaddrs}).  It serves once
- * added to the loop (rp_ctl_loop_add).  Return NULL with a warning printed
- * on failure.
- */
-struct rp_ctl *
-rp_ctl_new(struct rp_ctl_loop * loop, const struct rp_ctl_cfg * cfg, int lfd,
-    const struct rp_addr * taddrs, int ntaddrs)
-{
-	struct rp_ctl * ctl;
-
-	if ((ctl = calloc(1, sizeof(*ctl))) == NULL) {
-		rp_warnp("calloc");
-		goto err0;
-	}
-	ctl->loop = loop;
-	if ((ctl->sstats = calloc(1, sizeof(*ctl->sstats))) == NULL) {
-		rp_warnp("calloc");
-		goto err1;
-	}
-	atomic_init(&ctl->sstats->refs, 1);
-	ctl->stats = &ctl->sstats->s;
-	ctl->cfgv = *cfg;
-	ctl->cfg = &ctl->cfgv;
-	ctl->lfd = lfd;
-	if ((cfg->name != NULL && (ctl->name = strdup(cfg->name)) == NULL) ||
-	    (ctl->target = strdup(cfg->target)) == NULL) {
-		rp_warnp("strdup");
-		goto err1;
-	}
-	ctl->cfgv.name = ctl->name;
-	ctl->cfgv.target = ctl->target;
-	if (cfg->bind != NULL) {
-		ctl->bindv = *cfg->bind;
-		ctl->cfgv.bind = &ctl->bindv;
-	}
-
-	/* Linux copies these options of a listener (the keepalive timers
-	 * and TCP_USER_TIMEOUT too) into each socket it accepts, which saves
-	 * the system calls per connection. */
-	if (lfd != -1)
-		rp_sock_tune(lfd, cfg->keepalive);
-	if (ntaddrs < 1)
-		goto err1;
-	if ((ctl->resolver = rp_ctl_resolver_start(loop->resolvers,
-	    ctl->target, taddrs, ntaddrs, cfg->rtime)) == NULL) {
-		rp_warnp("Cannot keep the target addresses");
-		goto err1;
-	}
-	return (ctl);
-
-err1:
-	free(ctl->sstats);
-	free(ctl->name);
-	free(ctl->target);
-	free(ctl);
-err0:
-	rp_keys_free(cfg->keys);
-	if (lfd != -1)
-		close(lfd);
-	return (NULL);
-}
-
-/* Queue the change of ${add} for ${old} (either may be NULL) for ${loop}'s
- * control thread, and wake it. */
-static void
-ctl_queue(struct rp_ctl_loop * loop, struct rp_ctl * add, struct rp_ctl * old)
-{
-	struct rp_ctl_change * ch;
-	uint64_t one = 1;
-
-	/* A change that cannot be queued is lost: the pipe stays as it was
-	 * (a new one never serves, an old one never stops); say so. */
-	if ((ch = malloc(sizeof(*ch))) == NULL) {
-		rp_error("Out of memory: a change of pipes was dropped");
-		return;
-	}
-	ch->add = add;
-	ch->old = old;
-	pthread_mutex_lock(&loop->mtx);
-	ch->next = loop->changes;
-	loop->changes = ch;
-	pthread_mutex_unlock(&loop->mtx);
-	if (write(loop->wakefd, &one, sizeof(one)) != sizeof(one)) {
-		/* Full only after 2^64 - 2 wakes: cannot happen. */
-	}
-}
-
-/**
- * rp_ctl_loop_add(loop, ctl):
- * Have ${loop} serve the pipe ${ctl}: at once before rp_ctl_loop_run, else
- * in the control thread's next round.  May be called from any thread.
- */
-void
-rp_ctl_loop_add(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
-{
-	int running;
-
-	pthread_mutex_lock(&loop->mtx);
-	running = loop->running;
-	pthread_mutex_unlock(&loop->mtx);
-	if (running)
-		ctl_queue(loop, ctl, NULL);
-	else
-		ctl_link(loop, ctl);
-}
-
-/**
- * rp_ctl_loop_remove(loop, ctl):
- * Have ${loop}'s control thread stop the pipe ${ctl}: it closes its
- * listening socket, drains (within its --drain-timeout) and is freed.
- * The caller must not use ${ctl} after this.  May be called from any
- * thread while the loop runs.
- */
-void
-rp_ctl_loop_remove(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
-{
-
-	ctl_queue(loop, NULL, ctl);
-}
-
-/**
- * rp_ctl_loop_replace(loop, old, ctl):
- * Have ${loop}'s control thread hand the listening socket of the pipe
- * ${old} to the new pipe ${ctl} (made with no socket of its own), which
- * serves new connections from then on, while ${old} drains what it
- * carries and is freed.  The caller must not use ${old} after this.  May
- * be called from any thread while the loop runs.
- */
-void
-rp_ctl_loop_replace(struct rp_ctl_loop * loop, struct rp_ctl * old,
-    struct rp_ctl * ctl)
-{
-
-	ctl_queue(loop, ctl, old);
-}
-
-/**
- * rp_ctl_loop_pipes(loop, n):
- * Return the pipes ${loop} serves now, each with a reference (to be given
- * back with rp_ctl_put), in an array to be freed by the caller, their
- * number stored in ${n}; NULL if there are none or out of memory.  Safe
- * from any thread.
- */
-struct rp_ctl **
-rp_ctl_loop_pipes(struct rp_ctl_loop * loop, int * n)
-{
-	struct rp_ctl ** v = NULL, * ctl;
-	int i = 0;
-
-	pthread_mutex_lock(&loop->mtx);
-	for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next)
-		i++;
-	if (i > 0 && (v = calloc((size_t)i, sizeof(*v))) != NULL) {
-		i = 0;
-		for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next) {
-			atomic_fetch_add(&ctl->refs, 1);
-			v[i++] = ctl;
-		}
-	}
-	pthread_mutex_unlock(&loop->mtx);
-	*n = (v != NULL) ? i : 0;
-	return (v);
-}
-
-/**
- * rp_ctl_put(ctl):
- * Give back a reference from rp_ctl_loop_pipes.
- */
-void
-rp_ctl_put(struct rp_ctl * ctl)
-{
-
-	atomic_fetch_sub(&ctl->refs, 1);
-}
-
 /* Undo what rp_ctl_loop_start set up (every connection closed). */
 static void
 ctl_teardown(struct rp_ctl_loop * loop)
@@ -876,8 +478,8 @@ rp_ctl_loop_start(struct rp_ctl_loop * loop)
 		rp_warnp("epoll_create1");
 		goto err2;
 	}
-	if (ctl_watch(loop, loop->sigfd, loop, RP_CTL_EV_SIGNAL, 0) ||
-	    ctl_watch(loop, loop->wakefd, loop, RP_CTL_EV_WAKE, 0)) {
+	if (rp_ctl_watch(loop, loop->sigfd, loop, RP_CTL_EV_SIGNAL, 0) ||
+	    rp_ctl_watch(loop, loop->wakefd, loop, RP_CTL_EV_WAKE, 0)) {
 		rp_warnp("epoll_ctl");
 		goto err3;
 	}
@@ -887,7 +489,7 @@ rp_ctl_loop_start(struct rp_ctl_loop * loop)
 		goto err3;
 	}
 	for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next) {
-		ctl_watch_listener(ctl);
+		rp_ctl_pipe_listen(ctl);
 		rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_SERVING);
 	}
 	loop->started = 1;
@@ -968,55 +570,21 @@ rp_ctl_loop_free(struct rp_ctl_loop * loop)
 	while ((ch = loop->changes) != NULL) {
 		loop->changes = ch->next;
 		if (ch->add != NULL)
-			ctl_free(ch->add);
+			rp_ctl_pipe_free(ch->add);
 		free(ch);
 	}
 	while ((ctl = loop->pipes) != NULL) {
 		loop->pipes = ctl->next;
-		ctl_free(ctl);
+		rp_ctl_pipe_free(ctl);
 	}
 	while ((ctl = loop->retired) != NULL) {
 		loop->retired = ctl->next;
-		ctl_free(ctl);
+		rp_ctl_pipe_free(ctl);
 	}
 	rp_ctl_resolvers_stop(loop->resolvers);
 	close(loop->wakefd);
 	pthread_mutex_destroy(&loop->mtx);
 	free(loop);
-}
-
-/**
- * rp_ctl_name(ctl):
- * Return the name of the pipe ${ctl}, or NULL (command-line mode).
- */
-const char *
-rp_ctl_name(const struct rp_ctl * ctl)
-{
-
-	return (ctl->name);
-}
-
-/**
- * rp_ctl_keys(ctl):
- * Return the keys of the pipe ${ctl}.
- */
-struct rp_keys *
-rp_ctl_keys(const struct rp_ctl * ctl)
-{
-
-	return (ctl->cfgv.keys);
-}
-
-/**
- * rp_ctl_stats(ctl):
- * Return the counters of the pipe ${ctl} (rp_ctlstats_read reads them from
- * any thread while a reference is held).
- */
-const struct rp_ctlstats *
-rp_ctl_stats(const struct rp_ctl * ctl)
-{
-
-	return (ctl->stats);
 }
 
 /**

@@ -15,7 +15,8 @@
  * It runs on epoll and non-blocking sockets whichever engine the workers
  * use, so it needs nothing of io_uring.
  *
- * Its parts: the loop (rp_ctl.c), accepting with -n and the back-off
+ * Its parts: the loop (rp_ctl.c), the pipes (rp_ctl_pipes.c), accepting
+ * with -n and the back-off
  * (rp_ctl_accept.c), connect and handshake steps (rp_ctl_conn.c), the hand-
  * off to workers (rp_ctl_handoff.c), the resolver (rp_ctl_resolver.c); the
  * dial to the target is rp_dial.c.
