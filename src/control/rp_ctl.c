@@ -333,6 +333,9 @@ ctl_main(void * cookie)
 	for (ms = 0; ms >= 0; )
 		ms = ctl_round(loop, ms);
 	loop->rc = (ms == -1) ? 0 : -1;
+
+	/* The thread that serves reloads returns to wait for this one. */
+	rp_ctl_reload_end(loop->reload);
 	return (NULL);
 }
 
@@ -381,8 +384,12 @@ rp_ctl_loop_new(const struct rp_ctl_loop_cfg * cfg)
 		rp_warnp("eventfd");
 		goto err2;
 	}
-	if ((loop->resolvers = rp_ctl_resolvers_start()) == NULL)
+	if ((loop->reload = rp_ctl_reload_new(
+	    cfg->reload ? cfg->reload : ctl_reload_pipes,
+	    cfg->reload ? cfg->reload_arg : loop, &loop->stats,
+	    cfg->notify)) == NULL)
 		goto err3;
+	loop->resolvers = rp_ctl_reload_resolvers(loop->reload);
 	return (loop);
 
 err3:
@@ -434,8 +441,6 @@ ctl_teardown(struct rp_ctl_loop * loop)
 	close(loop->epfd);
 	close(loop->sigfd);
 	loop->epfd = loop->sigfd = -1;
-	rp_ctl_reload_stop(loop->reload);
-	loop->reload = NULL;
 	free(loop->ring_owed);
 	loop->ring_owed = NULL;
 	loop->started = 0;
@@ -443,8 +448,8 @@ ctl_teardown(struct rp_ctl_loop * loop)
 
 /**
  * rp_ctl_loop_start(loop):
- * Set ${loop} up to serve the pipes added so far: the reload thread, the
- * signalfd of SIGTERM and SIGHUP (both must be blocked in every thread),
+ * Set ${loop} up to serve the pipes added so far: the signalfd of SIGTERM
+ * and SIGHUP (both must be blocked in every thread),
  * the epoll set and the compute pool.  Return 0, or -1 with a warning
  * printed.
  */
@@ -461,18 +466,13 @@ rp_ctl_loop_start(struct rp_ctl_loop * loop)
 		goto err0;
 	}
 	loop->nring_owed = 0;
-	if ((loop->reload = rp_ctl_reload_start(
-	    cfg->reload ? cfg->reload : ctl_reload_pipes,
-	    cfg->reload ? cfg->reload_arg : loop, &loop->stats,
-	    cfg->notify)) == NULL)
-		goto err0;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGHUP);
 	if ((loop->sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK)) ==
 	    -1) {
 		rp_warnp("signalfd");
-		goto err1;
+		goto err0;
 	}
 	if ((loop->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		rp_warnp("epoll_create1");
@@ -504,9 +504,6 @@ err3:
 err2:
 	close(loop->sigfd);
 	loop->sigfd = -1;
-err1:
-	rp_ctl_reload_stop(loop->reload);
-	loop->reload = NULL;
 err0:
 	free(loop->ring_owed);
 	loop->ring_owed = NULL;
@@ -520,7 +517,9 @@ err0:
  * Return 0 then, or -1 on a fatal error (rp_fatal, in any thread: the
  * connections not yet handed to a worker are closed; the caller must abort
  * the workers').  The loop runs on a thread of its own, "rp-ctl", which
- * submits nothing to any worker's ring; this thread waits for it.
+ * submits nothing to any worker's ring; this thread meanwhile carries out
+ * the reloads and the targets' look-ups (rp_ctl_reload_serve), which may
+ * block.
  */
 int
 rp_ctl_loop_run(struct rp_ctl_loop * loop)
@@ -540,6 +539,7 @@ rp_ctl_loop_run(struct rp_ctl_loop * loop)
 	}
 	/* Named for top -H, gdb and the fault tests (t_fault_fatal.sh). */
 	(void)pthread_setname_np(thr, "rp-ctl");
+	rp_ctl_reload_serve(loop->reload);
 	pthread_join(thr, NULL);
 	rc = loop->rc;
 done:
@@ -581,7 +581,7 @@ rp_ctl_loop_free(struct rp_ctl_loop * loop)
 		loop->retired = ctl->next;
 		rp_ctl_pipe_free(ctl);
 	}
-	rp_ctl_resolvers_stop(loop->resolvers);
+	rp_ctl_reload_free(loop->reload);
 	close(loop->wakefd);
 	pthread_mutex_destroy(&loop->mtx);
 	free(loop);

@@ -13,18 +13,19 @@ struct rp_ctl_reload {
 	void * arg;
 	struct rp_ctlstats * stats;
 	void (* notify)(const char *);
+	struct rp_ctl_resolvers * resolvers;
 
-	/* mtx guards the flags; cv wakes the thread for a request or to
-	 * stop.  The thread sends READY=1 under mtx and only while stopping
-	 * is unset, and rp_ctl_reload_stopping sends STOPPING=1 under mtx
-	 * after setting it, so the two never come out of order. */
+	/* mtx guards the flags; cv (CLOCK_MONOTONIC) wakes the thread for a
+	 * request, a new resolver or to stop.  The thread sends READY=1
+	 * under mtx and only while stopping is unset, and
+	 * rp_ctl_reload_stopping sends STOPPING=1 under mtx after setting it,
+	 * so the two never come out of order. */
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
 	int pending;		/* A reload was asked for. */
+	int kicked;		/* A resolver was added: its due time counts. */
 	int stopping;		/* SIGTERM: no more reloads. */
-	int stop;		/* The thread is to return. */
-
-	pthread_t thr;
+	int stop;		/* rp_ctl_reload_serve is to return. */
 };
 
 /* Tell the service manager ${state} through ${rl}'s hook, if any. */
@@ -80,42 +81,99 @@ done:
 	return (rc);
 }
 
-/* Wait for requests and carry them out until told to stop. */
-static void *
-reload_main(void * arg)
+/* Wait (under rl->mtx) for a request, a kick or a stop, or until the
+ * first look-up of the resolvers is due. */
+static void
+reload_wait(struct rp_ctl_reload * rl)
 {
-	struct rp_ctl_reload * rl = arg;
+	struct timespec due;
 
-	pthread_mutex_lock(&rl->mtx);
-	for (;;) {
-		while (!rl->stop && !(rl->pending && !rl->stopping))
-			pthread_cond_wait(&rl->cv, &rl->mtx);
-		if (rl->stop)
-			break;
-		rl->pending = 0;
-		reload_notify(rl, "RELOADING=1");
-
-		/* The reload may block: not under the lock. */
-		pthread_mutex_unlock(&rl->mtx);
-		reload_run(rl);
-		pthread_mutex_lock(&rl->mtx);
-		if (!rl->stopping)
-			reload_notify(rl, "READY=1");
-	}
-	pthread_mutex_unlock(&rl->mtx);
-	return (NULL);
+	if (rl->stop || (rl->pending && !rl->stopping) || rl->kicked)
+		return;
+	if (rp_ctl_resolvers_due(rl->resolvers, &due))
+		(void)pthread_cond_timedwait(&rl->cv, &rl->mtx, &due);
+	else
+		pthread_cond_wait(&rl->cv, &rl->mtx);
 }
 
 /**
- * rp_ctl_reload_start(fn, arg, stats, notify):
- * Start the thread that reloads by calling ${fn}(${arg}) on request (0:
+ * rp_ctl_reload_serve(rl):
+ * On the calling thread, carry out the reloads asked of ${rl}, and the
+ * look-ups of its resolvers as they fall due, until rp_ctl_reload_end.
+ */
+void
+rp_ctl_reload_serve(struct rp_ctl_reload * rl)
+{
+
+	pthread_mutex_lock(&rl->mtx);
+	while (!rl->stop) {
+		reload_wait(rl);
+		rl->kicked = 0;
+		if (rl->stop)
+			break;
+		if (rl->pending && !rl->stopping) {
+			rl->pending = 0;
+			reload_notify(rl, "RELOADING=1");
+
+			/* The reload may block: not under the lock. */
+			pthread_mutex_unlock(&rl->mtx);
+			reload_run(rl);
+			pthread_mutex_lock(&rl->mtx);
+			if (!rl->stopping)
+				reload_notify(rl, "READY=1");
+		}
+		pthread_mutex_unlock(&rl->mtx);
+		rp_ctl_resolvers_run(rl->resolvers);
+		pthread_mutex_lock(&rl->mtx);
+	}
+	pthread_mutex_unlock(&rl->mtx);
+}
+
+/* A resolver was added to the set of ${cookie}: its due time counts. */
+static void
+reload_kick(void * cookie)
+{
+	struct rp_ctl_reload * rl = cookie;
+
+	pthread_mutex_lock(&rl->mtx);
+	rl->kicked = 1;
+	pthread_cond_signal(&rl->cv);
+	pthread_mutex_unlock(&rl->mtx);
+}
+
+/* Initialize ${cv} to time out by CLOCK_MONOTONIC (the resolvers' due
+ * times); 0 or -1. */
+static int
+reload_cond_init(pthread_cond_t * cv)
+{
+	pthread_condattr_t cattr;
+	int rc = -1;
+
+	if (pthread_condattr_init(&cattr))
+		goto err0;
+	if (pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(cv, &cattr))
+		goto err1;
+	rc = 0;
+
+err1:
+	pthread_condattr_destroy(&cattr);
+err0:
+	return (rc);
+}
+
+/**
+ * rp_ctl_reload_new(fn, arg, stats, notify):
+ * Make the reloader that reloads by calling ${fn}(${arg}) on request (0:
  * the reload took effect; -1: it changed nothing), counting each outcome
  * in ${stats} and telling the service manager through ${notify}
- * (RELOADING=1, READY=1, STOPPING=1; NULL: no one).  ${arg} and ${stats}
- * must outlive it.  Return NULL on failure, with a warning printed.
+ * (RELOADING=1, READY=1, STOPPING=1; NULL: no one), and that runs the
+ * look-ups of its resolvers (rp_ctl_reload_resolvers) as they fall due;
+ * rp_ctl_reload_serve runs it.  ${arg} and ${stats} must outlive it.
+ * Return NULL on failure, with a warning printed.
  */
 struct rp_ctl_reload *
-rp_ctl_reload_start(int (* fn)(void *), void * arg,
+rp_ctl_reload_new(int (* fn)(void *), void * arg,
     struct rp_ctlstats * stats, void (* notify)(const char *))
 {
 	struct rp_ctl_reload * rl;
@@ -132,16 +190,12 @@ rp_ctl_reload_start(int (* fn)(void *), void * arg,
 		rp_warnp("pthread_mutex_init");
 		goto err1;
 	}
-	if ((errno = pthread_cond_init(&rl->cv, NULL)) != 0) {
-		rp_warnp("pthread_cond_init");
+	if (reload_cond_init(&rl->cv)) {
+		rp_warn("Cannot set up the reload thread's condition");
 		goto err2;
 	}
-	if ((errno = pthread_create(&rl->thr, NULL, reload_main, rl)) != 0) {
-		rp_warnp("Cannot start the reload thread");
+	if ((rl->resolvers = rp_ctl_resolvers_new(reload_kick, rl)) == NULL)
 		goto err3;
-	}
-	/* Named for top -H, gdb and the fault tests. */
-	(void)pthread_setname_np(rl->thr, "rp-reload");
 	return (rl);
 
 err3:
@@ -152,6 +206,17 @@ err1:
 	free(rl);
 err0:
 	return (NULL);
+}
+
+/**
+ * rp_ctl_reload_resolvers(rl):
+ * Return the set of resolvers whose look-ups ${rl} runs.
+ */
+struct rp_ctl_resolvers *
+rp_ctl_reload_resolvers(struct rp_ctl_reload * rl)
+{
+
+	return (rl->resolvers);
 }
 
 /**
@@ -187,21 +252,32 @@ rp_ctl_reload_stopping(struct rp_ctl_reload * rl)
 }
 
 /**
- * rp_ctl_reload_stop(rl):
- * Stop and join ${rl}'s thread (a reload under way finishes first) and
- * free ${rl}.  NULL is a no-op.
+ * rp_ctl_reload_end(rl):
+ * Have rp_ctl_reload_serve return (after a reload under way).  May be
+ * called from any thread.
  */
 void
-rp_ctl_reload_stop(struct rp_ctl_reload * rl)
+rp_ctl_reload_end(struct rp_ctl_reload * rl)
 {
 
-	if (rl == NULL)
-		return;
 	pthread_mutex_lock(&rl->mtx);
 	rl->stop = 1;
 	pthread_cond_signal(&rl->cv);
 	pthread_mutex_unlock(&rl->mtx);
-	pthread_join(rl->thr, NULL);
+}
+
+/**
+ * rp_ctl_reload_free(rl):
+ * Free ${rl} (rp_ctl_reload_serve has returned, or never ran; every
+ * resolver of its set is stopped).  NULL is a no-op.
+ */
+void
+rp_ctl_reload_free(struct rp_ctl_reload * rl)
+{
+
+	if (rl == NULL)
+		return;
+	rp_ctl_resolvers_free(rl->resolvers);
 	pthread_cond_destroy(&rl->cv);
 	pthread_mutex_destroy(&rl->mtx);
 	free(rl);

@@ -2,8 +2,10 @@
 #define RP_CTL_RELOAD_H_
 
 /*
- * Reloading on SIGHUP, on a thread of its own (key files are read and the
- * target looked up, which may block, never on the control thread).  On
+ * Reloading on SIGHUP, on the thread that started the control loop (key
+ * files are read and targets looked up, which may block, never on the
+ * control thread); between reloads that thread also re-resolves each
+ * pipe's target every -r seconds (rp_ctl_resolver.h).  On
  * the command line, for each pipe (rp_ctl_reload_pipe): read every -k
  * file again and resolve -t again, and only if both succeed use the new
  * keys and addresses for the connections that begin from then on;
@@ -21,15 +23,30 @@ struct rp_ctl_reload;
 struct rp_ctlstats;
 
 /**
- * rp_ctl_reload_start(fn, arg, stats, notify):
- * Start the thread that reloads by calling ${fn}(${arg}) on request (0:
+ * rp_ctl_reload_new(fn, arg, stats, notify):
+ * Make the reloader that reloads by calling ${fn}(${arg}) on request (0:
  * the reload took effect; -1: it changed nothing), counting each outcome
  * in ${stats} and telling the service manager through ${notify}
- * (RELOADING=1, READY=1, STOPPING=1; NULL: no one).  ${arg} and ${stats}
- * must outlive it.  Return NULL on failure, with a warning printed.
+ * (RELOADING=1, READY=1, STOPPING=1; NULL: no one), and that runs the
+ * look-ups of its resolvers (rp_ctl_reload_resolvers) as they fall due;
+ * rp_ctl_reload_serve runs it.  ${arg} and ${stats} must outlive it.
+ * Return NULL on failure, with a warning printed.
  */
-struct rp_ctl_reload * rp_ctl_reload_start(int (* fn)(void *), void * arg,
+struct rp_ctl_reload * rp_ctl_reload_new(int (* fn)(void *), void * arg,
     struct rp_ctlstats * stats, void (* notify)(const char *));
+
+/**
+ * rp_ctl_reload_resolvers(rl):
+ * Return the set of resolvers whose look-ups ${rl} runs.
+ */
+struct rp_ctl_resolvers * rp_ctl_reload_resolvers(struct rp_ctl_reload * rl);
+
+/**
+ * rp_ctl_reload_serve(rl):
+ * On the calling thread, carry out the reloads asked of ${rl}, and the
+ * look-ups of its resolvers as they fall due, until rp_ctl_reload_end.
+ */
+void rp_ctl_reload_serve(struct rp_ctl_reload * rl);
 
 /**
  * rp_ctl_reload_request(rl):
@@ -46,10 +63,17 @@ void rp_ctl_reload_request(struct rp_ctl_reload * rl);
 void rp_ctl_reload_stopping(struct rp_ctl_reload * rl);
 
 /**
- * rp_ctl_reload_stop(rl):
- * Stop and join ${rl}'s thread (a reload under way finishes first) and
- * free ${rl}.  NULL is a no-op.
+ * rp_ctl_reload_end(rl):
+ * Have rp_ctl_reload_serve return (after a reload under way).  May be
+ * called from any thread.
  */
-void rp_ctl_reload_stop(struct rp_ctl_reload * rl);
+void rp_ctl_reload_end(struct rp_ctl_reload * rl);
+
+/**
+ * rp_ctl_reload_free(rl):
+ * Free ${rl} (rp_ctl_reload_serve has returned, or never ran; every
+ * resolver of its set is stopped).  NULL is a no-op.
+ */
+void rp_ctl_reload_free(struct rp_ctl_reload * rl);
 
 #endif /* !RP_CTL_RELOAD_H_ */

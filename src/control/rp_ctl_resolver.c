@@ -5,22 +5,21 @@
 #include <time.h>
 
 #include "rp_ctl_resolver.h"
-#include "rp_fatal.h"
 #include "rp_log.h"
 
 #define NS_PER_S	1000000000L
 
 /*
- * The set: one thread for every resolver in it.  mtx guards the list, each
- * resolver's due time and busy flag, and stop; cv wakes the thread (a
- * resolver added, or stop) and whoever waits for a look-up to end.
+ * The set: the resolvers one thread serves (rp_ctl_resolvers_run).  mtx
+ * guards the list and each resolver's due time and busy flag; cv wakes
+ * whoever waits for a look-up to end.
  */
 struct rp_ctl_resolvers {
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
 	struct rp_ctl_resolver * list;
-	int stop;
-	pthread_t thr;
+	void (* added)(void *);		/* Told of each resolver added ... */
+	void * added_arg;		/* ... with this. */
 };
 
 struct rp_ctl_resolver {
@@ -113,40 +112,40 @@ resolver_first(struct rp_ctl_resolvers * set)
 	return (first);
 }
 
-/* Re-resolve each target of ${set} when due, until told to stop. */
-static void *
-resolver_main(void * arg)
+/**
+ * rp_ctl_resolvers_due(set, due):
+ * Store in ${due} (CLOCK_MONOTONIC) when the first look-up of ${set} is
+ * due and return 1, or return 0 if none ever is.
+ */
+int
+rp_ctl_resolvers_due(struct rp_ctl_resolvers * set, struct timespec * due)
 {
-	struct rp_ctl_resolvers * set = arg;
 	struct rp_ctl_resolver * r;
-	struct timespec now, due;
-	int rc;
 
 	pthread_mutex_lock(&set->mtx);
-	while (!set->stop) {
-		if ((r = resolver_first(set)) == NULL) {
-			pthread_cond_wait(&set->cv, &set->mtx);
-			continue;
-		}
-		/* A copy: r may be stopped and freed while this waits. */
-		due = r->due;
-		rc = pthread_cond_timedwait(&set->cv, &set->mtx, &due);
-		if (rc == 0)
-			continue;	/* The list changed, or stop. */
-		if (rc != ETIMEDOUT) {
-			/* EINVAL: it would fail again at once, for ever (a
-			 * spin); no target would be resolved again. */
-			errno = rc;
-			rp_warnp("resolver: pthread_cond_timedwait");
-			rp_fatal("the resolver thread");
-			break;
-		}
+	if ((r = resolver_first(set)) != NULL)
+		*due = r->due;
+	pthread_mutex_unlock(&set->mtx);
+	return (r != NULL);
+}
 
-		/* The first one may have changed while this slept. */
+/**
+ * rp_ctl_resolvers_run(set):
+ * Look up again, on the calling thread (look-ups block), every target of
+ * ${set} whose time has come.
+ */
+void
+rp_ctl_resolvers_run(struct rp_ctl_resolvers * set)
+{
+	struct rp_ctl_resolver * r;
+	struct timespec now;
+
+	pthread_mutex_lock(&set->mtx);
+	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((r = resolver_first(set)) == NULL ||
 		    resolver_before(&now, &r->due))
-			continue;
+			break;
 
 		/* The look-up may block: not under the lock; busy keeps r
 		 * from being freed meanwhile. */
@@ -159,7 +158,6 @@ resolver_main(void * arg)
 		pthread_cond_broadcast(&set->cv);
 	}
 	pthread_mutex_unlock(&set->mtx);
-	return (NULL);
 }
 
 /* Initialize ${cv} to time out by CLOCK_MONOTONIC; 0 or -1. */
@@ -183,12 +181,14 @@ err0:
 }
 
 /**
- * rp_ctl_resolvers_start():
- * Start the thread that re-resolves the targets of the resolvers made in
- * the set it returns.  Return NULL on failure, with a warning printed.
+ * rp_ctl_resolvers_new(added, arg):
+ * Make an empty set of resolvers, whose look-ups the caller runs
+ * (rp_ctl_resolvers_run); ${added}(${arg}) is called as each resolver is
+ * added (its first look-up is due), unless NULL.  Return NULL on failure,
+ * with a warning printed.
  */
 struct rp_ctl_resolvers *
-rp_ctl_resolvers_start(void)
+rp_ctl_resolvers_new(void (* added)(void *), void * arg)
 {
 	struct rp_ctl_resolvers * set;
 
@@ -196,21 +196,14 @@ rp_ctl_resolvers_start(void)
 		rp_warnp("calloc");
 		goto err0;
 	}
+	set->added = added;
+	set->added_arg = arg;
 	if (pthread_mutex_init(&set->mtx, NULL))
 		goto err1;
 	if (resolver_cond_init(&set->cv))
 		goto err2;
-	if ((errno = pthread_create(&set->thr, NULL, resolver_main,
-	    set)) != 0) {
-		rp_warnp("Cannot start the resolver thread");
-		goto err3;
-	}
-	/* Named for top -H, gdb and the fault tests. */
-	(void)pthread_setname_np(set->thr, "rp-resolver");
 	return (set);
 
-err3:
-	pthread_cond_destroy(&set->cv);
 err2:
 	pthread_mutex_destroy(&set->mtx);
 err1:
@@ -220,21 +213,16 @@ err0:
 }
 
 /**
- * rp_ctl_resolvers_stop(set):
- * Stop and join ${set}'s thread and free ${set}, whose resolvers must all
- * be stopped already.  NULL is a no-op.
+ * rp_ctl_resolvers_free(set):
+ * Free ${set}, whose resolvers must all be stopped already.  NULL is a
+ * no-op.
  */
 void
-rp_ctl_resolvers_stop(struct rp_ctl_resolvers * set)
+rp_ctl_resolvers_free(struct rp_ctl_resolvers * set)
 {
 
 	if (set == NULL)
 		return;
-	pthread_mutex_lock(&set->mtx);
-	set->stop = 1;
-	pthread_cond_broadcast(&set->cv);
-	pthread_mutex_unlock(&set->mtx);
-	pthread_join(set->thr, NULL);
 	pthread_cond_destroy(&set->cv);
 	pthread_mutex_destroy(&set->mtx);
 	free(set);
@@ -243,7 +231,7 @@ rp_ctl_resolvers_stop(struct rp_ctl_resolvers * set)
 /**
  * rp_ctl_resolver_start(set, target, addrs, n, rtime):
  * Remember ${addrs}[0..${n}), the addresses ${target} already resolved to,
- * and if ${rtime} > 0 have ${set}'s thread resolve ${target} again every
+ * and if ${rtime} > 0 have ${set} resolve ${target} again every
  * ${rtime} seconds (a failed look-up keeps the addresses it had).
  * ${target} must outlive the resolver, and ${set} too.  Return NULL on
  * failure.
@@ -267,8 +255,9 @@ rp_ctl_resolver_start(struct rp_ctl_resolvers * set, const char * target,
 	r->due = resolver_after(rtime);
 	r->next = set->list;
 	set->list = r;
-	pthread_cond_broadcast(&set->cv);
 	pthread_mutex_unlock(&set->mtx);
+	if (set->added != NULL && rtime > 0)
+		set->added(set->added_arg);
 	return (r);
 
 err2:

@@ -3,14 +3,16 @@
 
 /*
  * The control thread's view of each pipe's target address (-t), kept
- * fresh by one thread for all pipes that re-resolves each every -r seconds
- * (name look-ups block, so they never run on the control thread).  A look-up's addresses
+ * fresh by the reload thread, which re-resolves each every -r seconds
+ * between reloads (name look-ups block, so they never run on the control
+ * thread).  A look-up's addresses
  * are kept together, in its order, as one immutable list that connections
  * hold a reference to while they dial (rp_dial), so that a re-resolution
  * never changes the list under a connection.
  */
 
 #include <stdatomic.h>
+#include <time.h>
 
 #include "rp_addr.h"
 
@@ -25,23 +27,40 @@ struct rp_ctl_resolver;
 struct rp_ctl_resolvers;
 
 /**
- * rp_ctl_resolvers_start():
- * Start the thread that re-resolves the targets of the resolvers made in
- * the set it returns.  Return NULL on failure, with a warning printed.
+ * rp_ctl_resolvers_new(added, arg):
+ * Make an empty set of resolvers, whose look-ups the caller runs
+ * (rp_ctl_resolvers_run); ${added}(${arg}) is called as each resolver is
+ * added (its first look-up is due), unless NULL.  Return NULL on failure,
+ * with a warning printed.
  */
-struct rp_ctl_resolvers * rp_ctl_resolvers_start(void);
+struct rp_ctl_resolvers * rp_ctl_resolvers_new(void (* added)(void *),
+    void * arg);
 
 /**
- * rp_ctl_resolvers_stop(set):
- * Stop and join ${set}'s thread and free ${set}, whose resolvers must all
- * be stopped already.  NULL is a no-op.
+ * rp_ctl_resolvers_due(set, due):
+ * Store in ${due} (CLOCK_MONOTONIC) when the first look-up of ${set} is
+ * due and return 1, or return 0 if none ever is.
  */
-void rp_ctl_resolvers_stop(struct rp_ctl_resolvers * set);
+int rp_ctl_resolvers_due(struct rp_ctl_resolvers * set, struct timespec * due);
+
+/**
+ * rp_ctl_resolvers_run(set):
+ * Look up again, on the calling thread (look-ups block), every target of
+ * ${set} whose time has come.
+ */
+void rp_ctl_resolvers_run(struct rp_ctl_resolvers * set);
+
+/**
+ * rp_ctl_resolvers_free(set):
+ * Free ${set}, whose resolvers must all be stopped already.  NULL is a
+ * no-op.
+ */
+void rp_ctl_resolvers_free(struct rp_ctl_resolvers * set);
 
 /**
  * rp_ctl_resolver_start(set, target, addrs, n, rtime):
  * Remember ${addrs}[0..${n}), the addresses ${target} already resolved to,
- * and if ${rtime} > 0 have ${set}'s thread resolve ${target} again every
+ * and if ${rtime} > 0 have ${set} resolve ${target} again every
  * ${rtime} seconds (a failed look-up keeps the addresses it had).
  * ${target} must outlive the resolver, and ${set} too.  Return NULL on
  * failure.
