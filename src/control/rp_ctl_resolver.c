@@ -160,26 +160,6 @@ rp_ctl_resolvers_run(struct rp_ctl_resolvers * set)
 	pthread_mutex_unlock(&set->mtx);
 }
 
-/* Initialize ${cv} to time out by CLOCK_MONOTONIC; 0 or -1. */
-static int
-resolver_cond_init(pthread_cond_t * cv)
-{
-	pthread_condattr_t cattr;
-	int rc = -1;
-
-	if (pthread_condattr_init(&cattr))
-		goto err0;
-	if (pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC) ||
-	    pthread_cond_init(cv, &cattr))
-		goto err1;
-	rc = 0;
-
-err1:
-	pthread_condattr_destroy(&cattr);
-err0:
-	return (rc);
-}
-
 /**
  * rp_ctl_resolvers_new(added, arg):
  * Make an empty set of resolvers, whose look-ups the caller runs
@@ -200,7 +180,7 @@ rp_ctl_resolvers_new(void (* added)(void *), void * arg)
 	set->added_arg = arg;
 	if (pthread_mutex_init(&set->mtx, NULL))
 		goto err1;
-	if (resolver_cond_init(&set->cv))
+	if (pthread_cond_init(&set->cv, NULL))
 		goto err2;
 	return (set);
 
