@@ -81,10 +81,11 @@ for prog in ringpiped ringpipe; do
   fi
 done
 
-# ringpiped.conf(5): its one table of keys (.It Ic KEY Ta FLAG Ta SCOPE Ta)
-# is the daemon's (opt_table in src/process/rp_options.c): the same keys,
-# each in its scope and with its flag (the letter, else --KEY; mode: -e, -d).
-python3 - src/process/rp_options.c man/ringpiped.conf.5 >"$T_TMP/keys" 2>&1 <<'EOF'
+# ringpiped.conf(5): its one table of keys (.It Ic KEY Ta FLAG Ta SCOPE Ta),
+# and the README's copy of it, are the daemon's (opt_table in
+# src/process/rp_options.c): the same keys, each in its scope and with its
+# flag (the letter, else --KEY; mode: -e, -d).
+python3 - src/process/rp_options.c man/ringpiped.conf.5 README.md >"$T_TMP/keys" 2>&1 <<'EOF'
 import re, sys
 src = open(sys.argv[1]).read()
 i = src.index("opt_table[] = {")
@@ -98,19 +99,29 @@ want["mode"] = ("Fl e , Fl d", "pipe")
 page = open(sys.argv[2]).read()
 have = {k: (f, s) for k, f, s in
         re.findall(r"^\.It Ic ([a-z-]+) Ta (.*?) Ta (pipe|global) Ta", page, re.M)}
+# The README shows the same table: | `key` | `-x` | scope | meaning |.
+def plain(fl):  # "Fl \\-keepalive" -> "--keepalive", "Fl e , Fl d" -> "-e, -d"
+    return fl.replace("Fl \\-", "--").replace("Fl ", "-").replace(" , ", ", ")
+readme = {k: (", ".join(re.findall(r"`(-[^`]+)`", f)), s)
+          for k, f, s in re.findall(r"^\| `([a-z-]+)` \| (.*?) \| (pipe|global) \|",
+                                    open(sys.argv[3]).read(), re.M)}
 bad = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
 for k in bad:
     print("%s: daemon %s, page %s" % (k, want.get(k), have.get(k)))
+want_plain = {k: (plain(f), sc) for k, (f, sc) in want.items()}
+rbad = sorted(k for k in set(want) | set(readme) if want_plain.get(k) != readme.get(k))
+for k in rbad:
+    print("%s: daemon %s, README %s" % (k, want_plain.get(k), readme.get(k)))
 print("%d keys" % len(want))
-sys.exit(1 if bad or len(want) < 20 else 0)
+sys.exit(1 if bad or rbad or len(want) < 20 else 0)
 EOF
 if [ $? -eq 0 ]; then
-  t_pass "ringpiped.conf(5): its table has every key of the daemon's, each with its scope and flag ($(tail -n 1 "$T_TMP/keys"))"
+  t_pass "ringpiped.conf(5) and the README: their table has every key of the daemon's, each with its scope and flag ($(tail -n 1 "$T_TMP/keys"))"
 else
-  t_fail "ringpiped.conf(5): its table is the daemon's"; sed 's/^/    /' "$T_TMP/keys"
+  t_fail "ringpiped.conf(5) and the README: their table is the daemon's"; sed 's/^/    /' "$T_TMP/keys"
 fi
-# The page's example (its first literal display under EXAMPLES) and the
-# shipped example file parse: with no key files here, the only complaint is
+# The page's example (its first literal display under EXAMPLES), the
+# README's and the shipped example file parse: with no key files here, the only complaint is
 # the first key file, which is read after the whole file has been checked.
 awk '/^\.Sh EXAMPLES/ { e = 1 } e && /^\.Ed/ { exit } p; e && /^\.Bd -literal/ { p = 1 }' \
   man/ringpiped.conf.5 >"$T_TMP/man-example.conf"
@@ -130,6 +141,10 @@ if [ -e /etc/ringpiped/web-dc1.key ]; then
 else
   parses "$T_TMP/man-example.conf" "ringpiped.conf(5)'s example"
   parses "$ROOT/systemd/ringpiped.conf" "the example file systemd/ringpiped.conf"
+  # The README's example: the block that starts with its path.
+  awk '/^```/ { if (p) exit; n = NR } NR == n + 1 && /^# \/etc\/ringpiped\/ringpiped.conf$/ { p = 1 } p' \
+    README.md >"$T_TMP/readme-example.conf"
+  parses "$T_TMP/readme-example.conf" "the README's example"
 fi
 
 # --- The systemd unit.
