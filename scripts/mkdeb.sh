@@ -46,6 +46,15 @@ install -m 0644 systemd/example.conf "$doc/examples/example.conf"
 install -m 0644 systemd/ringpiped.conf "$doc/examples/ringpiped.conf"
 gzip -9n <README.md >"$doc/README.md.gz"
 
+# ringpiped-config.service is for systemd: the package ships no SysV init
+# script (lintian does not ask one for the template ringpiped@.service).
+install -d -m 0755 "$root/usr/share/lintian/overrides"
+cat >"$root/usr/share/lintian/overrides/ringpiped" <<'EOF'
+# The units are for systemd only; no SysV init script is shipped.
+ringpiped: package-supports-alternative-init-but-no-init.d-script [lib/systemd/system/ringpiped-config.service]
+EOF
+chmod 0644 "$root/usr/share/lintian/overrides/ringpiped"
+
 cat >"$doc/copyright" <<EOF
 ringpiped: a spiped-compatible secure pipe daemon.
 
