@@ -531,6 +531,34 @@ if getent passwd ringpiped | grep -q ':/nonexistent:' && getent group ringpiped 
   for i in $(seq 50); do grep -q '^ringpiped: Reloaded' "$T_TMP/svc.err" && break; sleep 0.1; done
   t_check "installed, as user ringpiped: after the key file is rewritten and SIGHUP, the new key is served" \
     "$RPLOAD" echo -q -c "$(t_addr "$e2")" -n 2 -b 1M --timeout 30
+  # ringpiped-config.service's way: the file and its keys in one directory,
+  # root:ringpiped, read by the daemon itself as user ringpiped, at start
+  # and at a reload (inside its sandbox) that adds a pipe.
+  cdir=$T_TMP/cfgdir
+  install -d -m 0750 -g ringpiped "$cdir"
+  install -m 0640 -g ringpiped "$KEY" "$cdir/a.key"
+  install -m 0640 -g ringpiped "$T_TMP/key2" "$cdir/b.key"
+  d=$(t_port); e=$(t_port); d2=$(t_port); e2=$(t_port)
+  install -m 0640 -g ringpiped /dev/null "$cdir/ringpiped.conf"
+  printf '[a]\nmode = decrypt\nsource = %s\ntarget = %s\nkey = %s\n' \
+    "$(t_addr "$d")" "$(t_addr "$ECHO_PORT")" "$cdir/a.key" >"$cdir/ringpiped.conf"
+  t_bg setpriv --reuid ringpiped --regid ringpiped --clear-groups --inh-caps=-all \
+    /usr/bin/ringpiped -c "$cdir/ringpiped.conf" -F 2>"$T_TMP/cfg.err"
+  cfgpid=$T_LAST
+  t_wait_port "$d"
+  t_daemon stock -e "$(t_addr "$e")" "$(t_addr "$d")" "$KEY"
+  t_check "installed ringpiped -c as user ringpiped, file and key root:ringpiped 0640: stock -e round trip" \
+    "$RPLOAD" echo -q -c "$(t_addr "$e")" -n 2 -b 1M --timeout 30
+  printf '\n[b]\nmode = decrypt\nsource = %s\ntarget = %s\nkey = %s\n' \
+    "$(t_addr "$d2")" "$(t_addr "$ECHO_PORT")" "$cdir/b.key" >>"$cdir/ringpiped.conf"
+  kill -HUP "$cfgpid"
+  if t_wait_log "$T_TMP/cfg.err" "Reloaded $cdir/ringpiped.conf: 1 pipe unchanged (keys read again), 0 changed, 1 added" 1 &&
+      t_wait_port "$d2" && t_daemon stock -e "$(t_addr "$e2")" "$(t_addr "$d2")" "$T_TMP/key2" &&
+      "$RPLOAD" echo -q -c "$(t_addr "$e2")" -n 2 -b 1M --timeout 30 >/dev/null 2>&1; then
+    t_pass "installed, -c as user ringpiped: a reload of the edited file ($(grep -o 'sandbox: [^;]*' "$T_TMP/cfg.err")) adds a pipe that serves"
+  else
+    t_fail "installed, -c as user ringpiped: a reload adds a pipe"; tail -n 5 "$T_TMP/cfg.err" | sed 's/^/    /'
+  fi
 else
   t_fail "installed: the system user and group ringpiped exist (home /nonexistent)"
 fi
