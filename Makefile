@@ -11,7 +11,8 @@
 #   make bench-micro  Google benchmark micro-benchmarks
 #   make bench        end-to-end comparison against stock spiped
 #   make demo         a demo pipe on loopback
-#   make install PREFIX=/usr/local [DESTDIR=]   (programs, man pages, unit)
+#   make install PREFIX=/usr/local [DESTDIR=]   (programs, man pages, units,
+#                     examples)
 #   make CRYPTO=openssl   build without Intel ipsec-mb (arm64 etc.)
 #   make deb          build-deb/ringpiped_<version>_<arch>.deb (dpkg-deb)
 #   make arm64        cross build for aarch64 into build-arm64/ (CRYPTO=openssl)
@@ -236,15 +237,20 @@ demo: deps
 
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/ringpiped
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 man/ringpiped.1 man/ringpipe.1 $(DESTDIR)$(MANDIR)/man1/
-	sed 's|/usr/bin/ringpiped|$(PREFIX)/bin/ringpiped|' 'systemd/ringpiped@.service' \
-		>'$(DESTDIR)$(UNITDIR)/ringpiped@.service'
-	chmod 0644 '$(DESTDIR)$(UNITDIR)/ringpiped@.service'
+	install -m 0644 man/ringpiped.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	for u in 'ringpiped@.service' ringpiped-config.service; do \
+		sed 's|/usr/bin/ringpiped|$(PREFIX)/bin/ringpiped|' "systemd/$$u" \
+			>"$(DESTDIR)$(UNITDIR)/$$u" && chmod 0644 "$(DESTDIR)$(UNITDIR)/$$u" || exit 1; \
+	done
 	install -m 0644 'systemd/ringpiped@.socket' '$(DESTDIR)$(UNITDIR)/'
+	install -m 0644 systemd/example.conf systemd/ringpiped.conf $(DESTDIR)$(DOCDIR)/examples/
 
 # make deb: ringpiped_<version>_<arch>.deb in $(DEB_BUILD)/, from programs
 # built there with Debian's hardening flags (dpkg-buildflags), packaged by

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make deb: build ringpiped_<version>_<arch>.deb with dpkg-deb from the
-# binaries already built in $BUILD, the man pages, the systemd unit and the
-# README.  Dependencies come from dpkg-shlibdeps; the result is checked with
+# binaries already built in $BUILD, the man pages, the systemd units, the
+# example files and the README.  Dependencies come from dpkg-shlibdeps; the result is checked with
 # lintian by the tests (tests/integ/t_ship.sh).
 #
 #   scripts/mkdeb.sh BUILD OUTDIR [ARCH]
@@ -31,7 +31,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 doc=$root/usr/share/doc/ringpiped
 install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man1" \
-  "$root/lib/systemd/system" "$doc/examples"
+  "$root/usr/share/man/man5" "$root/lib/systemd/system" "$doc/examples"
 
 for p in ringpiped ringpipe; do
   install -m 0755 "$BUILD/$p" "$root/usr/bin/$p"
@@ -39,10 +39,21 @@ for p in ringpiped ringpipe; do
     "$root/usr/bin/$p"
   gzip -9n <"man/$p.1" >"$root/usr/share/man/man1/$p.1.gz"
 done
+gzip -9n <man/ringpiped.conf.5 >"$root/usr/share/man/man5/ringpiped.conf.5.gz"
 install -m 0644 'systemd/ringpiped@.service' 'systemd/ringpiped@.socket' \
-  "$root/lib/systemd/system/"
+  systemd/ringpiped-config.service "$root/lib/systemd/system/"
 install -m 0644 systemd/example.conf "$doc/examples/example.conf"
+install -m 0644 systemd/ringpiped.conf "$doc/examples/ringpiped.conf"
 gzip -9n <README.md >"$doc/README.md.gz"
+
+# ringpiped-config.service is for systemd: the package ships no SysV init
+# script (lintian does not ask one for the template ringpiped@.service).
+install -d -m 0755 "$root/usr/share/lintian/overrides"
+cat >"$root/usr/share/lintian/overrides/ringpiped" <<'EOF'
+# The units are for systemd only; no SysV init script is shipped.
+ringpiped: package-supports-alternative-init-but-no-init.d-script [lib/systemd/system/ringpiped-config.service]
+EOF
+chmod 0644 "$root/usr/share/lintian/overrides/ringpiped"
 
 cat >"$doc/copyright" <<EOF
 ringpiped: a spiped-compatible secure pipe daemon.
@@ -62,8 +73,9 @@ cat >"$work/changelog" <<EOF
 ringpiped ($VERSION) unstable; urgency=medium
 
   * Package built from the ringpiped source tree with scripts/mkdeb.sh:
-    ringpiped and ringpipe, their man pages, the ringpiped@.service
-    template and ringpiped@.socket, and the README.
+    ringpiped and ringpipe, their man pages and ringpiped.conf(5), the
+    ringpiped@.service template, ringpiped@.socket, ringpiped-config.service
+    for a configuration file of pipes, examples, and the README.
 
  -- $MAINT  $date_rfc
 EOF
@@ -87,7 +99,8 @@ cat >"$root/DEBIAN/prerm" <<'EOF'
 #!/bin/sh
 set -e
 if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
-	deb-systemd-invoke stop 'ringpiped@*.socket' 'ringpiped@*.service' >/dev/null || true
+	deb-systemd-invoke stop 'ringpiped@*.socket' 'ringpiped@*.service' \
+		ringpiped-config.service >/dev/null || true
 fi
 EOF
 cat >"$root/DEBIAN/postrm" <<'EOF'
@@ -129,6 +142,8 @@ Description: spiped-compatible secure pipe daemon on io_uring or epoll
  ringpipe is the matching client, like spipe.  A systemd template unit,
  ringpiped@.service, runs one pipe per /etc/ringpiped/NAME.conf, as the
  system user ringpiped; ringpiped@.socket can listen for it.
+ ringpiped-config.service runs every pipe of /etc/ringpiped/ringpiped.conf
+ (ringpiped.conf(5)) in one process, on one set of per-core workers.
 EOF
 
 (cd "$root" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z |

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # What ships: the man pages (mandoc -Tlint and groff -ww clean, every flag
-# of the usage messages documented and nothing else), the systemd unit
-# (systemd-analyze verify clean; its ExecStart with a flags file runs
-# today's daemon against stock spiped; every system call the daemon makes
-# on both engines is inside the unit's SystemCallFilter), the Debian package
-# (make deb, lintian without errors), and, as root, the package installed
-# with apt-get, its /usr/bin/ringpiped and ringpipe run against stock
-# spiped (also under the io_uring-blocking seccomp filter), and removed
-# with every file gone.  The install part changes the machine: it is
+# of the usage messages documented and nothing else; ringpiped.conf(5)'s
+# table of keys is the daemon's: every key, scope and flag, and its example
+# parses), the systemd units (systemd-analyze verify clean; the template's
+# ExecStart with a flags file runs today's daemon against stock spiped;
+# ringpiped-config.service has the template's hardening and its ExecStart
+# serves the shipped example file, reloads it, and passes traffic; every
+# system call the daemon makes on both engines, in both modes, is inside
+# the units' SystemCallFilter), the example configuration file (it parses
+# as shipped, and a copy with real keys and free ports serves its five
+# pipes against stock spiped), the Debian package (make deb, lintian
+# without errors, the units, man pages and examples in it), and, as root,
+# the package installed with apt-get, its /usr/bin/ringpiped and ringpipe
+# run against stock spiped (also under the io_uring-blocking seccomp
+# filter), and removed with every file gone.  The install part changes the machine: it is
 # skipped (with a PASS line saying so) when not root or with SHIP_TESTS=0.
 # Runs once: in the auto engine run, not under a sanitizer build.
 . "$(dirname "$0")/lib.sh"
@@ -28,16 +34,16 @@ else
   # reference to a page of another package that is not installed here is
   # only noted, and mandoc's complaint about the system's own outdated
   # mandoc.db is not about these pages.
-  (cd man && mandoc -Tlint ringpiped.1 ringpipe.1) >"$T_TMP/lint" 2>&1
+  (cd man && mandoc -Tlint ringpiped.1 ringpipe.1 ringpiped.conf.5) >"$T_TMP/lint" 2>&1
   grep -v 'outdated mandoc.db' "$T_TMP/lint" >"$T_TMP/lint.ours"
   missing=$(grep -c 'referenced manual not found' "$T_TMP/lint.ours")
-  if grep -v 'STYLE: referenced manual not found: Xr \(spipe\|spiped\|systemd\|systemd.exec\|syslog\|ssh\) [0-9]' \
+  if grep -v 'STYLE: referenced manual not found: Xr \(spipe\|spiped\|systemd\|systemd.exec\|systemd.service\|syslog\|ssh\) [0-9]' \
       "$T_TMP/lint.ours" | grep -q .; then
     t_fail "man pages: mandoc -Tlint clean"; sed 's/^/    /' "$T_TMP/lint.ours"
   else
     t_pass "man pages: mandoc -Tlint clean ($missing references to other packages' pages not installed here)"
   fi
-  if (cd man && groff -mandoc -ww -z ringpiped.1 ringpipe.1) >"$T_TMP/groff" 2>&1 &&
+  if (cd man && groff -mandoc -ww -z ringpiped.1 ringpipe.1 ringpiped.conf.5) >"$T_TMP/groff" 2>&1 &&
       ! grep -q . "$T_TMP/groff"; then
     t_pass "man pages: groff -mandoc -ww clean"
   else
@@ -75,8 +81,75 @@ for prog in ringpiped ringpipe; do
   fi
 done
 
+# ringpiped.conf(5): its one table of keys (.It Ic KEY Ta FLAG Ta SCOPE Ta),
+# and the README's copy of it, are the daemon's (opt_table in
+# src/process/rp_options.c): the same keys, each in its scope and with its
+# flag (the letter, else --KEY; mode: -e, -d).
+python3 - src/process/rp_options.c man/ringpiped.conf.5 README.md >"$T_TMP/keys" 2>&1 <<'EOF'
+import re, sys
+src = open(sys.argv[1]).read()
+i = src.index("opt_table[] = {")
+rows = re.findall(r'\{\s*([^,]+),\s*"([a-z-]+)",\s*\d,\s*RP_OPT_(PIPE|GLOBAL)\s*\}',
+                  src[i:src.index("};", i)])
+want = {}
+for ch, key, scope in rows:
+    flag = "Fl " + ch.strip("'") if ch.startswith("'") else "Fl \\-" + key
+    want[key] = (flag, scope.lower())
+want["mode"] = ("Fl e , Fl d", "pipe")
+page = open(sys.argv[2]).read()
+have = {k: (f, s) for k, f, s in
+        re.findall(r"^\.It Ic ([a-z-]+) Ta (.*?) Ta (pipe|global) Ta", page, re.M)}
+# The README shows the same table: | `key` | `-x` | scope | meaning |.
+def plain(fl):  # "Fl \\-keepalive" -> "--keepalive", "Fl e , Fl d" -> "-e, -d"
+    return fl.replace("Fl \\-", "--").replace("Fl ", "-").replace(" , ", ", ")
+readme = {k: (", ".join(re.findall(r"`(-[^`]+)`", f)), s)
+          for k, f, s in re.findall(r"^\| `([a-z-]+)` \| (.*?) \| (pipe|global) \|",
+                                    open(sys.argv[3]).read(), re.M)}
+bad = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+for k in bad:
+    print("%s: daemon %s, page %s" % (k, want.get(k), have.get(k)))
+want_plain = {k: (plain(f), sc) for k, (f, sc) in want.items()}
+rbad = sorted(k for k in set(want) | set(readme) if want_plain.get(k) != readme.get(k))
+for k in rbad:
+    print("%s: daemon %s, README %s" % (k, want_plain.get(k), readme.get(k)))
+print("%d keys" % len(want))
+sys.exit(1 if bad or rbad or len(want) < 20 else 0)
+EOF
+if [ $? -eq 0 ]; then
+  t_pass "ringpiped.conf(5) and the README: their table has every key of the daemon's, each with its scope and flag ($(tail -n 1 "$T_TMP/keys"))"
+else
+  t_fail "ringpiped.conf(5) and the README: their table is the daemon's"; sed 's/^/    /' "$T_TMP/keys"
+fi
+# The page's example (its first literal display under EXAMPLES), the
+# README's and the shipped example file parse: with no key files here, the only complaint is
+# the first key file, which is read after the whole file has been checked.
+awk '/^\.Sh EXAMPLES/ { e = 1 } e && /^\.Ed/ { exit } p; e && /^\.Bd -literal/ { p = 1 }' \
+  man/ringpiped.conf.5 >"$T_TMP/man-example.conf"
+# parses FILE LABEL: ringpiped -c FILE gets through the file to its first key.
+parses() {
+  timeout -k 1 10 "$RINGPIPED" -F -c "$1" >"$T_TMP/parse.out" 2>&1
+  if [ $? = 1 ] && grep -q "^ringpiped: $1:[0-9]*: cannot read key file /etc/ringpiped/[a-z0-9-]*\.key of pipe \[" \
+      "$T_TMP/parse.out" && [ "$(grep -c "$1:" "$T_TMP/parse.out")" = 1 ] &&
+      [ "$(grep -c '^\[' "$1")" -ge 6 ]; then
+    t_pass "$2 parses ($(grep -c '^\[' "$1") sections; stops at the first key file, absent here)"
+  else
+    t_fail "$2 parses"; sed 's/^/    /' "$T_TMP/parse.out"
+  fi
+}
+if [ -e /etc/ringpiped/web-dc1.key ]; then
+  t_pass "example files: parse check skipped (/etc/ringpiped/web-dc1.key exists here)"
+else
+  parses "$T_TMP/man-example.conf" "ringpiped.conf(5)'s example"
+  parses "$ROOT/systemd/ringpiped.conf" "the example file systemd/ringpiped.conf"
+  # The README's example: the block that starts with its path.
+  awk '/^```/ { if (p) exit; n = NR } NR == n + 1 && /^# \/etc\/ringpiped\/ringpiped.conf$/ { p = 1 } p' \
+    README.md >"$T_TMP/readme-example.conf"
+  parses "$T_TMP/readme-example.conf" "the README's example"
+fi
+
 # --- The systemd unit.
 UNIT=systemd/ringpiped@.service
+CUNIT=systemd/ringpiped-config.service
 # verify_unit FILE LABEL [ENV...]: systemd-analyze verify FILE is clean (for
 # this unit; other units on the machine may say things of their own).
 verify_unit() {
@@ -94,10 +167,11 @@ if ! command -v systemd-analyze >/dev/null; then
 else
   # The unit as make install writes it for this tree (binary and man page
   # where they are here), as an instance, so that %i and %d expand.
-  mkdir -p "$T_TMP/units" "$T_TMP/man/man1"
+  mkdir -p "$T_TMP/units" "$T_TMP/man/man1" "$T_TMP/man/man5"
   sed "s|/usr/bin/ringpiped|$ROOT/$BUILD/ringpiped|" "$UNIT" \
     >"$T_TMP/units/ringpiped@web.service"
   cp man/ringpiped.1 man/ringpipe.1 "$T_TMP/man/man1/"
+  cp man/ringpiped.conf.5 "$T_TMP/man/man5/"
   verify_unit "$T_TMP/units/ringpiped@web.service" \
     "systemd-analyze verify ringpiped@web.service clean" \
     MANPATH="$T_TMP/man:/usr/share/man"
@@ -107,6 +181,12 @@ else
   verify_unit "$T_TMP/units/ringpiped@8025.socket" \
     "systemd-analyze verify ringpiped@8025.socket clean" \
     MANPATH="$T_TMP/man:/usr/share/man"
+  # The configuration-file unit (its Documentation= names ringpiped.conf(5)).
+  sed "s|/usr/bin/ringpiped|$ROOT/$BUILD/ringpiped|" "$CUNIT" \
+    >"$T_TMP/units/ringpiped-config.service"
+  verify_unit "$T_TMP/units/ringpiped-config.service" \
+    "systemd-analyze verify ringpiped-config.service clean" \
+    MANPATH="$T_TMP/man:/usr/share/man"
 fi
 sock=systemd/ringpiped@.socket
 if grep -qx 'ListenStream=%i' "$sock" && grep -qx 'FileDescriptorName=listen' "$sock" &&
@@ -115,10 +195,29 @@ if grep -qx 'ListenStream=%i' "$sock" && grep -qx 'FileDescriptorName=listen' "$
 else
   t_fail "socket unit: ListenStream=%i, FileDescriptorName=listen, Service=ringpiped@%i.service"
 fi
-if grep -q '^Type=notify$' "$UNIT" && grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$UNIT"; then
-  t_pass "unit: Type=notify (ringpiped sends READY=1/RELOADING=1/STOPPING=1) and ExecReload sends SIGHUP"
+for u in "$UNIT" "$CUNIT"; do
+  if grep -q '^Type=notify$' "$u" && grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$u"; then
+    t_pass "$(basename "$u"): Type=notify (ringpiped sends READY=1/RELOADING=1/STOPPING=1) and ExecReload sends SIGHUP"
+  else
+    t_fail "$(basename "$u"): Type=notify with ExecReload=/bin/kill -HUP \$MAINPID"
+  fi
+done
+if grep -qx 'ExecStart=/usr/bin/ringpiped -c /etc/ringpiped/ringpiped.conf -F' "$CUNIT"; then
+  t_pass "ringpiped-config.service: ExecStart runs ringpiped -c /etc/ringpiped/ringpiped.conf -F"
 else
-  t_fail "unit: Type=notify with ExecReload=/bin/kill -HUP \$MAINPID"
+  t_fail "ringpiped-config.service: ExecStart runs ringpiped -c /etc/ringpiped/ringpiped.conf -F"
+fi
+# The same hardening and limits as the template: every directive of its
+# [Service] section but the ones that say what to run.
+hardening() {
+  sed -n '/^\[Service\]/,/^\[Install\]/p' "$1" | grep -E '^[A-Za-z]+=' |
+    grep -vE '^(EnvironmentFile|ExecStart)='
+}
+if diff <(hardening "$UNIT") <(hardening "$CUNIT") >"$T_TMP/hardening.diff" &&
+    [ "$(hardening "$CUNIT" | wc -l)" -ge 30 ]; then
+  t_pass "ringpiped-config.service: the template's $(hardening "$CUNIT" | wc -l) other [Service] settings (user, sandboxing, system call filter, limits)"
+else
+  t_fail "ringpiped-config.service: the template's hardening"; sed 's/^/    /' "$T_TMP/hardening.diff"
 fi
 nofile=$(sed -n 's/^LimitNOFILE=//p' "$UNIT")
 ex_n=$(sed -n 's/^RINGPIPED_ARGS=.*-n \([0-9]*\).*/\1/p' systemd/example.conf)
@@ -180,9 +279,120 @@ unit_pipe() {
 unit_pipe "unit command line (auto engine)" ""
 unit_pipe "unit command line with RINGPIPED_ENGINE=epoll in the flags file" "RINGPIPED_ENGINE=epoll"
 
-# Every system call of a -d on each engine is allowed by the unit's filter
-# (SystemCallFilter=@system-service, then ~@privileged @resources, plus the
-# calls a further SystemCallFilter= line names, e.g. Landlock's).
+# config_run LABEL ENGINE [strace]: ringpiped-config.service's ExecStart,
+# its /usr/bin/ringpiped the daemon under test and its
+# /etc/ringpiped/ringpiped.conf a copy of the shipped example with its key
+# files in a directory of its own, free ports and engine = ENGINE; stock
+# spiped at the far end of each of its five pipes (a stock -d in front of
+# the echo server as an encrypting pipe's target, a stock -e in front of a
+# decrypting pipe).  Each pipe carries verified bytes (a proxy-protocol
+# pipe: its PROXY v2 header comes back ahead of them); then a reload
+# (SIGHUP) that adds a pipe and removes web-dc2; then SIGTERM.
+config_run() {
+  local label=$1 eng=$2 trace=${3:-} ex=$T_TMP/ex.$2 pid s line mode=
+  local -A smode=() ssrc=() stgt=() skey=() sproxy=()
+  local names=() f
+  mkdir -p "$ex"
+  while IFS= read -r line; do
+    case $line in
+      '['*']'*) s=${line#[}; s=${s%%]*}; [ "$s" = global ] || names+=("$s") ;;
+      'engine = '*) line="engine = $eng" ;;
+      'metrics = '*) line="metrics = $(t_addr "$(t_port)")" ;;
+      'bind = '*) line="bind = 127.0.0.1" ;;
+      'key = /etc/ringpiped/'*) line="key = $ex/${line#key = /etc/ringpiped/}"
+        [ -n "${skey[$s]:-}" ] || skey[$s]=${line#key = }
+        t_key "${line#key = }" ;;
+      'mode = '*) smode[$s]=${line#mode = } ;;
+      'proxy-protocol = '*) sproxy[$s]=1 ;;
+      'source = '*) ssrc[$s]=$(t_port); line="source = $(t_addr "${ssrc[$s]}")" ;;
+      'target = '*)
+        if [ "${smode[$s]}" = encrypt ]; then stgt[$s]=$(t_port); else stgt[$s]=$ECHO_PORT; fi
+        line="target = $(t_addr "${stgt[$s]}")" ;;
+    esac
+    printf '%s\n' "$line"
+  done <systemd/ringpiped.conf >"$ex/ringpiped.conf"
+  f=$ex/ringpiped.conf
+  mapfile -t cmd < <(sed -n 's/^ExecStart=//p' "$CUNIT" | tr ' ' '\n' |
+    sed "s|^/usr/bin/ringpiped\$|$RINGPIPED|; s|^/etc/ringpiped/ringpiped.conf\$|$f|")
+  if [ -n "$trace" ]; then
+    t_bg strace -f -qq -o "$T_TMP/strace.config.$eng" "${cmd[@]}" 2>"$ex/err"
+  else
+    t_bg "${cmd[@]}" 2>"$ex/err"
+  fi
+  pid=$T_LAST
+  for s in "${names[@]}"; do
+    if [ "${smode[$s]}" = encrypt ]; then
+      t_daemon stock -d "$(t_addr "${stgt[$s]}")" "$(t_addr "$ECHO_PORT")" "${skey[$s]}"
+    fi
+    t_wait_port "${ssrc[$s]}" || break
+  done
+  if [ ${#names[@]} = 5 ] && t_wait_log "$ex/err" "pipe \[${names[4]}\]" 1; then
+    t_pass "$label: the unit's command line serves the example's five pipes (${names[*]})"
+  else
+    t_fail "$label: the unit's command line serves the example's pipes (${names[*]})"
+    sed 's/^/    /' "$ex/err"; return 1
+  fi
+  # Every pipe: verified bytes through it and stock spiped.
+  local ok=() bad=() e
+  for s in "${names[@]}"; do
+    if [ "${smode[$s]}" = decrypt ]; then
+      e=$(t_port)
+      t_daemon stock -e "$(t_addr "$e")" "$(t_addr "${ssrc[$s]}")" "${skey[$s]}"
+      "$RPLOAD" echo -q -c "$(t_addr "$e")" -n 2 -b 1M --timeout 30 >/dev/null 2>&1 &&
+        ok+=("$s") || bad+=("$s")
+    elif [ -n "${sproxy[$s]:-}" ]; then
+      # PROXY v2: the 12-byte signature, then the bytes sent.
+      python3 - "${ssrc[$s]}" <<'PY' && ok+=("$s") || bad+=("$s")
+import os, socket, sys
+data = os.urandom(100000)
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+c.sendall(data)
+c.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    got += b
+sig = b"\r\n\r\n\x00\r\nQUIT\n"
+sys.exit(0 if got.startswith(sig) and got.endswith(data) and
+         len(got) == 16 + int.from_bytes(got[14:16], "big") + len(data) else 1)
+PY
+    else
+      "$RPLOAD" echo -q -c "$(t_addr "${ssrc[$s]}")" -n 2 -b 1M --timeout 30 >/dev/null 2>&1 &&
+        ok+=("$s") || bad+=("$s")
+    fi
+  done
+  if [ ${#bad[@]} = 0 ]; then
+    t_pass "$label: every pipe carries verified bytes to or from stock spiped (${ok[*]}; the PROXY v2 header ahead of the web pipes' bytes)"
+  else
+    t_fail "$label: pipes that did not carry their bytes: ${bad[*]}"
+  fi
+  # Reload: web-dc2 removed, a pipe "extra" added.
+  local xs=$(t_port) xe=$(t_port)
+  awk '/^\[/ { skip = ($0 ~ /^\[web-dc2\]/) } !skip' "$f" >"$f.new"
+  printf '\n[extra]\nmode = decrypt\nsource = %s\ntarget = %s\nkey = %s\n' \
+    "$(t_addr "$xs")" "$(t_addr "$ECHO_PORT")" "${skey[akka]}" >>"$f.new"
+  mv "$f.new" "$f"
+  kill -HUP "$(pgrep -P "$pid" -x ringpiped || echo "$pid")"
+  if t_wait_log "$ex/err" "Reloaded $f: 4 pipes unchanged (keys read again), 0 changed, 1 added, 1 removed" 1 &&
+      t_wait_port "$xs" && t_daemon stock -e "$(t_addr "$xe")" "$(t_addr "$xs")" "${skey[akka]}" &&
+      "$RPLOAD" echo -q -c "$(t_addr "$xe")" -n 2 -b 1M --timeout 30 >/dev/null 2>&1 &&
+      ! (exec 3<>"/dev/tcp/127.0.0.1/${ssrc[web-dc2]}") 2>/dev/null; then
+    t_pass "$label: SIGHUP (systemctl reload) after an edit: the added pipe serves, the removed one no longer listens"
+  else
+    t_fail "$label: SIGHUP after an edit adds and removes pipes"; tail -n 6 "$ex/err" | sed 's/^/    /'
+  fi
+  kill -TERM "$(pgrep -P "$pid" -x ringpiped || echo "$pid")"
+  for s in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+config_run "ringpiped-config.service" auto
+
+# Every system call of a -d on each engine, and of ringpiped-config.service's
+# command line through the example's pipes and a reload, is allowed by the
+# units' filter (SystemCallFilter=@system-service, then ~@privileged
+# @resources, plus the calls a further SystemCallFilter= line names, e.g.
+# Landlock's; the two units have the same filter, checked above).
 syscall_set() {
   systemd-analyze syscall-filter "$1" 2>/dev/null | awk 'NR > 1 && /^    [@a-z_0-9]/ { print $1 }' |
     while read -r x; do case $x in @*) syscall_set "$x" ;; *) echo "$x" ;; esac; done
@@ -207,6 +417,15 @@ if command -v strace >/dev/null && command -v systemd-analyze >/dev/null &&
     else
       t_fail "unit: ringpiped -d on $eng makes calls outside its SystemCallFilter: ${out:-none traced}"
     fi
+    config_run "ringpiped-config.service traced, $eng" "$eng" trace
+    sed -E 's/^[0-9]+ +//; s/^<\.\.\. ([a-z_0-9]+) resumed.*/\1/; s/\(.*//' \
+      "$T_TMP/strace.config.$eng" | grep -E '^[a-z_0-9]+$' | sort -u >"$T_TMP/ccalls.$eng"
+    out=$(comm -23 "$T_TMP/ccalls.$eng" "$T_TMP/allowed" | grep -vx execve | tr '\n' ' ')
+    if [ -s "$T_TMP/ccalls.$eng" ] && [ -z "$out" ]; then
+      t_pass "ringpiped-config.service: the $(wc -l <"$T_TMP/ccalls.$eng") system calls of ringpiped -c on $eng (five pipes, a reload) are all inside its SystemCallFilter"
+    else
+      t_fail "ringpiped-config.service: ringpiped -c on $eng makes calls outside its SystemCallFilter: ${out:-none traced}"
+    fi
   done
 else
   t_pass "unit: system call check skipped (no strace or systemd-analyze here)"
@@ -225,12 +444,15 @@ else
 fi
 dpkg-deb -c "$DEB" | awk '{ print $6 }' | sed 's|^\./|/|' >"$T_TMP/deb.files"
 want="/usr/bin/ringpiped /usr/bin/ringpipe /usr/share/man/man1/ringpiped.1.gz
-  /usr/share/man/man1/ringpipe.1.gz /lib/systemd/system/ringpiped@.service
-  /lib/systemd/system/ringpiped@.socket /usr/share/doc/ringpiped/README.md.gz /usr/share/doc/ringpiped/copyright"
+  /usr/share/man/man1/ringpipe.1.gz /usr/share/man/man5/ringpiped.conf.5.gz
+  /lib/systemd/system/ringpiped@.service /lib/systemd/system/ringpiped@.socket
+  /lib/systemd/system/ringpiped-config.service
+  /usr/share/doc/ringpiped/examples/example.conf /usr/share/doc/ringpiped/examples/ringpiped.conf
+  /usr/share/doc/ringpiped/README.md.gz /usr/share/doc/ringpiped/copyright"
 absent=""
 for f in $want; do grep -qx "$f" "$T_TMP/deb.files" || absent="$absent $f"; done
 if [ -z "$absent" ]; then
-  t_pass "the package holds the binaries, man pages, units and README"
+  t_pass "the package holds the binaries, man pages (ringpiped.conf(5) in section 5), units (ringpiped-config.service too), examples and README"
 else
   t_fail "the package lacks:$absent"
 fi
@@ -274,11 +496,16 @@ else
 fi
 t_check "installed: /usr/bin/ringpiped -v is this version" sh -c \
   "/usr/bin/ringpiped -v 2>&1 | grep -q \"^ringpiped $(dpkg-query -W -f='${Version}' ringpiped) \""
-t_check "installed: man -w finds ringpiped(1) and ringpipe(1)" sh -c \
-  'man -w ringpiped >/dev/null && man -w ringpipe >/dev/null'
-command -v systemd-analyze >/dev/null &&
+t_check "installed: man -w finds ringpiped(1), ringpipe(1) and ringpiped.conf(5)" sh -c \
+  'man -w ringpiped >/dev/null && man -w ringpipe >/dev/null && man -w 5 ringpiped.conf | grep -q man5/'
+if command -v systemd-analyze >/dev/null; then
   verify_unit /lib/systemd/system/ringpiped@.service \
     "installed: systemd-analyze verify /lib/systemd/system/ringpiped@.service clean"
+  verify_unit /lib/systemd/system/ringpiped-config.service \
+    "installed: systemd-analyze verify /lib/systemd/system/ringpiped-config.service clean"
+fi
+t_check "installed: the example /usr/share/doc/ringpiped/examples/ringpiped.conf is the tree's" \
+  cmp -s /usr/share/doc/ringpiped/examples/ringpiped.conf systemd/ringpiped.conf
 
 # The template's service user, and what it is for: reading its own key
 # files, so that a reload (SIGHUP) reads a rewritten one.
@@ -304,6 +531,34 @@ if getent passwd ringpiped | grep -q ':/nonexistent:' && getent group ringpiped 
   for i in $(seq 50); do grep -q '^ringpiped: Reloaded' "$T_TMP/svc.err" && break; sleep 0.1; done
   t_check "installed, as user ringpiped: after the key file is rewritten and SIGHUP, the new key is served" \
     "$RPLOAD" echo -q -c "$(t_addr "$e2")" -n 2 -b 1M --timeout 30
+  # ringpiped-config.service's way: the file and its keys in one directory,
+  # root:ringpiped, read by the daemon itself as user ringpiped, at start
+  # and at a reload (inside its sandbox) that adds a pipe.
+  cdir=$T_TMP/cfgdir
+  install -d -m 0750 -g ringpiped "$cdir"
+  install -m 0640 -g ringpiped "$KEY" "$cdir/a.key"
+  install -m 0640 -g ringpiped "$T_TMP/key2" "$cdir/b.key"
+  d=$(t_port); e=$(t_port); d2=$(t_port); e2=$(t_port)
+  install -m 0640 -g ringpiped /dev/null "$cdir/ringpiped.conf"
+  printf '[a]\nmode = decrypt\nsource = %s\ntarget = %s\nkey = %s\n' \
+    "$(t_addr "$d")" "$(t_addr "$ECHO_PORT")" "$cdir/a.key" >"$cdir/ringpiped.conf"
+  t_bg setpriv --reuid ringpiped --regid ringpiped --clear-groups --inh-caps=-all \
+    /usr/bin/ringpiped -c "$cdir/ringpiped.conf" -F 2>"$T_TMP/cfg.err"
+  cfgpid=$T_LAST
+  t_wait_port "$d"
+  t_daemon stock -e "$(t_addr "$e")" "$(t_addr "$d")" "$KEY"
+  t_check "installed ringpiped -c as user ringpiped, file and key root:ringpiped 0640: stock -e round trip" \
+    "$RPLOAD" echo -q -c "$(t_addr "$e")" -n 2 -b 1M --timeout 30
+  printf '\n[b]\nmode = decrypt\nsource = %s\ntarget = %s\nkey = %s\n' \
+    "$(t_addr "$d2")" "$(t_addr "$ECHO_PORT")" "$cdir/b.key" >>"$cdir/ringpiped.conf"
+  kill -HUP "$cfgpid"
+  if t_wait_log "$T_TMP/cfg.err" "Reloaded $cdir/ringpiped.conf: 1 pipe unchanged (keys read again), 0 changed, 1 added" 1 &&
+      t_wait_port "$d2" && t_daemon stock -e "$(t_addr "$e2")" "$(t_addr "$d2")" "$T_TMP/key2" &&
+      "$RPLOAD" echo -q -c "$(t_addr "$e2")" -n 2 -b 1M --timeout 30 >/dev/null 2>&1; then
+    t_pass "installed, -c as user ringpiped: a reload of the edited file ($(grep -o 'sandbox: [^;]*' "$T_TMP/cfg.err")) adds a pipe that serves"
+  else
+    t_fail "installed, -c as user ringpiped: a reload adds a pipe"; tail -n 5 "$T_TMP/cfg.err" | sed 's/^/    /'
+  fi
 else
   t_fail "installed: the system user and group ringpiped exist (home /nonexistent)"
 fi

@@ -5,7 +5,9 @@
 # clients, also daemonized; readiness (Type=notify): a NOTIFY_SOCKET
 # listener (notify_listener.py) sees READY=1 once the daemon serves,
 # RELOADING=1 (with MONOTONIC_USEC) then READY=1 around each SIGHUP, a
-# failed one too, and STOPPING=1 on SIGTERM, with no READY=1 after it.
+# failed one too, and STOPPING=1 on SIGTERM, with no READY=1 after it;
+# the same for a configuration file (-c, as ringpiped-config.service runs
+# it), one of whose pipes takes the socket systemd passed in.
 . "$(dirname "$0")/lib.sh"
 KEY=$T_TMP/key
 t_key "$KEY"
@@ -148,4 +150,70 @@ t_wait_log "$NOUT" "^READY=1$" 1 && t_pass "socket-activated and notifying: READ
   t_fail "socket-activated and notifying: READY=1"
 t_daemon stock -e "$(t_addr "$E")" "$(t_addr "$P")" "$KEY"
 via "socket-activated and notifying: served" "$E"
+
+# --- A configuration file (ringpiped-config.service's -c mode): one pipe
+# on a socket systemd passes in (source = systemd:web), one on its own;
+# READY=1 once both serve, RELOADING=1/READY=1 around a SIGHUP, a reload
+# that would add a pipe on a socket from systemd refused (it cannot be
+# passed in after start) with READY=1 all the same, and STOPPING=1.
+: > "$NOUT"
+P=$(t_port); P2=$(t_port); E=$(t_port); E2=$(t_port)
+CF=$T_TMP/pipes.conf
+cat >"$CF" <<CONF
+[global]
+workers = 1
+
+[web]
+mode = decrypt
+source = systemd:web
+target = $ECHO
+key = $KEY
+
+[other]
+mode = decrypt
+source = $(t_addr "$P2")
+target = $ECHO
+key = $KEY
+CONF
+NOTIFY_SOCKET=$NS activate "$T_TMP/a8.log" "$P" web -c "$CF" -F
+CP=$T_LAST    # systemd-socket-activate, which execs ringpiped
+t_wait_port "$P"
+if t_wait_log "$NOUT" "^READY=1$" 1 && t_wait_port "$P2" &&
+    [ "$(head -n 1 "$NOUT")" = "READY=1" ]; then
+  t_pass "-c: socket-activated and notifying, READY=1 first, both pipes listen"
+else
+  t_fail "-c: socket-activated and notifying, READY=1 first"; sed 's/^/    /' "$NOUT" "$T_TMP/a8.log"
+fi
+t_daemon stock -e "$(t_addr "$E")" "$(t_addr "$P")" "$KEY"
+t_daemon stock -e "$(t_addr "$E2")" "$(t_addr "$P2")" "$KEY"
+via "-c: the pipe on the socket from systemd (source = systemd:web) serves" "$E"
+via "-c: the pipe on a socket of its own serves" "$E2"
+kill -HUP "$CP"
+t_wait_log "$NOUT" "^READY=1$" 2
+if sed -n 2p "$NOUT" | grep -qE "^RELOADING=1 MONOTONIC_USEC=[0-9]+$" &&
+    [ "$(sed -n 3p "$NOUT")" = "READY=1" ] &&
+    grep -q "Reloaded $CF: 2 pipes unchanged" "$T_TMP/a8.log"; then
+  t_pass "-c: SIGHUP (ExecReload): RELOADING=1 then READY=1, the file re-read"
+else
+  t_fail "-c: SIGHUP: RELOADING=1 then READY=1"; sed 's/^/    /' "$NOUT"
+fi
+printf '\n[late]\nmode = decrypt\nsource = systemd:late\ntarget = %s\nkey = %s\n' \
+  "$ECHO" "$KEY" >>"$CF"
+kill -HUP "$CP"
+t_wait_log "$NOUT" "^READY=1$" 3
+if [ "$(sed -n 5p "$NOUT")" = "READY=1" ] &&
+    grep -q "$CF:[0-9]*: a reload cannot take a socket from systemd (systemd:late)" "$T_TMP/a8.log" &&
+    grep -q "Reload failed ($CF): nothing changed" "$T_TMP/a8.log"; then
+  t_pass "-c: a reload adding a pipe on a socket from systemd is refused, naming the line; READY=1 after it"
+else
+  t_fail "-c: a reload adding a pipe on a socket from systemd is refused"; tail -n 4 "$T_TMP/a8.log" | sed 's/^/    /'
+fi
+via "-c: after the refused reload, the pipe on the socket from systemd still serves" "$E"
+kill -TERM "$CP"
+t_wait_log "$NOUT" "^STOPPING=1$" 1
+if t_wait_gone "$CP" && [ "$(tail -n 1 "$NOUT")" = "STOPPING=1" ]; then
+  t_pass "-c: SIGTERM: STOPPING=1, and the daemon exits"
+else
+  t_fail "-c: SIGTERM: STOPPING=1, and the daemon exits"; sed 's/^/    /' "$NOUT"
+fi
 t_exit
