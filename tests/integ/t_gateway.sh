@@ -9,7 +9,7 @@
 # loaded at the same time: the side that waits carries nothing, and its CPU
 # time over the other's round is printed to show it idles).  Judged:
 #  (a) every pipe of every round verifies its bytes;
-#  (b) the one process has at most CPUs + 8 threads (/proc/PID/task,
+#  (b) the one process has at most CPUs + 6 threads (/proc/PID/task,
 #      sampled during the load); the 20 daemons' total is printed;
 #  (c) its peak private memory (RssAnon, sampled every 100 ms during the
 #      load, as t_memory and bench/compare.py sample it) is below the sum
@@ -64,7 +64,7 @@ SECS=${GW_SECS:-3}
 CONNS=${GW_CONNS:-1}
 LONG=${GW_LONG:-8}
 TPUT_MIN=${GW_TPUT_MIN:-0.95}
-THREAD_SLACK=${GW_THREAD_SLACK:-8}
+THREAD_SLACK=${GW_THREAD_SLACK:-6}
 ANON_MAX=${GW_ANON_MAX:-1}
 SANBUILD=${SAN:-}
 case "$BUILD" in *asan*) SANBUILD=${SANBUILD:-asan};; *tsan*) SANBUILD=${SANBUILD:-tsan};; esac
