@@ -34,9 +34,10 @@
  */
 #define WORKER_BUDGET	(2U << 20)
 
-/* The smallest buffers of a pipe (level 0) come from the heap when the
- * region is full: a pair is never refused for want of region. */
-#define WORKER_SMALL	4096
+/* Buffers come from the heap when the region is full, whatever their
+ * size: a pair is never refused, nor failed, for want of region (the
+ * budget bounds how much its pipes may hold in any case). */
+#define WORKER_SMALL	((size_t)1 << 20)
 
 static int
 worker_setup(struct rp_worker * w)
