@@ -55,7 +55,8 @@ struct rp_worker {
 	struct proto_pipe_env env;	/* Budget, clock, coalescing, and
 					   buffers from the region. */
 	struct rp_region * region;	/* The data buffers. */
-	int registered;			/* The ring knows the region. */
+	int registered;			/* The ring receives into the region
+					   (a provided-buffer ring). */
 	char name[192];
 
 	/* Start-up hand-shake with the creating thread. */

@@ -49,10 +49,12 @@
 
 #define URING_SQES	1024
 
-/* The provided-buffer ring: buffer group, buffers and their size. */
+/* The provided-buffer ring: buffer group, size of a buffer, and how many
+ * (a power of 2): a quarter of the region, within these bounds. */
 #define MS_BGID		0
-#define MS_NBUFS	64
 #define MS_BUFSZ	(16U << 10)
+#define MS_NBUFS_MIN	8
+#define MS_NBUFS_MAX	64
 
 /* Under ring pressure, a direction whose pipe has taken nothing for this
  * long while its output waits on the peer is stalled: its queued bytes
@@ -470,12 +472,7 @@ uring_recv(void * arg, struct rp_wconn * c, int d)
 		uconn_defer(e, u);
 		return;
 	}
-	/* From the registered region: no page pinning per receive. */
-	if (c->sock_in[d] && e->w->registered &&
-	    rp_region_has(e->w->region, buf))
-		io_uring_prep_read_fixed(sqe, c->fd_in[d], buf, (unsigned)len,
-		    0, 0);
-	else if (c->sock_in[d])
+	if (c->sock_in[d])
 		io_uring_prep_recv(sqe, c->fd_in[d], buf, len, 0);
 	else
 		io_uring_prep_read(sqe, c->fd_in[d], buf, (unsigned)len,
@@ -503,10 +500,6 @@ uring_send(void * arg, struct rp_wconn * c, int d)
 	if (!c->sock_out[d])
 		io_uring_prep_write(sqe, c->fd_out[d], buf, (unsigned)len,
 		    (uint64_t)-1);
-	else if (u->use_zc[d] && e->w->registered &&
-	    rp_region_has(e->w->region, buf))
-		io_uring_prep_send_zc_fixed(sqe, c->fd_out[d], buf, len,
-		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE, 0);
 	else if (u->use_zc[d])
 		io_uring_prep_send_zc(sqe, c->fd_out[d], buf, len,
 		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE);
@@ -838,50 +831,36 @@ uring_wait(void * arg, int block, uint64_t due)
 	return (0);
 }
 
-/*
- * Register the worker's buffer region with the ring, as fixed buffer 0.
- * Pinned memory counts against RLIMIT_MEMLOCK without CAP_IPC_LOCK: on
- * ENOMEM (or any refusal) the engine works unregistered, with plain
- * receives and sends.
- */
-static void
-uring_register(struct uring_eng * e)
-{
-	struct iovec iov;
-	int rc;
-
-	iov.iov_base = rp_region_base(e->w->region, &iov.iov_len);
-	if ((rc = io_uring_register_buffers(&e->ring, &iov, 1)) == 0) {
-		e->w->registered = 1;
-		return;
-	}
-	errno = -rc;
-	rp_warnp("worker %d: registering %zu KiB of buffers (RLIMIT_MEMLOCK?); "
-	    "going on unregistered", e->w->id, iov.iov_len >> 10);
-}
-
 static void *
 uring_init(struct rp_worker * w, char * desc, size_t len)
 {
 	struct uring_eng * e;
-	size_t rlen;
+	size_t rlen, nbufs;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		goto err0;
 	e->w = w;
 	if (rp_uring_init(&e->ring, URING_SQES, 1))
 		goto err1;
-	uring_register(e);
-	/* Multishot receives over a buffer ring carved from the region. */
+	/*
+	 * The region is registered as a provided-buffer ring for multishot
+	 * receives, not as fixed buffers: those pin (and so fault in) the
+	 * whole region at start, while the ring's buffers and the pipes'
+	 * buffers are touched only as they are used.
+	 */
+	(void)rp_region_base(w->region, &rlen);
+	for (nbufs = MS_NBUFS_MAX; nbufs > MS_NBUFS_MIN &&
+	    nbufs * MS_BUFSZ > rlen / 4; nbufs /= 2)
+		continue;
 	e->ms_ok = rp_bufring_init(&e->bring, &e->ring, w->region, MS_BGID,
-	    MS_NBUFS, MS_BUFSZ) == 0;
+	    (unsigned)nbufs, MS_BUFSZ) == 0;
+	w->registered = e->ms_ok;
 	if (!e->ms_ok)
 		rp_warn("worker %d: no provided-buffer ring; one-shot receives",
 		    w->id);
 	else {
 		/* The ring's part of the region is not the pipes' to budget. */
-		(void)rp_region_base(w->region, &rlen);
-		rlen = (rlen - MS_NBUFS * MS_BUFSZ) / 2;
+		rlen = (rlen - nbufs * MS_BUFSZ) / 2;
 		if (w->env.limit > rlen)
 			w->env.limit = rlen;
 	}
@@ -889,11 +868,9 @@ uring_init(struct rp_worker * w, char * desc, size_t len)
 	    rp_uring_has_op(IORING_OP_SEND_ZC);
 	if (w->cfg.sendmode == RP_SEND_ZC && !e->zc_ok)
 		rp_warn("worker %d: SEND_ZC unavailable; using send", w->id);
-	/* Without the region registered, SEND_ZC would pin pages per send. */
-	e->zc_ok = e->zc_ok && w->registered;
-	snprintf(desc, len, "%s%s%s",
+	snprintf(desc, len, "%s, %s%s",
 	    (e->ring.flags & IORING_SETUP_DEFER_TASKRUN) ? "defer-taskrun" :
-	    "plain ring", e->ms_ok ? ", multishot recv" : "",
+	    "plain ring", e->ms_ok ? "multishot recv" : "one-shot recv",
 	    e->zc_ok ? ", send_zc" : "");
 	uring_arm_doorbell(e);
 	return (e);

@@ -70,7 +70,7 @@ worker_setup(struct rp_worker * w)
 	snprintf(w->name, sizeof(w->name), "%s engine (%s), %s, "
 	    "buffers %zu KiB%s", w->ops->name, desc,
 	    crypto_engine_name(w->ceng), rlen >> 10,
-	    w->registered ? " registered" : "");
+	    w->registered ? ", ring-registered" : "");
 	return (0);
 
 err3:

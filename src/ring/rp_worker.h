@@ -22,14 +22,15 @@ struct rp_worker;
 
 /* Send modes (--no-zerocopy; -Z is the default). */
 #define RP_SEND_PLAIN	0	/* Plain send. */
-#define RP_SEND_ZC	1	/* io_uring SEND_ZC from the registered region;
+#define RP_SEND_ZC	1	/* io_uring SEND_ZC from the worker's region;
 				   per direction, plain send once the kernel
 				   reports a copy (remembered per destination
 				   address).  The epoll engine always sends
 				   plainly. */
 
-/* The default buffer region of a worker (bytes). */
-#define RP_WORKER_BUFFERS	(4U << 20)
+/* The default buffer region of a worker (bytes): its pages are touched as
+ * buffers are used, never all at start. */
+#define RP_WORKER_BUFFERS	(2U << 20)
 
 struct rp_worker_cfg {
 	enum rp_engine engine;		/* RP_ENGINE_URING or _EPOLL. */
