@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +43,6 @@
 #define TAG_RX		1	/* ptr = conn; + direction. */
 #define TAG_TX		3	/* ptr = conn; + direction. */
 #define TAG_DOORBELL	5
-#define TAG_HOST	6	/* The host's descriptor is readable. */
 #define TAG_MASK	7
 
 #define URING_SQES	1024
@@ -113,7 +111,6 @@ struct uring_eng {
 	size_t zc_next;
 	uint64_t bell;
 	int bell_armed;
-	int host_armed;			/* A poll of the host's fd is queued. */
 	struct uconn * retry;		/* Could not arm: no SQE was free. */
 	int ms_ok;			/* Multishot receives over bring. */
 	struct rp_bufring bring;
@@ -662,29 +659,8 @@ uring_arm_doorbell(struct uring_eng * e)
 	e->bell_armed = 1;
 }
 
-/* Watch the host's descriptor (a one-shot poll, queued again after each
- * step), or cancel the watch. */
-static void
-uring_host_watch(void * arg, int on)
-{
-	struct uring_eng * e = arg;
-	struct io_uring_sqe * sqe;
-
-	if (on == e->host_armed || (sqe = rp_uring_sqe(&e->ring)) == NULL)
-		return;
-	if (on) {
-		io_uring_prep_poll_add(sqe, e->w->host.fd, POLLIN);
-		io_uring_sqe_set_data64(sqe, TAG_HOST);
-		e->host_armed = 1;
-	} else {
-		io_uring_prep_poll_remove(sqe, TAG_HOST);
-		io_uring_sqe_set_data64(sqe, TAG_NONE);
-		e->host_armed = 0;
-	}
-}
-
-/* Pump the pairs that found no SQE free, re-arm the doorbell and the
- * host's watch. */
+/* Pump the pairs that found no SQE free, arm again the receives that
+ * waited for buffers, re-arm the doorbell. */
 static void
 uring_flush(void * arg)
 {
@@ -702,8 +678,6 @@ uring_flush(void * arg)
 		ms_flush(e);
 	if (!e->bell_armed)
 		uring_arm_doorbell(e);
-	if (e->w->host.step != NULL && !e->host_armed)
-		uring_host_watch(e, 1);
 }
 
 static void
@@ -737,10 +711,6 @@ uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
 			return;
 		rp_wk_drain_inbox(e->w);
 		uring_arm_doorbell(e);
-		return;
-	case TAG_HOST:
-		e->host_armed = 0;
-		e->w->host.ready = 1;
 		return;
 	default:
 		return;
@@ -901,6 +871,5 @@ const struct rp_wk_ops rp_wk_uring_ops = {
 	.send = uring_send,
 	.cancel = uring_cancel,
 	.wait = uring_wait,
-	.flush = uring_flush,
-	.host_watch = uring_host_watch
+	.flush = uring_flush
 };

@@ -87,19 +87,6 @@ int rp_worker_asleep(const struct rp_worker * w);
 void rp_worker_ring(struct rp_worker * w);
 
 /**
- * rp_worker_host(w, fd, step, done, arg):
- * Have ${w}'s thread serve ${step}(${arg}) besides its pairs: at once,
- * whenever ${fd} is readable, and when the time the last step returned
- * (in ms, 0 for at once) has passed.  Pairs a step posts to ${w} are
- * taken in right after it.  Once a step returns -1 the thread stops
- * watching ${fd} and calls ${done}(${arg}), and uses neither again.  At
- * most one host per worker.  May be called from any thread.  (The control
- * loop has a thread of its own and no longer uses this.)
- */
-void rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
-    void (* done)(void *), void * arg);
-
-/**
  * rp_worker_abort_all(w):
  * Ask ${w} to close every pair it carries now, at once (a bounded drain
  * ran out of time).  May be called from any thread.
