@@ -12,7 +12,7 @@
  * that holds more than its share of the ring has its receive cancelled,
  * and it is armed again only once its queue is empty; a direction whose
  * receive ended for want of buffers is armed again once buffers come
- * back.  When the ring runs low, directions whose pipes cannot take their
+ * back.  While receives wait for buffers, directions whose pipes cannot take their
  * bytes (a stalled peer) move them to a heap buffer of their own, so that
  * a stalled direction never keeps ring buffers from the others.  Without
  * a buffer ring (an old kernel) every receive is one-shot.
@@ -48,16 +48,19 @@
 #define URING_SQES	1024
 
 /* The provided-buffer ring: buffer group, size of a buffer, and how many
- * (a power of 2): a quarter of the region, within these bounds. */
+ * (a power of 2): a quarter of the region, within these bounds.  A bulk
+ * direction behind on crypto moves about its share of the ring per
+ * receive armed, so the ring's size sets how often receives are armed. */
 #define MS_BGID		0
 #define MS_BUFSZ	(16U << 10)
 #define MS_NBUFS_MIN	8
 #define MS_NBUFS_MAX	64
 
-/* Under ring pressure, a direction whose pipe has taken nothing for this
- * long while its output waits on the peer is stalled: its queued bytes
- * move to a spill buffer (ns).  Shorter waits are a send in flight. */
-#define MS_STALL_NS	20000000ULL
+/* While receives wait for buffers, a direction whose pipe has taken
+ * nothing for this long while its output waits on the peer is stalled:
+ * its queued bytes move to a spill buffer (ns).  Shorter waits are a
+ * send in flight, or a worker behind on crypto. */
+#define MS_STALL_NS	100000000ULL
 
 /* Destinations whose SEND_ZC came back copied (loopback, veth), remembered
  * per worker so that short connections do not each pay for the test. */
@@ -359,12 +362,12 @@ ms_cqe(struct uring_eng * e, struct uconn * u, int d,
 		ms_cancel(e, u, d);
 }
 
-/* Whether the ring is short of buffers. */
+/* Whether the ring is short of buffers: receives wait for them. */
 static int
 ms_pressure(const struct uring_eng * e)
 {
 
-	return (e->bring.nfree < e->bring.nbufs / 4);
+	return (e->nobuf != NULL);
 }
 
 /*
@@ -754,7 +757,7 @@ uring_wait(void * arg, int block, uint64_t due)
 	block = block && e->retry == NULL;
 	/* Directions that may stall hold ring buffers others wait for:
 	 * look again soon even if nothing happens. */
-	if (block && (e->ms_recheck || (e->nobuf != NULL && ms_pressure(e)))) {
+	if (block && (e->ms_recheck || ms_pressure(e))) {
 		now = rp_wk_clock(e->w) + MS_STALL_NS / 2;
 		if (due == 0 || now < due)
 			due = now;

@@ -30,7 +30,7 @@ struct rp_worker;
 
 /* The default buffer region of a worker (bytes): its pages are touched as
  * buffers are used, never all at start. */
-#define RP_WORKER_BUFFERS	(2U << 20)
+#define RP_WORKER_BUFFERS	(4U << 20)
 
 struct rp_worker_cfg {
 	enum rp_engine engine;		/* RP_ENGINE_URING or _EPOLL. */
