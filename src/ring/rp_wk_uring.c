@@ -414,14 +414,20 @@ static void
 ms_flush(struct uring_eng * e)
 {
 	struct uconn * u, * list;
+	int roomy;
 
 	e->ms_recheck = ms_unstall(e);
-	if (e->nobuf == NULL || e->bring.nfree < e->bring.nbufs / 8 + 1)
-		return;
+	roomy = (e->bring.nfree >= e->bring.nbufs / 8 + 1);
 	list = e->nobuf;
 	e->nobuf = NULL;
 	while ((u = list) != NULL) {
 		list = u->nbnext;
+		/* Closed pairs leave at once: their reference holds them. */
+		if (!roomy && !u->c.dead) {
+			u->nbnext = e->nobuf;
+			e->nobuf = u;
+			continue;
+		}
 		u->nbq = 0;
 		u->ms[0].nobuf = u->ms[1].nobuf = 0;
 		u->c.refs--;

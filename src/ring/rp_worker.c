@@ -27,7 +27,8 @@
 
 /*
  * Buffer memory a worker's pairs may hold beyond their smallest buffers:
- * half the region at most, the rest is for the smallest ones.  A streaming
+ * half the region at most (half of what the io_uring engine's buffer ring
+ * leaves of it), the rest is for the smallest ones.  A streaming
  * direction at its largest holds about 128 KiB, so this lets 16 directions
  * per worker stream at full size at once; the rest grow to the middle
  * size (about 17 KiB) or stay small.
