@@ -25,7 +25,7 @@ bufring_ring_bytes(unsigned n)
 
 /**
  * rp_bufring_init(b, ring, region, bgid, nbufs, bufsz):
- * Carve ${nbufs} (a power of 2) buffers of ${bufsz} bytes and their ring
+ * Carve ${nbufs} buffers of ${bufsz} bytes and their ring
  * from ${region}, register them with ${ring} as buffer group ${bgid}, and
  * give them all to the kernel.  Return 0, or -1 (nothing is kept) if the
  * region has no room or the kernel refuses.
@@ -36,18 +36,20 @@ rp_bufring_init(struct rp_bufring * b, struct io_uring * ring,
 {
 	struct io_uring_buf_reg reg;
 	uint8_t * raw;
-	unsigned i;
+	unsigned i, nents;
 
 	memset(b, 0, sizeof(*b));
-	if (nbufs == 0 || (nbufs & (nbufs - 1)) || nbufs > 32768)
+	if (nbufs == 0 || nbufs > 32768)
 		goto err0;
+	for (nents = 1; nents < nbufs; nents *= 2)
+		continue;
 	if ((b->next = calloc(nbufs, sizeof(*b->next))) == NULL)
 		goto err0;
 	if ((b->len = calloc(nbufs, sizeof(*b->len))) == NULL)
 		goto err1;
 	/* Region memory, not the heap: the ring entries and the buffers lie
 	 * in what the worker registered and budgets. */
-	if ((raw = rp_region_alloc(region, bufring_ring_bytes(nbufs))) == NULL ||
+	if ((raw = rp_region_alloc(region, bufring_ring_bytes(nents))) == NULL ||
 	    !rp_region_has(region, raw))
 		goto err2;
 	b->br = (void *)(((uintptr_t)raw + BUFRING_ALIGN - 1) &
@@ -57,18 +59,19 @@ rp_bufring_init(struct rp_bufring * b, struct io_uring * ring,
 		goto err3;
 	b->bufsz = bufsz;
 	b->nbufs = nbufs;
+	b->nents = nents;
 	b->bgid = bgid;
 	io_uring_buf_ring_init(b->br);
 	memset(&reg, 0, sizeof(reg));
 	reg.ring_addr = (uint64_t)(uintptr_t)b->br;
-	reg.ring_entries = nbufs;
+	reg.ring_entries = nents;
 	reg.bgid = (uint16_t)bgid;
 	if (io_uring_register_buf_ring(ring, &reg, 0))
 		goto err4;
 	for (i = 0; i < nbufs; i++)
 		io_uring_buf_ring_add(b->br, b->bufs + i * bufsz,
 		    (unsigned)bufsz, (unsigned short)i,
-		    io_uring_buf_ring_mask(nbufs), (int)i);
+		    io_uring_buf_ring_mask(nents), (int)i);
 	io_uring_buf_ring_advance(b->br, (int)nbufs);
 	b->nfree = nbufs;
 	b->raw = raw;
@@ -77,7 +80,7 @@ rp_bufring_init(struct rp_bufring * b, struct io_uring * ring,
 err4:
 	rp_region_release(region, b->bufs, nbufs * bufsz);
 err3:
-	rp_region_release(region, raw, bufring_ring_bytes(nbufs));
+	rp_region_release(region, raw, bufring_ring_bytes(nents));
 err2:
 	free(b->len);
 err1:
@@ -100,7 +103,7 @@ rp_bufring_fini(struct rp_bufring * b, struct io_uring * ring,
 		return;
 	(void)io_uring_unregister_buf_ring(ring, (int)b->bgid);
 	rp_region_release(region, b->bufs, b->nbufs * b->bufsz);
-	rp_region_release(region, b->raw, bufring_ring_bytes(b->nbufs));
+	rp_region_release(region, b->raw, bufring_ring_bytes(b->nents));
 	free(b->len);
 	free(b->next);
 	memset(b, 0, sizeof(*b));
@@ -116,7 +119,7 @@ rp_bufring_put(struct rp_bufring * b, unsigned bid)
 
 	io_uring_buf_ring_add(b->br, b->bufs + (size_t)bid * b->bufsz,
 	    (unsigned)b->bufsz, (unsigned short)bid,
-	    io_uring_buf_ring_mask(b->nbufs), 0);
+	    io_uring_buf_ring_mask(b->nents), 0);
 	io_uring_buf_ring_advance(b->br, 1);
 	b->nfree++;
 }

@@ -22,6 +22,8 @@ struct rp_bufring {
 	uint8_t * bufs;			/* nbufs buffers of bufsz bytes. */
 	size_t bufsz;
 	unsigned nbufs;
+	unsigned nents;			/* Ring entries: nbufs, rounded up to
+					   a power of 2. */
 	unsigned nfree;			/* In the kernel's hands. */
 	unsigned bgid;
 	uint16_t * next;		/* Queue link of each buffer. */
@@ -38,7 +40,7 @@ struct rp_bufq {
 
 /**
  * rp_bufring_init(b, ring, region, bgid, nbufs, bufsz):
- * Carve ${nbufs} (a power of 2) buffers of ${bufsz} bytes and their ring
+ * Carve ${nbufs} buffers of ${bufsz} bytes and their ring
  * from ${region}, register them with ${ring} as buffer group ${bgid}, and
  * give them all to the kernel.  Return 0, or -1 (nothing is kept) if the
  * region has no room or the kernel refuses.

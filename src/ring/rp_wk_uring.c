@@ -47,14 +47,15 @@
 
 #define URING_SQES	1024
 
-/* The provided-buffer ring: buffer group, size of a buffer, and how many
- * (a power of 2): a quarter of the region, within these bounds.  A bulk
+/* The provided-buffer ring: buffer group, size of a buffer, and how many:
+ * MS_PART of the region, within these bounds.  A bulk
  * direction behind on crypto moves about its share of the ring per
  * receive armed, so the ring's size sets how often receives are armed. */
 #define MS_BGID		0
 #define MS_BUFSZ	(16U << 10)
 #define MS_NBUFS_MIN	8
 #define MS_NBUFS_MAX	64
+#define MS_PART(len)	((len) / 4)
 
 /* While receives wait for buffers, a direction whose pipe has taken
  * nothing for this long while its output waits on the peer is stalled:
@@ -828,21 +829,17 @@ uring_init(struct rp_worker * w, char * desc, size_t len)
 	 * buffers are touched only as they are used.
 	 */
 	(void)rp_region_base(w->region, &rlen);
-	for (nbufs = MS_NBUFS_MAX; nbufs > MS_NBUFS_MIN &&
-	    nbufs * MS_BUFSZ > rlen / 4; nbufs /= 2)
-		continue;
+	nbufs = MS_PART(rlen) / MS_BUFSZ;
+	if (nbufs > MS_NBUFS_MAX)
+		nbufs = MS_NBUFS_MAX;
+	if (nbufs < MS_NBUFS_MIN)
+		nbufs = MS_NBUFS_MIN;
 	e->ms_ok = rp_bufring_init(&e->bring, &e->ring, w->region, MS_BGID,
 	    (unsigned)nbufs, MS_BUFSZ) == 0;
 	w->registered = e->ms_ok;
 	if (!e->ms_ok)
 		rp_warn("worker %d: no provided-buffer ring; one-shot receives",
 		    w->id);
-	else {
-		/* The ring's part of the region is not the pipes' to budget. */
-		rlen = (rlen - nbufs * MS_BUFSZ) / 2;
-		if (w->env.limit > rlen)
-			w->env.limit = rlen;
-	}
 	e->zc_ok = (w->cfg.sendmode == RP_SEND_ZC) &&
 	    rp_uring_has_op(IORING_OP_SEND_ZC);
 	if (w->cfg.sendmode == RP_SEND_ZC && !e->zc_ok)

@@ -27,11 +27,11 @@
 
 /*
  * Buffer memory a worker's pairs may hold beyond their smallest buffers:
- * half the region at most (half of what the io_uring engine's buffer ring
- * leaves of it), the rest is for the smallest ones.  A streaming
- * direction at its largest holds about 128 KiB, so this lets 16 directions
- * per worker stream at full size at once; the rest grow to the middle
- * size (about 17 KiB) or stay small.
+ * half the region at most; the rest is for the smallest ones and the
+ * io_uring engine's buffer ring (a quarter), and the heap takes over when
+ * the region is full.  A streaming direction at its largest holds about
+ * 128 KiB, so this lets 16 directions per worker stream at full size at
+ * once; the rest grow to the middle size (about 17 KiB) or stay small.
  */
 #define WORKER_BUDGET	(2U << 20)
 
