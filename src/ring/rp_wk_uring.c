@@ -57,6 +57,10 @@
 #define MS_NBUFS_MAX	64
 #define MS_PART(len)	((len) / 4)
 
+/* A receive that ends with this many buffers queued was a bulk transfer's
+ * (ms_may_arm). */
+#define MS_BULK_BUFS	4
+
 /* While receives wait for buffers, a direction whose pipe has taken
  * nothing for this long while its output waits on the peer is stalled:
  * its queued bytes move to a spill buffer (ns).  Shorter waits are a
@@ -79,6 +83,8 @@ struct msdir {
 	int cancelling;			/* Its cancel is queued. */
 	int nobuf;			/* Ended for want of buffers: waits on
 					   the engine's nobuf list. */
+	int bulk;			/* Its last receive ended with many
+					   buffers queued (ms_may_arm). */
 	int eof;			/* 1: end of stream after the queued
 					   bytes; 2: handed to the pipe. */
 	struct rp_bufq q;		/* Received, not yet taken. */
@@ -186,6 +192,22 @@ ms_share(const struct uring_eng * e)
 
 	share = ring / 2 / (e->nholding > 0 ? e->nholding : 1);
 	return (share < 2 * e->bring.bufsz ? 2 * e->bring.bufsz : share);
+}
+
+/*
+ * Whether ${m}'s receive may be armed now.  A bulk direction (its last
+ * receive ended with MS_BULK_BUFS buffers or more queued) waits until three
+ * quarters of the ring are free: the kernel fills what is free before
+ * ENOBUFS ends the receive, so that is what the submission moves.  Any
+ * other direction needs one free buffer.
+ */
+static int
+ms_may_arm(const struct uring_eng * e, const struct msdir * m)
+{
+
+	if (m->bulk)
+		return (e->bring.nfree >= e->bring.nbufs / 4 * 3);
+	return (e->bring.nfree > 0);
 }
 
 /* Cancel the multishot receive of ${u}'s direction ${d} if it is out. */
@@ -306,7 +328,7 @@ ms_recv(struct uring_eng * e, struct uconn * u, int d)
 		return (1);
 	if (!e->ms_ok)
 		return (0);
-	if (e->bring.nfree == 0) {
+	if (!ms_may_arm(e, m)) {
 		ms_nobuf(e, u, d);
 		return (1);
 	}
@@ -336,6 +358,7 @@ ms_cqe(struct uring_eng * e, struct uconn * u, int d,
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		m->armed = 0;
 		m->cancelling = 0;
+		m->bulk = (m->q.bytes >= MS_BULK_BUFS * e->bring.bufsz);
 		u->c.refs--;
 	}
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
