@@ -21,8 +21,5 @@
 #ifndef IORING_SETUP_SINGLE_ISSUER
 #define IORING_SETUP_SINGLE_ISSUER	(1U << 12)
 #endif
-#ifndef IORING_RECVSEND_FIXED_BUF
-#define IORING_RECVSEND_FIXED_BUF	(1U << 2)
-#endif
 
 #endif /* !RP_COMPAT_H_ */

@@ -40,7 +40,7 @@ rp_region_new(size_t size, size_t small)
 	if ((r->map = calloc((r->ngrains + 63) / 64, sizeof(uint64_t))) ==
 	    NULL)
 		goto err1;
-	/* Pages are touched (or pinned, when registered) as used. */
+	/* Pages are touched as used: nothing pins the whole region. */
 	if ((r->base = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 		goto err2;

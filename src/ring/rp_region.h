@@ -3,12 +3,12 @@
 
 /*
  * A worker's buffer region: one mapping, sized at start, from which the
- * data buffers of its pipes come (proto_pipe_env's allocator hooks), so
- * that the io_uring engine can register it with its ring once and receive
- * into it and send from it with fixed-buffer operations.  Buffers are runs
- * of RP_REGION_GRAIN-byte grains, first fit.  A pipe's smallest buffers
- * come from the heap when the region is full (a pair is never refused for
- * lack of region), and larger ones only from the region.
+ * data buffers of its pipes come (proto_pipe_env's allocator hooks), and
+ * from which the io_uring engine carves the provided-buffer ring it
+ * registers with its ring once (rp_bufring.c).  Buffers are runs of
+ * RP_REGION_GRAIN-byte grains, first fit.  Buffers of at most the size
+ * given at creation come from the heap when the region is full (a pair is
+ * never refused for lack of region).
  */
 
 #include <stddef.h>

@@ -28,20 +28,6 @@ struct rp_wk_stats {
 	_Atomic uint64_t pkts[2], bytes[2];	/* [0] sealed, [1] opened. */
 };
 
-/*
- * A host: an event source besides the pairs that the worker's thread
- * serves (rp_worker_host), so that the control loop and the data path
- * share one thread and a pair handed over needs no wake-up.
- */
-struct rp_wk_host {
-	int fd;				/* Watched for input. */
-	int (* step)(void *);		/* NULL: no host. */
-	void (* done)(void *);
-	void * arg;
-	int ready;			/* The engine saw fd readable. */
-	uint64_t due;			/* Serve by then (ns) in any case. */
-};
-
 /* What an abort asks (w->abort_asked): the pairs the cut filter picks
  * (rp_worker_abort_all), or every pair (a fatal error). */
 #define RP_WK_ABORT_CUT	1
@@ -60,7 +46,8 @@ struct rp_worker {
 	struct proto_pipe_env env;	/* Budget, clock, coalescing, and
 					   buffers from the region. */
 	struct rp_region * region;	/* The data buffers. */
-	int registered;			/* The ring knows the region. */
+	int registered;			/* The ring receives into the region
+					   (a provided-buffer ring). */
 	char name[192];
 
 	/* Start-up hand-shake with the creating thread. */
@@ -86,10 +73,6 @@ struct rp_worker {
 	atomic_int sleeping;
 	int stop_asked;
 	int abort_asked;		/* RP_WK_ABORT_*, or 0. */
-	struct rp_wk_host host_req;	/* rp_worker_host: taken by the
-					   thread at its next inbox drain. */
-
-	struct rp_wk_host host;		/* The thread's own. */
 
 	atomic_int load;		/* Pairs carried or posted. */
 	int stopping;			/* Exit once no pair is left. */
@@ -122,9 +105,6 @@ struct rp_wk_ops {
 	int (* wait)(void * eng, int block, uint64_t due);
 	/* End of a loop iteration: arm what could not be armed before. */
 	void (* flush)(void * eng);
-	/* Watch (${on}) or stop watching w->host.fd for input; watching
-	 * twice is one watch. */
-	void (* host_watch)(void * eng, int on);
 };
 
 extern const struct rp_wk_ops rp_wk_uring_ops;
@@ -159,22 +139,6 @@ void rp_wk_sleep_end(struct rp_worker * w);
  * (rp_wk_drain_inbox) without waiting for the doorbell.
  */
 void rp_wk_take_posted(struct rp_worker * w);
-
-/**
- * rp_wk_host_serve(w):
- * If ${w} has a host whose descriptor was readable or whose time is due,
- * run its step, then take in the pairs it handed this worker
- * (rp_wk_drain_inbox); once the step says the host is over, stop watching
- * it and call its done callback.
- */
-void rp_wk_host_serve(struct rp_worker * w);
-
-/**
- * rp_wk_due(w, t):
- * Return the earlier of the time ${t} (ns; 0 = none) and when ${w}'s host
- * is due, or 0 if neither is set: how long the engine may sleep.
- */
-uint64_t rp_wk_due(const struct rp_worker * w, uint64_t t);
 
 /**
  * rp_wk_clock(w):

@@ -46,7 +46,6 @@ struct epoll_eng {
 	struct rp_worker * w;
 	int epfd;
 	struct efd bell;
-	struct efd host;		/* polled: in the set. */
 	struct epoll_event evs[EPOLL_EVENTS];
 };
 
@@ -223,10 +222,6 @@ epoll_event(struct epoll_eng * e, const struct epoll_event * ev)
 	struct efd * f = ev->data.ptr;
 	uint64_t v;
 
-	if (f == &e->host) {
-		e->w->host.ready = 1;
-		return;
-	}
 	if (f == &e->bell) {
 		if (read(e->w->doorbell, &v, sizeof(v)) != sizeof(v)) {
 			/* Nothing to take: another wake-up raced us. */
@@ -285,29 +280,6 @@ epoll_flush(void * arg)
 	(void)arg;
 }
 
-/* Watch the host's descriptor, level-triggered (a step may leave input
- * unread), or take it out of the set. */
-static void
-epoll_host_watch(void * arg, int on)
-{
-	struct epoll_eng * e = arg;
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &e->host };
-
-	if (on == e->host.polled)
-		return;
-	if (on) {
-		e->host.fd = e->w->host.fd;
-		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->host.fd, &ev)) {
-			/* Unwatched, the host is still served when due. */
-			rp_warnp("worker %d: epoll_ctl", e->w->id);
-			return;
-		}
-	} else {
-		(void)epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->host.fd, NULL);
-	}
-	e->host.polled = on;
-}
-
 static void
 epoll_fini(void * arg)
 {
@@ -327,6 +299,5 @@ const struct rp_wk_ops rp_wk_epoll_ops = {
 	.send = epoll_send,
 	.cancel = epoll_cancel,
 	.wait = epoll_wait_events,
-	.flush = epoll_flush,
-	.host_watch = epoll_host_watch
+	.flush = epoll_flush
 };

@@ -257,7 +257,7 @@ pairs_fatal(struct rp_wkp * P)
 /**
  * rp_wkp_run(P):
  * Run the worker loop of ${P} until the worker is stopping and no pair is
- * left: wait for the engine's events, serve the host, fire held packets
+ * left: wait for the engine's events, fire held packets
  * that are due, run one crypto batch over the ready list, let the engine
  * flush, free what may be freed.  On a fatal engine error close every
  * pair and return.
@@ -274,7 +274,7 @@ rp_wkp_run(struct rp_wkp * P)
 		block = (P->ready.head == NULL);
 		if (block && rp_wk_sleep_begin(w))
 			block = 0;
-		rc = w->ops->wait(w->eng, block, rp_wk_due(w, P->next_hold));
+		rc = w->ops->wait(w->eng, block, P->next_hold);
 		if (block)
 			rp_wk_sleep_end(w);
 		if (rc) {
@@ -284,7 +284,6 @@ rp_wkp_run(struct rp_wkp * P)
 		rp_wk_take_posted(w);
 		if (w->env.coalesce)
 			(void)rp_wk_clock(w);
-		rp_wk_host_serve(w);
 		if (P->hold.head != NULL)
 			pairs_hold_scan(P);
 		rp_batch_run(w->batch, &P->ready, pairs_after, P);

@@ -84,7 +84,7 @@ void rp_wkp_abort_all(struct rp_wkp * P, int all);
 /**
  * rp_wkp_run(P):
  * Run the worker loop of ${P} until the worker is stopping and no pair is
- * left: wait for the engine's events, serve the host, fire held packets
+ * left: wait for the engine's events, fire held packets
  * that are due, run one crypto batch over the ready list, let the engine
  * flush, free what may be freed.  On a fatal engine error close every
  * pair and return.

@@ -3,10 +3,22 @@
  * receives and sends on the ring; one submit per loop iteration sends
  * them all, and the completions reaped go back to the pipes (the policy
  * around them is rp_wk_pairs.c's).
+ *
+ * Sockets are received from with multishot receives over the worker's
+ * provided-buffer ring (rp_bufring.c): one submission serves a direction
+ * until the kernel ends it.  Each completion's buffer waits in the
+ * direction's queue until its pipe takes the bytes (copied into the
+ * pipe's input buffer, which gives the buffer back at once).  A direction
+ * that holds more than its share of the ring has its receive cancelled,
+ * and it is armed again only once its queue is empty; a direction whose
+ * receive ended for want of buffers is armed again once buffers come
+ * back.  While receives wait for buffers, directions whose pipes cannot take their
+ * bytes (a stalled peer) move them to a heap buffer of their own, so that
+ * a stalled direction never keeps ring buffers from the others.  Without
+ * a buffer ring (an old kernel) every receive is one-shot.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +30,7 @@
 
 #include "proto_pipe.h"
 #include "rp_fatal.h"
+#include "rp_bufring.h"
 #include "rp_log.h"
 #include "rp_region.h"
 #include "rp_uring.h"
@@ -30,10 +43,29 @@
 #define TAG_RX		1	/* ptr = conn; + direction. */
 #define TAG_TX		3	/* ptr = conn; + direction. */
 #define TAG_DOORBELL	5
-#define TAG_HOST	6	/* The host's descriptor is readable. */
 #define TAG_MASK	7
 
 #define URING_SQES	1024
+
+/* The provided-buffer ring: buffer group, size of a buffer, and how many:
+ * MS_PART of the region, within these bounds.  A bulk
+ * direction behind on crypto moves about its share of the ring per
+ * receive armed, so the ring's size sets how often receives are armed. */
+#define MS_BGID		0
+#define MS_BUFSZ	(16U << 10)
+#define MS_NBUFS_MIN	8
+#define MS_NBUFS_MAX	64
+#define MS_PART(len)	((len) / 4)
+
+/* A receive that ends with this many buffers queued was a bulk transfer's
+ * (ms_may_arm). */
+#define MS_BULK_BUFS	4
+
+/* While receives wait for buffers, a direction whose pipe has taken
+ * nothing for this long while its output waits on the peer is stalled:
+ * its queued bytes move to a spill buffer (ns).  Shorter waits are a
+ * send in flight, or a worker behind on crypto. */
+#define MS_STALL_NS	100000000ULL
 
 /* Destinations whose SEND_ZC came back copied (loopback, veth), remembered
  * per worker so that short connections do not each pay for the test. */
@@ -44,8 +76,35 @@ struct zc_dest {
 	int copied;
 };
 
+/* A direction's multishot receive and what it has brought in. */
+struct msdir {
+	int armed;			/* A multishot receive is out (holds a
+					   reference until its last CQE). */
+	int cancelling;			/* Its cancel is queued. */
+	int nobuf;			/* Ended for want of buffers: waits on
+					   the engine's nobuf list. */
+	int bulk;			/* Its last receive ended with many
+					   buffers queued (ms_may_arm). */
+	int eof;			/* 1: end of stream after the queued
+					   bytes; 2: handed to the pipe. */
+	struct rp_bufq q;		/* Received, not yet taken. */
+	uint64_t blocked;		/* Since when (ns) the pipe has taken
+					   none of the queued bytes while
+					   waiting on its output; 0: not. */
+	uint8_t * spill;		/* Bytes moved off the ring while the
+					   pipe could not take them:
+					   [soff, slen), before q's. */
+	size_t slen, soff;
+};
+
 struct uconn {
 	struct rp_wconn c;		/* First: the batch hands it back. */
+	struct msdir ms[2];		/* Per direction, when sockets. */
+	int nbq;			/* On the nobuf list (a reference). */
+	struct uconn * nbnext;
+	int holding;			/* On the holding list: some direction
+					   has queued ring buffers. */
+	struct uconn * hprev, * hnext;
 	int use_zc[2];			/* Per direction: SEND_ZC until a copy
 					   is reported. */
 	int zc_wait[2];			/* SEND_ZC notifications to come. */
@@ -62,8 +121,13 @@ struct uring_eng {
 	size_t zc_next;
 	uint64_t bell;
 	int bell_armed;
-	int host_armed;			/* A poll of the host's fd is queued. */
 	struct uconn * retry;		/* Could not arm: no SQE was free. */
+	int ms_ok;			/* Multishot receives over bring. */
+	struct rp_bufring bring;
+	struct uconn * nobuf;		/* Receives to arm when buffers return. */
+	struct uconn * holding;		/* Pairs holding ring buffers. */
+	unsigned nholding;
+	int ms_recheck;			/* Wake up to look for stalls. */
 	double last_warn;
 };
 
@@ -87,6 +151,314 @@ uconn_defer(struct uring_eng * e, struct uconn * u)
 	e->retry = u;
 }
 
+/* Put ${u} on the holding list or take it off, as its queues say. */
+static void
+ms_hold_update(struct uring_eng * e, struct uconn * u)
+{
+	int h = (u->ms[0].q.bytes > 0 || u->ms[1].q.bytes > 0);
+
+	if (h == u->holding)
+		return;
+	u->holding = h;
+	if (h) {
+		u->hprev = NULL;
+		u->hnext = e->holding;
+		if (e->holding)
+			e->holding->hprev = u;
+		e->holding = u;
+		e->nholding++;
+		return;
+	}
+	if (u->hprev)
+		u->hprev->hnext = u->hnext;
+	else
+		e->holding = u->hnext;
+	if (u->hnext)
+		u->hnext->hprev = u->hprev;
+	u->hprev = u->hnext = NULL;
+	e->nholding--;
+}
+
+/*
+ * The most ring bytes one direction may hold before its receive is
+ * cancelled: an even part of the ring among the pairs holding some, so
+ * that a few bulk transfers each take a large part (long receives, few
+ * re-arms) and many share it.  Never less than two buffers.
+ */
+static size_t
+ms_share(const struct uring_eng * e)
+{
+	size_t ring = (size_t)e->bring.nbufs * e->bring.bufsz, share;
+
+	share = ring / 2 / (e->nholding > 0 ? e->nholding : 1);
+	return (share < 2 * e->bring.bufsz ? 2 * e->bring.bufsz : share);
+}
+
+/*
+ * Whether ${m}'s receive may be armed now.  A bulk direction (its last
+ * receive ended with MS_BULK_BUFS buffers or more queued) waits until three
+ * quarters of the ring are free: the kernel fills what is free before
+ * ENOBUFS ends the receive, so that is what the submission moves.  Any
+ * other direction needs one free buffer.
+ */
+static int
+ms_may_arm(const struct uring_eng * e, const struct msdir * m)
+{
+
+	if (m->bulk)
+		return (e->bring.nfree >= e->bring.nbufs / 4 * 3);
+	return (e->bring.nfree > 0);
+}
+
+/* Cancel the multishot receive of ${u}'s direction ${d} if it is out. */
+static void
+ms_cancel(struct uring_eng * e, struct uconn * u, int d)
+{
+	struct io_uring_sqe * sqe;
+
+	if (!u->ms[d].armed || u->ms[d].cancelling)
+		return;
+	if ((sqe = rp_uring_sqe(&e->ring)) == NULL)
+		return;
+	io_uring_prep_cancel64(sqe, ud(u, TAG_RX + d), 0);
+	io_uring_sqe_set_data64(sqe, TAG_NONE);
+	u->ms[d].cancelling = 1;
+}
+
+/* Hand ${u}'s direction ${d} what it has received, as far as its pipe
+ * takes it: its spilled bytes, its queued buffers, then end of stream. */
+static void
+ms_deliver(struct uring_eng * e, struct uconn * u, int d)
+{
+	struct msdir * m = &u->ms[d];
+	uint8_t * buf;
+	size_t len, n;
+
+	while (m->q.bytes > 0 || m->slen > m->soff || m->eof == 1) {
+		if (!(proto_pipe_want(u->c.pipe, d) & PROTO_PIPE_WANT_READ))
+			break;
+		if ((buf = proto_pipe_rx_get(u->c.pipe, d, &len)) == NULL)
+			break;
+		n = 0;
+		if (m->slen > m->soff) {
+			n = (m->slen - m->soff < len) ? m->slen - m->soff : len;
+			memcpy(buf, m->spill + m->soff, n);
+			if ((m->soff += n) == m->slen) {
+				free(m->spill);
+				m->spill = NULL;
+				m->slen = m->soff = 0;
+			}
+		}
+		n += rp_bufq_take(&e->bring, &m->q, buf + n, len - n);
+		if (n == 0)
+			m->eof = 2;
+		m->blocked = 0;
+		proto_pipe_rx_put(u->c.pipe, d, (ptrdiff_t)n);
+	}
+	ms_hold_update(e, u);
+}
+
+/* Move the queued bytes of ${u}'s direction ${d} into its spill buffer
+ * and give the ring buffers back; its receive stays off until the pipe
+ * has taken them.  On no memory, keep them queued. */
+static void
+ms_spill(struct uring_eng * e, struct uconn * u, int d)
+{
+	struct msdir * m = &u->ms[d];
+	size_t left = m->slen - m->soff;
+	uint8_t * nb;
+
+	if ((nb = malloc(left + m->q.bytes)) == NULL)
+		return;
+	if (left > 0)
+		memcpy(nb, m->spill + m->soff, left);
+	free(m->spill);
+	m->spill = nb;
+	m->soff = 0;
+	m->slen = left + rp_bufq_take(&e->bring, &m->q, nb + left,
+	    m->q.bytes);
+	ms_cancel(e, u, d);
+	ms_hold_update(e, u);
+}
+
+/* Give back everything ${u}'s receives hold: it is closing. */
+static void
+ms_release(struct uring_eng * e, struct uconn * u)
+{
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		rp_bufq_drop(&e->bring, &u->ms[d].q);
+		free(u->ms[d].spill);
+		u->ms[d].spill = NULL;
+		u->ms[d].slen = u->ms[d].soff = 0;
+	}
+	ms_hold_update(e, u);
+}
+
+/* ${u}'s direction ${d} found no buffer: arm it again once some come
+ * back (uring_flush). */
+static void
+ms_nobuf(struct uring_eng * e, struct uconn * u, int d)
+{
+
+	u->ms[d].nobuf = 1;
+	if (u->nbq)
+		return;
+	u->nbq = 1;
+	u->c.refs++;
+	u->nbnext = e->nobuf;
+	e->nobuf = u;
+}
+
+/* Hand ${u}'s direction ${d} what was received, then arm a multishot
+ * receive: only with nothing left queued or spilled, so that a direction
+ * cannot hold more than one share at a time.  Return 0 if the caller is
+ * to receive one-shot instead (no multishot receives here). */
+static int
+ms_recv(struct uring_eng * e, struct uconn * u, int d)
+{
+	struct msdir * m = &u->ms[d];
+	struct io_uring_sqe * sqe;
+
+	ms_deliver(e, u, d);
+	if (m->armed || m->nobuf || m->eof || m->q.bytes > 0 ||
+	    m->slen > m->soff ||
+	    !(proto_pipe_want(u->c.pipe, d) & PROTO_PIPE_WANT_READ))
+		return (1);
+	if (!e->ms_ok)
+		return (0);
+	if (!ms_may_arm(e, m)) {
+		ms_nobuf(e, u, d);
+		return (1);
+	}
+	if ((sqe = rp_uring_sqe(&e->ring)) == NULL) {
+		uconn_defer(e, u);
+		return (1);
+	}
+	io_uring_prep_recv(sqe, u->c.fd_in[d], NULL, 0, 0);
+	sqe->ioprio |= IORING_RECV_MULTISHOT;
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = (uint16_t)e->bring.bgid;
+	io_uring_sqe_set_data64(sqe, ud(u, TAG_RX + d));
+	m->armed = 1;
+	u->c.refs++;
+	return (1);
+}
+
+/* A completion of the multishot receive of ${u}'s direction ${d}. */
+static void
+ms_cqe(struct uring_eng * e, struct uconn * u, int d,
+    const struct io_uring_cqe * cqe)
+{
+	struct msdir * m = &u->ms[d];
+	int res = cqe->res;
+	unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+		m->armed = 0;
+		m->cancelling = 0;
+		m->bulk = (m->q.bytes >= MS_BULK_BUFS * e->bring.bufsz);
+		u->c.refs--;
+	}
+	if (cqe->flags & IORING_CQE_F_BUFFER) {
+		if (res > 0 && !u->c.dead && m->eof == 0)
+			rp_bufq_push(&e->bring, &m->q, bid, (size_t)res);
+		else
+			rp_bufring_put(&e->bring, bid);
+	} else if (res == 0) {
+		m->eof = (m->eof == 0) ? 1 : m->eof;
+	} else if (res == -ENOBUFS) {
+		if (!u->c.dead)
+			ms_nobuf(e, u, d);
+	} else if (res == -EINVAL && !u->c.dead) {
+		/* A kernel without multishot receives: one-shot from now. */
+		e->ms_ok = 0;
+	} else if (res < 0 && res != -ECANCELED && res != -EINTR &&
+	    res != -EAGAIN && !u->c.dead) {
+		rp_wconn_io_err(&u->c, -res);
+		proto_pipe_fail(u->c.pipe);
+	}
+	if (u->c.dead)
+		return;
+	ms_deliver(e, u, d);
+	if (m->q.bytes > ms_share(e))
+		ms_cancel(e, u, d);
+}
+
+/* Whether the ring is short of buffers: receives wait for them. */
+static int
+ms_pressure(const struct uring_eng * e)
+{
+
+	return (e->nobuf != NULL);
+}
+
+/*
+ * Under ring pressure, move the queued bytes of each stalled direction to
+ * its spill buffer: a direction whose pipe can neither read nor crypt (its
+ * output waits on a send) and has taken nothing for MS_STALL_NS.  A pipe
+ * that is only behind on crypto takes its bytes after the next batch.
+ * Return non-zero if some direction may yet become stalled, so that the
+ * engine wakes up to look again.
+ */
+static int
+ms_unstall(struct uring_eng * e)
+{
+	struct uconn * u, * next;
+	struct msdir * m;
+	uint64_t now = e->w->env.now;
+	int d, later = 0;
+
+	if (!ms_pressure(e))
+		return (0);
+	for (u = e->holding; u != NULL; u = next) {
+		next = u->hnext;
+		for (d = 0; d < 2; d++) {
+			m = &u->ms[d];
+			if (m->q.bytes == 0 || (proto_pipe_want(u->c.pipe, d) &
+			    (PROTO_PIPE_WANT_READ | PROTO_PIPE_WANT_CRYPTO))) {
+				m->blocked = 0;
+				continue;
+			}
+			if (m->blocked == 0)
+				m->blocked = now;
+			if (now - m->blocked >= MS_STALL_NS)
+				ms_spill(e, u, d);
+			else
+				later = 1;
+		}
+	}
+	return (later);
+}
+
+/* Arm again the receives that found no buffer, once a part of the ring
+ * is back; under pressure, spill what stalled directions hold. */
+static void
+ms_flush(struct uring_eng * e)
+{
+	struct uconn * u, * list;
+	int roomy;
+
+	e->ms_recheck = ms_unstall(e);
+	roomy = (e->bring.nfree >= e->bring.nbufs / 8 + 1);
+	list = e->nobuf;
+	e->nobuf = NULL;
+	while ((u = list) != NULL) {
+		list = u->nbnext;
+		/* Closed pairs leave at once: their reference holds them. */
+		if (!roomy && !u->c.dead) {
+			u->nbnext = e->nobuf;
+			e->nobuf = u;
+			continue;
+		}
+		u->nbq = 0;
+		u->ms[0].nobuf = u->ms[1].nobuf = 0;
+		u->c.refs--;
+		rp_wkp_io_done(&e->w->pairs, &u->c);
+	}
+}
+
 /* Cancel what ${c} has on the ring. */
 static void
 uring_cancel(void * arg, struct rp_wconn * c)
@@ -95,6 +467,8 @@ uring_cancel(void * arg, struct rp_wconn * c)
 	struct io_uring_sqe * sqe;
 	int i;
 
+	if (e->bring.br != NULL)
+		ms_release(e, (struct uconn *)c);
 	if (c->refs == 0)
 		return;
 	/* Shutting the sockets down ends their operations even if no SQE
@@ -119,6 +493,8 @@ uring_recv(void * arg, struct rp_wconn * c, int d)
 	uint8_t * buf;
 	size_t len;
 
+	if (c->sock_in[d] && e->bring.br != NULL && ms_recv(e, u, d))
+		return;
 	if ((buf = proto_pipe_rx_get(c->pipe, d, &len)) == NULL)
 		return;
 	if ((sqe = rp_uring_sqe(&e->ring)) == NULL) {
@@ -126,12 +502,7 @@ uring_recv(void * arg, struct rp_wconn * c, int d)
 		uconn_defer(e, u);
 		return;
 	}
-	/* From the registered region: no page pinning per receive. */
-	if (c->sock_in[d] && e->w->registered &&
-	    rp_region_has(e->w->region, buf))
-		io_uring_prep_read_fixed(sqe, c->fd_in[d], buf, (unsigned)len,
-		    0, 0);
-	else if (c->sock_in[d])
+	if (c->sock_in[d])
 		io_uring_prep_recv(sqe, c->fd_in[d], buf, len, 0);
 	else
 		io_uring_prep_read(sqe, c->fd_in[d], buf, (unsigned)len,
@@ -159,10 +530,6 @@ uring_send(void * arg, struct rp_wconn * c, int d)
 	if (!c->sock_out[d])
 		io_uring_prep_write(sqe, c->fd_out[d], buf, (unsigned)len,
 		    (uint64_t)-1);
-	else if (u->use_zc[d] && e->w->registered &&
-	    rp_region_has(e->w->region, buf))
-		io_uring_prep_send_zc_fixed(sqe, c->fd_out[d], buf, len,
-		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE, 0);
 	else if (u->use_zc[d])
 		io_uring_prep_send_zc(sqe, c->fd_out[d], buf, len,
 		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE);
@@ -307,8 +674,10 @@ uring_attach(void * arg, struct rp_wconn * c)
 		    (fl & O_NONBLOCK))
 			(void)fcntl(c->fd_in[d], F_SETFL, fl & ~O_NONBLOCK);
 	}
-	for (d = 0; d < 2; d++)
+	for (d = 0; d < 2; d++) {
 		u->use_zc[d] = zc_start(e, u, d);
+		rp_bufq_init(&u->ms[d].q);
+	}
 }
 
 static void
@@ -323,29 +692,8 @@ uring_arm_doorbell(struct uring_eng * e)
 	e->bell_armed = 1;
 }
 
-/* Watch the host's descriptor (a one-shot poll, queued again after each
- * step), or cancel the watch. */
-static void
-uring_host_watch(void * arg, int on)
-{
-	struct uring_eng * e = arg;
-	struct io_uring_sqe * sqe;
-
-	if (on == e->host_armed || (sqe = rp_uring_sqe(&e->ring)) == NULL)
-		return;
-	if (on) {
-		io_uring_prep_poll_add(sqe, e->w->host.fd, POLLIN);
-		io_uring_sqe_set_data64(sqe, TAG_HOST);
-		e->host_armed = 1;
-	} else {
-		io_uring_prep_poll_remove(sqe, TAG_HOST);
-		io_uring_sqe_set_data64(sqe, TAG_NONE);
-		e->host_armed = 0;
-	}
-}
-
-/* Pump the pairs that found no SQE free, re-arm the doorbell and the
- * host's watch. */
+/* Pump the pairs that found no SQE free, arm again the receives that
+ * waited for buffers, re-arm the doorbell. */
 static void
 uring_flush(void * arg)
 {
@@ -359,10 +707,10 @@ uring_flush(void * arg)
 		u->c.refs--;
 		rp_wkp_io_done(&e->w->pairs, &u->c);
 	}
+	if (e->bring.br != NULL)
+		ms_flush(e);
 	if (!e->bell_armed)
 		uring_arm_doorbell(e);
-	if (e->w->host.step != NULL && !e->host_armed)
-		uring_host_watch(e, 1);
 }
 
 static void
@@ -375,6 +723,10 @@ uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
 	switch (tag) {
 	case TAG_RX:
 	case TAG_RX + 1:
+		if (u->ms[tag - TAG_RX].armed) {
+			ms_cqe(e, u, tag - TAG_RX, cqe);
+			break;
+		}
 		u->c.refs--;
 		uconn_rx_done(u, tag - TAG_RX, cqe->res);
 		break;
@@ -392,10 +744,6 @@ uring_cqe(struct uring_eng * e, const struct io_uring_cqe * cqe)
 			return;
 		rp_wk_drain_inbox(e->w);
 		uring_arm_doorbell(e);
-		return;
-	case TAG_HOST:
-		e->host_armed = 0;
-		e->w->host.ready = 1;
 		return;
 	default:
 		return;
@@ -437,6 +785,13 @@ uring_wait(void * arg, int block, uint64_t due)
 	int rc;
 
 	block = block && e->retry == NULL;
+	/* Directions that may stall hold ring buffers others wait for:
+	 * look again soon even if nothing happens. */
+	if (block && (e->ms_recheck || ms_pressure(e))) {
+		now = rp_wk_clock(e->w) + MS_STALL_NS / 2;
+		if (due == 0 || now < due)
+			due = now;
+	}
 	if (block && due != 0) {
 		now = rp_wk_clock(e->w);
 		dt = due > now ? due - now : 0;
@@ -479,48 +834,43 @@ uring_wait(void * arg, int block, uint64_t due)
 	return (0);
 }
 
-/*
- * Register the worker's buffer region with the ring, as fixed buffer 0.
- * Pinned memory counts against RLIMIT_MEMLOCK without CAP_IPC_LOCK: on
- * ENOMEM (or any refusal) the engine works unregistered, with plain
- * receives and sends.
- */
-static void
-uring_register(struct uring_eng * e)
-{
-	struct iovec iov;
-	int rc;
-
-	iov.iov_base = rp_region_base(e->w->region, &iov.iov_len);
-	if ((rc = io_uring_register_buffers(&e->ring, &iov, 1)) == 0) {
-		e->w->registered = 1;
-		return;
-	}
-	errno = -rc;
-	rp_warnp("worker %d: registering %zu KiB of buffers (RLIMIT_MEMLOCK?); "
-	    "going on unregistered", e->w->id, iov.iov_len >> 10);
-}
-
 static void *
 uring_init(struct rp_worker * w, char * desc, size_t len)
 {
 	struct uring_eng * e;
+	size_t rlen, nbufs;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		goto err0;
 	e->w = w;
 	if (rp_uring_init(&e->ring, URING_SQES, 1))
 		goto err1;
-	uring_register(e);
+	/*
+	 * The region is registered as a provided-buffer ring for multishot
+	 * receives, not as fixed buffers: those pin (and so fault in) the
+	 * whole region at start, while the ring's buffers and the pipes'
+	 * buffers are touched only as they are used.
+	 */
+	(void)rp_region_base(w->region, &rlen);
+	nbufs = MS_PART(rlen) / MS_BUFSZ;
+	if (nbufs > MS_NBUFS_MAX)
+		nbufs = MS_NBUFS_MAX;
+	if (nbufs < MS_NBUFS_MIN)
+		nbufs = MS_NBUFS_MIN;
+	e->ms_ok = rp_bufring_init(&e->bring, &e->ring, w->region, MS_BGID,
+	    (unsigned)nbufs, MS_BUFSZ) == 0;
+	w->registered = e->ms_ok;
+	if (!e->ms_ok)
+		rp_warn("worker %d: no provided-buffer ring; one-shot receives",
+		    w->id);
 	e->zc_ok = (w->cfg.sendmode == RP_SEND_ZC) &&
 	    rp_uring_has_op(IORING_OP_SEND_ZC);
 	if (w->cfg.sendmode == RP_SEND_ZC && !e->zc_ok)
 		rp_warn("worker %d: SEND_ZC unavailable; using send", w->id);
-	/* Without the region registered, SEND_ZC would pin pages per send. */
-	e->zc_ok = e->zc_ok && w->registered;
-	snprintf(desc, len, "%s%s",
+	snprintf(desc, len, "%s, %s%s",
 	    (e->ring.flags & IORING_SETUP_DEFER_TASKRUN) ? "defer-taskrun" :
-	    "plain ring", e->zc_ok ? ", send_zc" : "");
+	    "plain ring", e->ms_ok ? "multishot recv" : "one-shot recv",
+	    e->zc_ok ? ", send_zc" : "");
 	uring_arm_doorbell(e);
 	return (e);
 
@@ -535,6 +885,7 @@ uring_fini(void * arg)
 {
 	struct uring_eng * e = arg;
 
+	rp_bufring_fini(&e->bring, &e->ring, e->w->region);
 	io_uring_queue_exit(&e->ring);
 	free(e);
 }
@@ -549,6 +900,5 @@ const struct rp_wk_ops rp_wk_uring_ops = {
 	.send = uring_send,
 	.cancel = uring_cancel,
 	.wait = uring_wait,
-	.flush = uring_flush,
-	.host_watch = uring_host_watch
+	.flush = uring_flush
 };

@@ -27,16 +27,18 @@
 
 /*
  * Buffer memory a worker's pairs may hold beyond their smallest buffers:
- * half the region at most, the rest is for the smallest ones.  A streaming
- * direction at its largest holds about 128 KiB, so this lets 16 directions
- * per worker stream at full size at once; the rest grow to the middle
- * size (about 17 KiB) or stay small.
+ * half the region at most; the rest is for the smallest ones and the
+ * io_uring engine's buffer ring (a quarter), and the heap takes over when
+ * the region is full.  A streaming direction at its largest holds about
+ * 128 KiB, so this lets 16 directions per worker stream at full size at
+ * once; the rest grow to the middle size (about 17 KiB) or stay small.
  */
 #define WORKER_BUDGET	(2U << 20)
 
-/* The smallest buffers of a pipe (level 0) come from the heap when the
- * region is full: a pair is never refused for want of region. */
-#define WORKER_SMALL	4096
+/* Buffers come from the heap when the region is full, whatever their
+ * size: a pair is never refused, nor failed, for want of region (the
+ * budget bounds how much its pipes may hold in any case). */
+#define WORKER_SMALL	((size_t)1 << 20)
 
 static int
 worker_setup(struct rp_worker * w)
@@ -69,7 +71,7 @@ worker_setup(struct rp_worker * w)
 	snprintf(w->name, sizeof(w->name), "%s engine (%s), %s, "
 	    "buffers %zu KiB%s", w->ops->name, desc,
 	    crypto_engine_name(w->ceng), rlen >> 10,
-	    w->registered ? " registered" : "");
+	    w->registered ? ", ring-registered" : "");
 	return (0);
 
 err3:
@@ -80,29 +82,6 @@ err1:
 	crypto_engine_free(w->ceng);
 err0:
 	return (-1);
-}
-
-/*
- * The engine has returned: if a host is still served here (a fatal error
- * ended the engine early), or was asked for and not taken in, end it as
- * a step returning -1 would, so that its owner does not wait for a step
- * that will never come.
- */
-static void
-worker_host_end(struct rp_worker * w)
-{
-	struct rp_wk_host req;
-
-	pthread_mutex_lock(&w->mtx);
-	req = w->host_req;
-	w->host_req.step = NULL;
-	pthread_mutex_unlock(&w->mtx);
-	if (w->host.step != NULL) {
-		w->host.step = NULL;
-		w->host.done(w->host.arg);
-	}
-	if (req.step != NULL)
-		req.done(req.arg);
 }
 
 static void *
@@ -123,7 +102,6 @@ worker_main(void * arg)
 	rp_region_free(w->region);
 	rp_batch_free(w->batch);
 	crypto_engine_free(w->ceng);
-	worker_host_end(w);
 	return (NULL);
 }
 
@@ -321,7 +299,6 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 void
 rp_wk_drain_inbox(struct rp_worker * w)
 {
-	struct rp_wk_host host = { .step = NULL };
 	struct rp_pair ** list;
 	struct rp_wconn * c;
 	size_t n, i;
@@ -337,17 +314,7 @@ rp_wk_drain_inbox(struct rp_worker * w)
 		w->stopping = 1;
 	abort = w->abort_asked;
 	w->abort_asked = 0;
-	if (w->host_req.step != NULL) {
-		host = w->host_req;
-		w->host_req.step = NULL;
-	}
 	pthread_mutex_unlock(&w->mtx);
-	if (host.step != NULL) {
-		/* Served at once: ready, as if its descriptor had said so. */
-		w->host = host;
-		w->host.ready = 1;
-		w->ops->host_watch(w->eng, 1);
-	}
 	for (i = 0; i < n; i++) {
 		if ((c = worker_conn_new(w, list[i])) != NULL)
 			rp_wkp_adopt(&w->pairs, c);
@@ -458,28 +425,6 @@ rp_worker_abort_all(struct rp_worker * w)
 	pthread_mutex_lock(&w->mtx);
 	if (w->abort_asked != RP_WK_ABORT_ALL)
 		w->abort_asked = RP_WK_ABORT_CUT;
-	pthread_mutex_unlock(&w->mtx);
-	rp_worker_ring(w);
-}
-
-/**
- * rp_worker_host(w, fd, step, done, arg):
- * Have ${w}'s thread serve ${step}(${arg}) besides its pairs: at once,
- * whenever ${fd} is readable, and when the time the last step returned
- * (in ms, 0 for at once) has passed.  Pairs a step posts to ${w} are
- * taken in right after it.  Once a step returns -1 the thread stops
- * watching ${fd} and calls ${done}(${arg}), and uses neither again.  At
- * most one host per worker.  May be called from any thread.  (The control
- * loop has a thread of its own and no longer uses this.)
- */
-void
-rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
-    void (* done)(void *), void * arg)
-{
-
-	pthread_mutex_lock(&w->mtx);
-	w->host_req = (struct rp_wk_host){ .fd = fd, .step = step,
-	    .done = done, .arg = arg };
 	pthread_mutex_unlock(&w->mtx);
 	rp_worker_ring(w);
 }

@@ -22,13 +22,14 @@ struct rp_worker;
 
 /* Send modes (--no-zerocopy; -Z is the default). */
 #define RP_SEND_PLAIN	0	/* Plain send. */
-#define RP_SEND_ZC	1	/* io_uring SEND_ZC from the registered region;
+#define RP_SEND_ZC	1	/* io_uring SEND_ZC from the worker's region;
 				   per direction, plain send once the kernel
 				   reports a copy (remembered per destination
 				   address).  The epoll engine always sends
 				   plainly. */
 
-/* The default buffer region of a worker (bytes). */
+/* The default buffer region of a worker (bytes): its pages are touched as
+ * buffers are used, never all at start. */
 #define RP_WORKER_BUFFERS	(4U << 20)
 
 struct rp_worker_cfg {
@@ -88,19 +89,6 @@ int rp_worker_asleep(const struct rp_worker * w);
  * (rp_worker_post_held said to).  May be called from any thread.
  */
 void rp_worker_ring(struct rp_worker * w);
-
-/**
- * rp_worker_host(w, fd, step, done, arg):
- * Have ${w}'s thread serve ${step}(${arg}) besides its pairs: at once,
- * whenever ${fd} is readable, and when the time the last step returned
- * (in ms, 0 for at once) has passed.  Pairs a step posts to ${w} are
- * taken in right after it.  Once a step returns -1 the thread stops
- * watching ${fd} and calls ${done}(${arg}), and uses neither again.  At
- * most one host per worker.  May be called from any thread.  (The control
- * loop has a thread of its own and no longer uses this.)
- */
-void rp_worker_host(struct rp_worker * w, int fd, int (* step)(void *),
-    void (* done)(void *), void * arg);
 
 /**
  * rp_worker_abort_all(w):
