@@ -87,10 +87,11 @@ CFLAGS_ALL := $(CFLAGS_BASE) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
 # One static library per layer (build/librp_LAYER.a).  libcore.a, the
-# protocol core without I/O (proto + crypto), is what the tools, the
-# micro-benchmarks and the fuzzers link.
+# protocol core without I/O (proto + crypto, and the monotonic clock of
+# base they read), is what the tools, the micro-benchmarks and the fuzzers
+# link.
 LAYER_SRCS = $(wildcard src/$(1)/*.c)
-CORE_SRCS := $(wildcard src/crypto/*.c src/proto/*.c)
+CORE_SRCS := $(wildcard src/crypto/*.c src/proto/*.c) src/base/rp_clock.c
 ifneq ($(CRYPTO),ipsecmb)
   CORE_SRCS := $(filter-out %_ipsecmb.c,$(CORE_SRCS))
 endif
@@ -219,7 +220,7 @@ FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CORE_SRCS := $(CORE_SRCS) src/process/rp_conf.c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRCS)
 	@mkdir -p build-fuzz
-	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -Isrc/crypto -Isrc/proto -Isrc/process \
+	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -Isrc/crypto -Isrc/proto -Isrc/process -Isrc/base \
 		$(filter -DRP_% -DNO_%,$(CFLAGS_BASE)) \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_SRCS) $(LIBS)
 

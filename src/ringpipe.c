@@ -18,6 +18,7 @@
 #include "proto_handshake.h"
 #include "rp_addr.h"
 #include "rp_engine.h"
+#include "rp_env.h"
 #include "rp_hsio.h"
 #include "rp_keys.h"
 #include "rp_log.h"
@@ -204,7 +205,7 @@ pipe_run(enum rp_engine engine, int fd, struct proto_keys * k)
 	memset(&wcfg, 0, sizeof(wcfg));
 	wcfg.engine = engine;
 	wcfg.sendmode = RP_SEND_PLAIN;
-	wcfg.backend = CRYPTO_BACKEND_AUTO;
+	wcfg.backend = CRYPTO_BACKEND_AUTO;	/* RINGPIPED_CRYPTO: the default. */
 	wcfg.closed = pipe_closed;
 	if ((w = rp_worker_start(0, &wcfg)) == NULL)
 		goto err0;
@@ -236,12 +237,17 @@ main(int argc, char * argv[])
 	struct pipe_opts o;
 	struct proto_keys k;
 	enum rp_engine engine;
+	enum crypto_backend backend;
 	uint8_t K[32];
 	int fd, rc;
 
 	rp_log_init("ringpipe");
 	if ((rc = pipe_parse(argc, argv, &o)) != 0)
 		return (rc > 0 ? 0 : 1);
+
+	/* The environment is read here, once, not by any library. */
+	if (rp_env_apply(&o.engine, o.engine != RP_ENGINE_AUTO, &backend))
+		return (1);
 	if (rp_engine_resolve(o.engine, &engine))
 		return (1);
 	if (rp_keys_secret(o.keyfile, K))

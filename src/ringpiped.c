@@ -22,6 +22,7 @@
 #include "rp_ctl.h"
 #include "rp_daemon.h"
 #include "rp_engine.h"
+#include "rp_env.h"
 #include "rp_fatal.h"
 #include "rp_keys.h"
 #include "rp_log.h"
@@ -40,7 +41,8 @@
 
 /* What the process serves: its settings and its pipes. */
 struct rpd {
-	const struct rp_options * g;	/* The process's settings. */
+	struct rp_options * g;		/* The process's settings. */
+	enum crypto_backend backend;	/* The workers' (RINGPIPED_CRYPTO). */
 	const char * pidsrc;		/* What the default pidfile is named
 					   after: -s, or the file of -c. */
 	struct rp_pipeset set;
@@ -100,17 +102,6 @@ rpd_resolve(void * cookie, const char * s, int bind, struct rp_addr * a,
 	if (n < 0)
 		rp_warn("Error resolving socket address: %s", s);
 	return (n);
-}
-
-/* The crypto backend: RINGPIPED_CRYPTO=openssl forces OpenSSL. */
-static enum crypto_backend
-rpd_backend(void)
-{
-	const char * s = getenv("RINGPIPED_CRYPTO");
-
-	if (s != NULL && strcmp(s, "openssl") == 0)
-		return (CRYPTO_BACKEND_OPENSSL);
-	return (CRYPTO_BACKEND_AUTO);
 }
 
 /* The control plane's hook to the service manager: tell it ${state}. */
@@ -363,7 +354,7 @@ rpd_serve(struct rpd * r)
 
 	/* Workers register their buffers before privileges are dropped. */
 	wcfg.sendmode = o->sendzc ? RP_SEND_ZC : RP_SEND_PLAIN;
-	wcfg.backend = rpd_backend();
+	wcfg.backend = r->backend;
 	wcfg.coalesce_ms = o->coalesce_ms;
 	wcfg.buffer_bytes = o->bufmem;
 	wcfg.closed = rp_ctl_pair_closed;
@@ -426,7 +417,7 @@ err0:
 
 /* Make ${r} the one pipe of the command line ${o}; 0 or -1. */
 static int
-rpd_cli(struct rpd * r, const struct rp_options * o)
+rpd_cli(struct rpd * r, struct rp_options * o)
 {
 
 	memset(r, 0, sizeof(*r));
@@ -508,5 +499,11 @@ main(int argc, char * argv[])
 	}
 	if ((o.conffile != NULL ? rpd_file(&r, &o) : rpd_cli(&r, &o)) != 0)
 		return (1);
+
+	/* The environment is read here, once, not by any library. */
+	if (rp_env_apply(&r.g->engine, r.g->given[RP_OPT_ENGINE], &r.backend)) {
+		rp_pipeset_free(&r.set);
+		return (1);
+	}
 	return (rpd_serve(&r));
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "rp_ctl_health.h"
+#include "rp_clock.h"
 #include "rp_ctl_resolver.h"
 #include "rp_ctl_state.h"
 #include "rp_hsio.h"
@@ -19,10 +20,8 @@
 static int64_t
 health_now(void)
 {
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec + 1);
+	return ((int64_t)rp_clock_ns());
 }
 
 /* Set ${t} to ${v} unless it holds a later time already: a dial on the

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "rp_ctl_resolver.h"
+#include "rp_clock.h"
 #include "rp_log.h"
 
 #define NS_PER_S	1000000000L
@@ -36,21 +37,6 @@ struct rp_ctl_resolver {
 	pthread_mutex_t amtx;
 	struct rp_ctl_addrs * addrs;
 };
-
-/* The CLOCK_MONOTONIC time ${secs} from now. */
-static struct timespec
-resolver_after(double secs)
-{
-	struct timespec ts;
-	long ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)secs;
-	ns = ts.tv_nsec + (long)((secs - (double)(time_t)secs) * NS_PER_S);
-	ts.tv_sec += ns / NS_PER_S;
-	ts.tv_nsec = ns % NS_PER_S;
-	return (ts);
-}
 
 /* Whether ${a} is before ${b}. */
 static int
@@ -142,7 +128,7 @@ rp_ctl_resolvers_run(struct rp_ctl_resolvers * set)
 
 	pthread_mutex_lock(&set->mtx);
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		now = rp_clock_after(0);
 		if ((r = resolver_first(set)) == NULL ||
 		    resolver_before(&now, &r->due))
 			break;
@@ -154,7 +140,7 @@ rp_ctl_resolvers_run(struct rp_ctl_resolvers * set)
 		(void)resolver_refresh(r);
 		pthread_mutex_lock(&set->mtx);
 		r->busy = 0;
-		r->due = resolver_after(r->rtime);
+		r->due = rp_clock_after(r->rtime);
 		pthread_cond_broadcast(&set->cv);
 	}
 	pthread_mutex_unlock(&set->mtx);
@@ -232,7 +218,7 @@ rp_ctl_resolver_start(struct rp_ctl_resolvers * set, const char * target,
 	if (pthread_mutex_init(&r->amtx, NULL))
 		goto err2;
 	pthread_mutex_lock(&set->mtx);
-	r->due = resolver_after(rtime);
+	r->due = rp_clock_after(rtime);
 	r->next = set->list;
 	set->list = r;
 	pthread_mutex_unlock(&set->mtx);

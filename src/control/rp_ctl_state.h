@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "rp_ctl.h"
+#include "rp_clock.h"
 #include "rp_ctl_health.h"
 #include "rp_ctlstats.h"
 
@@ -164,10 +165,8 @@ struct rp_ctl_sstats {
 static inline double
 rp_ctl_now(void)
 {
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+	return (rp_clock_s());
 }
 
 /**

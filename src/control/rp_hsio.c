@@ -8,6 +8,7 @@
 #include "proto_handshake.h"
 #include "rp_dial.h"
 #include "rp_hsio.h"
+#include "rp_clock.h"
 
 /* Bigger than any single read the handshake asks for (a 288-byte y||MAC). */
 #define HSIO_RBUF	512
@@ -121,10 +122,8 @@ rp_hsio_pump(int fd, struct proto_hs * hs, short * ready)
 static double
 hsio_now(void)
 {
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+	return (rp_clock_s());
 }
 
 /* Wait for ${pfd}'s events until ${deadline}; 0 when one is there (in

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "crypto_dh.h"
+#include "rp_clock.h"
 #include "crypto_dh_fixed.h"
 #include "crypto_dh_ifma.h"
 #include "crypto_wipe.h"
@@ -73,10 +74,8 @@ static int modexp(uint8_t[CRYPTO_DH_PUBLEN], const BIGNUM *,
 static double
 usec_now(void)
 {
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3);
+	return ((double)rp_clock_ns() / 1e3);
 }
 
 #define PICK_TRIALS 3	/* Runs of each path: the minimum sheds most noise. */
@@ -128,18 +127,36 @@ err0:
 }
 #endif
 
+/* What the program asked for (crypto_dh_set_path): "openssl", "ifma",
+ * or NULL for the measured choice. */
+static const char * dh_wanted;
+
+/**
+ * crypto_dh_set_path(name):
+ * Ask for the arithmetic ${name} ("openssl", "ifma"; NULL or anything
+ * else: the measured choice) before crypto_dh_init; the program reads it
+ * from its environment (RINGPIPED_DH), no library does.
+ */
+void
+crypto_dh_set_path(const char * name)
+{
+
+	dh_wanted = name;
+}
+
 /**
  * dh_pick_path():
  * Choose the modular arithmetic for the process: OpenSSL, or AVX-512 IFMA
  * if the CPU has it and it is faster here (measured, since which one wins
  * depends on the microarchitecture, not the vendor), unless RINGPIPED_DH
- * is "openssl" or "ifma".  Runs once, from dh_init_once().
+ * asked for "openssl" or "ifma" (crypto_dh_set_path).  Runs once, from
+ * dh_init_once().
  */
 static void
 dh_pick_path(void)
 {
 #if defined(__x86_64__)
-	const char * env = getenv("RINGPIPED_DH");
+	const char * env = dh_wanted;
 	int on;
 
 	if (env != NULL && strcmp(env, "openssl") == 0)

@@ -50,11 +50,18 @@ int crypto_dh_generate_from(const uint8_t x[CRYPTO_DH_PRIVLEN],
  * crypto_dh_path():
  * Return the name of the arithmetic crypto_dh_compute() and the key
  * generation use in this process: "ifma" (AVX-512 IFMA, where the CPU has
- * it and it measured faster at initialization) or "openssl".  The
- * environment variable RINGPIPED_DH=openssl|ifma overrides the choice
- * (ifma only where supported).
+ * it and it measured faster at initialization) or "openssl".
+ * crypto_dh_set_path overrides the choice (ifma only where supported).
  */
 const char * crypto_dh_path(void);
+
+/**
+ * crypto_dh_set_path(name):
+ * Ask for the arithmetic ${name} ("openssl", "ifma"; NULL or anything
+ * else: the measured choice) before crypto_dh_init; the program reads it
+ * from its environment (RINGPIPED_DH), no library does.
+ */
+void crypto_dh_set_path(const char * name);
 
 /**
  * crypto_dh_prime():

@@ -33,8 +33,24 @@ struct crypto_engine {
 /* The process default plan, made once. */
 static struct crypto_pkt_plan defplan;
 static int defplan_errno;		/* 0: ${defplan} is usable. */
+static const char * defplan_name;	/* crypto_pkt_set_default; NULL:
+					   "auto". */
 static char defplan_desc[512];
 static pthread_once_t defplan_once = PTHREAD_ONCE_INIT;
+
+/**
+ * crypto_pkt_set_default(name):
+ * Make ${name} (as for crypto_engine_new_path(); NULL or "": "auto") the
+ * process default that AUTO engines and keys use.  Must be called, if at
+ * all, before the first of them is made; the program reads it from its
+ * environment (RINGPIPED_CRYPTO), no library does.
+ */
+void
+crypto_pkt_set_default(const char * name)
+{
+
+	defplan_name = name;
+}
 
 /**
  * defplan_init(void):
@@ -43,13 +59,15 @@ static pthread_once_t defplan_once = PTHREAD_ONCE_INIT;
 static void
 defplan_init(void)
 {
-	const char * env = getenv("RINGPIPED_CRYPTO");
+	const char * env = defplan_name;
 	char prefix[64] = "";
 	size_t i, used;
 
 	if ((env != NULL) && (env[0] != '\0'))
 		snprintf(prefix, sizeof(prefix), "RINGPIPED_CRYPTO=%.40s: ", env);
-	if (crypto_pkt_plan_make(NULL, &defplan) == 0) {
+	else
+		env = NULL;
+	if (crypto_pkt_plan_make(env != NULL ? env : "auto", &defplan) == 0) {
 		snprintf(defplan_desc, sizeof(defplan_desc), "%s", prefix);
 		used = strlen(defplan_desc);
 		crypto_pkt_plan_describe(&defplan, &defplan_desc[used],

@@ -59,7 +59,8 @@ struct crypto_open_job {
 };
 
 enum crypto_backend {
-	CRYPTO_BACKEND_AUTO = 0,	/* RINGPIPED_CRYPTO, else measured. */
+	CRYPTO_BACKEND_AUTO = 0,	/* The process default (set by the
+					   program), else measured. */
 	CRYPTO_BACKEND_IPSECMB,
 	CRYPTO_BACKEND_OPENSSL
 };
@@ -70,9 +71,9 @@ enum crypto_backend {
  * A path is one way of running seal and open: "openssl", and with ipsec-mb
  * "hybrid" (avx512 CTR + sse SHA-NI HMAC), "avx512", "avx2", "sse".  Every
  * path makes the same packets.  The process default, which AUTO engines
- * use, is the RINGPIPED_CRYPTO environment variable if set (a name as for
- * crypto_engine_new_path()), else "auto": every path is timed once per
- * process (a few ms) and each batch size gets the fastest.
+ * use, is what the program set (crypto_pkt_set_default: ringpiped takes
+ * RINGPIPED_CRYPTO), else "auto": every path is timed once per process (a
+ * few ms) and each batch size gets the fastest.
  */
 struct crypto_engine;
 
@@ -101,9 +102,18 @@ struct crypto_pktkey * crypto_pktkey_new_engine(
 void crypto_pktkey_free(struct crypto_pktkey * key);
 
 /**
+ * crypto_pkt_set_default(name):
+ * Make ${name} (as for crypto_engine_new_path(); NULL or "": "auto") the
+ * process default that AUTO engines and keys use.  Must be called, if at
+ * all, before the first of them is made; the program reads it from its
+ * environment (RINGPIPED_CRYPTO), no library does.
+ */
+void crypto_pkt_set_default(const char * name);
+
+/**
  * crypto_engine_new(backend):
  * Create an engine for the calling thread using ${backend}; AUTO follows
- * RINGPIPED_CRYPTO if set, else the measured choice.  Return NULL (with
+ * the process default (crypto_pkt_set_default), else the measured choice.  Return NULL (with
  * errno set) if ${backend} is unavailable.
  */
 struct crypto_engine * crypto_engine_new(enum crypto_backend backend);
@@ -130,7 +140,7 @@ const char * crypto_pkt_path_name(size_t i);
  * Return one line saying which crypto path engines made with
  * CRYPTO_BACKEND_AUTO use at each batch size and why, e.g.
  * "seal: 1-3 hybrid, 4+ avx512; open: 1-15 hybrid, 16+ avx512", prefixed
- * by "RINGPIPED_CRYPTO=...: " when that is set.  The first call (of this
+ * by "RINGPIPED_CRYPTO=...: " when a default was set.  The first call (of this
  * or of anything that makes an AUTO engine or key) measures.
  */
 const char * crypto_engine_describe(void);

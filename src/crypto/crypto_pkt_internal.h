@@ -151,8 +151,7 @@ struct crypto_pkt_plan {
  * crypto_pkt_plan_make(name, plan):
  * Fill ${plan} for ${name} (as crypto_pkt_path_mask()): the fastest of its
  * paths at each chunk size, measured once per process if there is a
- * choice.  NULL ${name}: the process default (RINGPIPED_CRYPTO, else
- * "auto").  Return 0, or -1 (errno: EINVAL unknown name, ENOTSUP none of
+ * choice.  NULL ${name}: "auto".  Return 0, or -1 (errno: EINVAL unknown name, ENOTSUP none of
  * its paths available).
  */
 int crypto_pkt_plan_make(const char * name, struct crypto_pkt_plan * plan);

@@ -109,8 +109,7 @@ choose(const double ns[][CRYPTO_PKT_PROBE_NSIZES], unsigned cand,
  * crypto_pkt_plan_make(name, plan):
  * Fill ${plan} for ${name} (as crypto_pkt_path_mask()): the fastest of its
  * paths at each chunk size, measured once per process if there is a
- * choice.  NULL ${name}: the process default (RINGPIPED_CRYPTO, else
- * "auto").  Return 0, or -1 (errno: EINVAL unknown name, ENOTSUP none of
+ * choice.  NULL ${name}: "auto".  Return 0, or -1 (errno: EINVAL unknown name, ENOTSUP none of
  * its paths available).
  */
 int
@@ -120,8 +119,7 @@ crypto_pkt_plan_make(const char * name, struct crypto_pkt_plan * plan)
 	unsigned mask, avail = 0;
 	size_t p, k;
 
-	if ((name == NULL) && (((name = getenv("RINGPIPED_CRYPTO")) == NULL) ||
-	    (name[0] == '\0')))
+	if (name == NULL)
 		name = "auto";
 	if ((mask = crypto_pkt_path_mask(name)) == 0) {
 		errno = EINVAL;

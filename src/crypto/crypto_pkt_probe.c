@@ -23,6 +23,7 @@
 
 #include "crypto_pkt.h"
 #include "crypto_pkt_internal.h"
+#include "rp_clock.h"
 
 const size_t crypto_pkt_probe_sizes[CRYPTO_PKT_PROBE_NSIZES] =
     { 1, 2, 4, 8, 16, CRYPTO_PKT_CHUNK };
@@ -68,10 +69,8 @@ struct probe {
 static double
 now_ns(void)
 {
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec);
+	return ((double)rp_clock_ns());
 }
 
 /**

@@ -15,8 +15,8 @@
 
 #include "rp_log.h"
 #include "rp_sd.h"
+#include "rp_clock.h"
 
-#define US_PER_S	1000000ULL
 #define NS_PER_US	1000ULL
 
 /**
@@ -137,11 +137,8 @@ rp_sd_notify(const char * state)
 void
 rp_sd_reloading(void)
 {
-	struct timespec ts;
 	unsigned long long us;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	us = (unsigned long long)ts.tv_sec * US_PER_S +
-	    (unsigned long long)ts.tv_nsec / NS_PER_US;
+	us = (unsigned long long)(rp_clock_ns() / NS_PER_US);
 	(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", us);
 }

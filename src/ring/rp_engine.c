@@ -35,16 +35,8 @@ rp_engine_parse(const char * s, enum rp_engine * e)
 int
 rp_engine_resolve(enum rp_engine want, enum rp_engine * got)
 {
-	const char * env = getenv("RINGPIPED_ENGINE");
 	char why[256];
 
-	/* The environment picks for a daemon started without the flag. */
-	if (want == RP_ENGINE_AUTO && env != NULL &&
-	    rp_engine_parse(env, &want)) {
-		rp_warn("RINGPIPED_ENGINE=%s names no engine "
-		    "(auto, io_uring, epoll)", env);
-		return (-1);
-	}
 	if (want == RP_ENGINE_EPOLL) {
 		*got = RP_ENGINE_EPOLL;
 		return (0);

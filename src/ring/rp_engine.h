@@ -25,7 +25,7 @@ int rp_engine_parse(const char * s, enum rp_engine * e);
 /**
  * rp_engine_resolve(want, got):
  * Decide which engine runs for the request ${want} and store it in *${got}.
- * AUTO (or RINGPIPED_ENGINE in the environment) probes io_uring and falls
+ * AUTO probes io_uring and falls
  * back to epoll with one log line naming the cause; an explicit
  * RP_ENGINE_URING that cannot run prints why and fails.
  * Return 0 on success, -1 on failure.

@@ -523,7 +523,7 @@ test_plan(void ** state)
 	assert_null(crypto_engine_new_path("nosuch"));
 	assert_int_equal(errno, EINVAL);
 
-	/* The process default (as RINGPIPED_CRYPTO says, else measured) uses
+	/* The process default (as the program set it, else measured) uses
 	 * only paths that run here, and is what the description says. */
 	assert_int_equal(crypto_pkt_plan_make(NULL, &plan), 0);
 	for (k = 1; k <= CRYPTO_PKT_CHUNK; k++) {

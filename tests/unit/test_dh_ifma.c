@@ -47,7 +47,8 @@ ifma_here(void)
 
 /**
  * child_path(env, want_path):
- * In a child process with RINGPIPED_DH=${env} (unset if NULL), check that
+ * In a child process asking for the arithmetic ${env} (as the daemon does
+ * with RINGPIPED_DH; NULL: the measured choice), check that
  * crypto_dh_path() is ${want_path} (either name if NULL) and that one
  * shared secret is right.  Return the child's exit status.
  */
@@ -65,10 +66,7 @@ child_path(const char * env, const char * want_path)
 	if ((pid = fork()) == -1)
 		return (-1);
 	if (pid == 0) {
-		if (env != NULL)
-			setenv("RINGPIPED_DH", env, 1);
-		else
-			unsetenv("RINGPIPED_DH");
+		crypto_dh_set_path(env);
 		path = crypto_dh_path();
 		if (strcmp(path, "ifma") && strcmp(path, "openssl"))
 			_exit(2);
