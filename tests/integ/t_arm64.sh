@@ -79,7 +79,9 @@ for t in "$A"/tests/test_*; do
   for c in $failed; do
     case " $EMU_TIMING_CASES " in *" $name:$c "*) ;; *) timing_only=0 ;; esac
   done
-  if [ $rc -eq 0 ] && [ "$f" -eq 0 ] && [ "$p" -gt 0 ]; then
+  # A binary whose every case needs io_uring (test_bufring) skips them all
+  # under qemu-user, which has no io_uring: that is a pass, saying so.
+  if [ $rc -eq 0 ] && [ "$f" -eq 0 ] && [ $((p + s)) -gt 0 ]; then
     t_pass "arm64 unit $name under qemu: $p passed, $s skipped ($(secs_since "$start")s)"
   elif [ -n "$failed" ] && [ $timing_only = 1 ] && [ "$p" -gt 0 ] && [ $rc -lt 124 ]; then
     t_pass "arm64 unit $name under qemu: $p passed, $s skipped; timing-ratio case(s) $(echo $failed) not judged under emulation ($(grep -h -E '^[a-z].* us' "$T_TMP/$name.log" | head -n 1)) ($(secs_since "$start")s)"
