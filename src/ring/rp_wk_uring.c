@@ -12,9 +12,10 @@
  * that holds more than its share of the ring has its receive cancelled,
  * and it is armed again only once its queue is empty; a direction whose
  * receive ended for want of buffers is armed again once buffers come
- * back.  While receives wait for buffers, directions whose pipes cannot take their
- * bytes (a stalled peer) move them to a heap buffer of their own, so that
- * a stalled direction never keeps ring buffers from the others.  Without
+ * back.  While receives wait for a ring short of buffers, directions
+ * whose pipes cannot take their bytes (a stalled peer) move them to a heap
+ * buffer of their own, so that a stalled direction never keeps ring
+ * buffers from the others.  Without
  * a buffer ring (an old kernel) every receive is one-shot.
  */
 #include <errno.h>
@@ -63,8 +64,8 @@
 #define MS_BULK_BUFS	4
 #define MS_GATE_NS	10000000ULL
 
-/* While receives wait for buffers, a direction whose pipe has taken
- * nothing for this long while its output waits on the peer is stalled:
+/* While receives wait for a ring short of buffers (ms_pressure), a
+ * direction whose pipe has taken nothing for this long while its output waits on the peer is stalled:
  * its queued bytes move to a spill buffer (ns).  Shorter waits are a
  * send in flight, or a worker behind on crypto. */
 #define MS_STALL_NS	100000000ULL
@@ -398,12 +399,13 @@ ms_cqe(struct uring_eng * e, struct uconn * u, int d,
 		ms_cancel(e, u, d);
 }
 
-/* Whether the ring is short of buffers: receives wait for them. */
+/* Whether the ring is short of buffers: receives wait for them, and less
+ * than a quarter of it is free. */
 static int
 ms_pressure(const struct uring_eng * e)
 {
 
-	return (e->nobuf != NULL);
+	return (e->nobuf != NULL && e->bring.nfree < e->bring.nbufs / 4);
 }
 
 /*
@@ -800,9 +802,9 @@ uring_wait(void * arg, int block, uint64_t due)
 	block = block && e->retry == NULL;
 	/* Directions that may stall hold ring buffers others wait for:
 	 * look again soon even if nothing happens. */
-	if (block && (e->ms_recheck || ms_pressure(e))) {
+	if (block && (e->ms_recheck || e->nobuf != NULL)) {
 		now = rp_wk_clock(e->w) +
-		    (ms_pressure(e) ? MS_GATE_NS : MS_STALL_NS / 2);
+		    (e->nobuf != NULL ? MS_GATE_NS : MS_STALL_NS / 2);
 		if (due == 0 || now < due)
 			due = now;
 	}
