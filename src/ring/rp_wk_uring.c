@@ -64,6 +64,11 @@
 #define MS_BULK_BUFS	4
 #define MS_GATE_NS	10000000ULL
 
+/* With more pairs than this holding ring buffers, no direction waits for
+ * the ring to empty: each holds only a small part of it, and waiting
+ * would only idle the worker. */
+#define MS_GATE_HOLDERS	4
+
 /* While receives wait for a ring short of buffers (ms_pressure), a
  * direction whose pipe has taken nothing for this long while its output waits on the peer is stalled:
  * its queued bytes move to a spill buffer (ns).  Shorter waits are a
@@ -214,7 +219,8 @@ ms_may_arm(struct uring_eng * e, struct msdir * m)
 
 	if (e->bring.nfree == 0)
 		return (0);
-	if (!m->bulk || e->bring.nfree >= e->bring.nbufs / 4 * 3)
+	if (!m->bulk || e->nholding > MS_GATE_HOLDERS ||
+	    e->bring.nfree >= e->bring.nbufs / 4 * 3)
 		return (1);
 	now = rp_wk_clock(e->w);
 	if (m->gated == 0)
