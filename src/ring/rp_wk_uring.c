@@ -12,9 +12,10 @@
  * that holds more than its share of the ring has its receive cancelled,
  * and it is armed again only once its queue is empty; a direction whose
  * receive ended for want of buffers is armed again once buffers come
- * back.  While receives wait for buffers, directions whose pipes cannot take their
- * bytes (a stalled peer) move them to a heap buffer of their own, so that
- * a stalled direction never keeps ring buffers from the others.  Without
+ * back.  While receives wait for a ring short of buffers, directions
+ * whose pipes cannot take their bytes (a stalled peer) move them to a heap
+ * buffer of their own, so that a stalled direction never keeps ring
+ * buffers from the others.  Without
  * a buffer ring (an old kernel) every receive is one-shot.
  */
 #include <errno.h>
@@ -57,12 +58,19 @@
 #define MS_NBUFS_MAX	64
 #define MS_PART(len)	((len) / 4)
 
-/* A receive that ends with this many buffers queued was a bulk transfer's
- * (ms_may_arm). */
+/* A receive that ends with this many buffers queued was a bulk transfer's;
+ * such a direction waits at most this long (ns) for the ring to empty
+ * before it is armed again (ms_may_arm). */
 #define MS_BULK_BUFS	4
+#define MS_GATE_NS	10000000ULL
 
-/* While receives wait for buffers, a direction whose pipe has taken
- * nothing for this long while its output waits on the peer is stalled:
+/* With more pairs than this holding ring buffers, no direction waits for
+ * the ring to empty: each holds only a small part of it, and waiting
+ * would only idle the worker. */
+#define MS_GATE_HOLDERS	4
+
+/* While receives wait for a ring short of buffers (ms_pressure), a
+ * direction whose pipe has taken nothing for this long while its output waits on the peer is stalled:
  * its queued bytes move to a spill buffer (ns).  Shorter waits are a
  * send in flight, or a worker behind on crypto. */
 #define MS_STALL_NS	100000000ULL
@@ -85,6 +93,8 @@ struct msdir {
 					   the engine's nobuf list. */
 	int bulk;			/* Its last receive ended with many
 					   buffers queued (ms_may_arm). */
+	uint64_t gated;			/* Since when (ns) it waits to be armed
+					   as bulk; 0: not. */
 	int eof;			/* 1: end of stream after the queued
 					   bytes; 2: handed to the pipe. */
 	struct rp_bufq q;		/* Received, not yet taken. */
@@ -197,17 +207,25 @@ ms_share(const struct uring_eng * e)
 /*
  * Whether ${m}'s receive may be armed now.  A bulk direction (its last
  * receive ended with MS_BULK_BUFS buffers or more queued) waits until three
- * quarters of the ring are free: the kernel fills what is free before
- * ENOBUFS ends the receive, so that is what the submission moves.  Any
- * other direction needs one free buffer.
+ * quarters of the ring are free, or MS_GATE_NS at most (others may hold
+ * their part for long): the kernel fills what is free before ENOBUFS ends
+ * the receive, so that is what the submission moves.  Any other direction
+ * needs one free buffer.
  */
 static int
-ms_may_arm(const struct uring_eng * e, const struct msdir * m)
+ms_may_arm(struct uring_eng * e, struct msdir * m)
 {
+	uint64_t now;
 
-	if (m->bulk)
-		return (e->bring.nfree >= e->bring.nbufs / 4 * 3);
-	return (e->bring.nfree > 0);
+	if (e->bring.nfree == 0)
+		return (0);
+	if (!m->bulk || e->nholding > MS_GATE_HOLDERS ||
+	    e->bring.nfree >= e->bring.nbufs / 4 * 3)
+		return (1);
+	now = rp_wk_clock(e->w);
+	if (m->gated == 0)
+		m->gated = now;
+	return (now - m->gated >= MS_GATE_NS);
 }
 
 /* Cancel the multishot receive of ${u}'s direction ${d} if it is out. */
@@ -342,6 +360,7 @@ ms_recv(struct uring_eng * e, struct uconn * u, int d)
 	sqe->buf_group = (uint16_t)e->bring.bgid;
 	io_uring_sqe_set_data64(sqe, ud(u, TAG_RX + d));
 	m->armed = 1;
+	m->gated = 0;
 	u->c.refs++;
 	return (1);
 }
@@ -386,12 +405,13 @@ ms_cqe(struct uring_eng * e, struct uconn * u, int d,
 		ms_cancel(e, u, d);
 }
 
-/* Whether the ring is short of buffers: receives wait for them. */
+/* Whether the ring is short of buffers: receives wait for them, and less
+ * than a quarter of it is free. */
 static int
 ms_pressure(const struct uring_eng * e)
 {
 
-	return (e->nobuf != NULL);
+	return (e->nobuf != NULL && e->bring.nfree < e->bring.nbufs / 4);
 }
 
 /*
@@ -407,11 +427,12 @@ ms_unstall(struct uring_eng * e)
 {
 	struct uconn * u, * next;
 	struct msdir * m;
-	uint64_t now = e->w->env.now;
+	uint64_t now;
 	int d, later = 0;
 
 	if (!ms_pressure(e))
 		return (0);
+	now = rp_wk_clock(e->w);
 	for (u = e->holding; u != NULL; u = next) {
 		next = u->hnext;
 		for (d = 0; d < 2; d++) {
@@ -787,8 +808,9 @@ uring_wait(void * arg, int block, uint64_t due)
 	block = block && e->retry == NULL;
 	/* Directions that may stall hold ring buffers others wait for:
 	 * look again soon even if nothing happens. */
-	if (block && (e->ms_recheck || ms_pressure(e))) {
-		now = rp_wk_clock(e->w) + MS_STALL_NS / 2;
+	if (block && (e->ms_recheck || e->nobuf != NULL)) {
+		now = rp_wk_clock(e->w) +
+		    (e->nobuf != NULL ? MS_GATE_NS : MS_STALL_NS / 2);
 		if (due == 0 || now < due)
 			due = now;
 	}
