@@ -37,6 +37,7 @@
 #include "rp_uring.h"
 #include "rp_wconn.h"
 #include "rp_wk.h"
+#include "rp_clock.h"
 #include "rp_wk_pairs.h"
 
 /* Completion tags in the low bits of user_data (pointers are 8-aligned). */
@@ -842,8 +843,7 @@ uring_wait(void * arg, int block, uint64_t due)
 			rp_fatal("a worker");
 		return (-1);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	t = rp_clock_s();
 	if (t - e->last_warn > 10) {
 		errno = -rc;
 		rp_warnp("worker %d: io_uring_enter", e->w->id);

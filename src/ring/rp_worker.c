@@ -23,6 +23,7 @@
 #include "rp_region.h"
 #include "rp_wconn.h"
 #include "rp_wk.h"
+#include "rp_clock.h"
 #include "rp_worker.h"
 
 /*
@@ -381,10 +382,8 @@ rp_wk_take_posted(struct rp_worker * w)
 uint64_t
 rp_wk_clock(struct rp_worker * w)
 {
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	w->env.now = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	w->env.now = rp_clock_ns();
 	return (w->env.now);
 }
 
