@@ -17,6 +17,9 @@
 # about 40 s from a clean tree) and t_arm64 (make arm64 cross build, its
 # unit tests and interop with stock spiped under qemu-aarch64-static: about
 # 50 s, 18 s of it the build).
+# 2026-12-07: the suite grew (t_config, t_fleet, t_gateway); the suites
+# whose subject is above the data path (t_gateway, t_fleet, t_keyrot,
+# t_pfs) run in the auto run only (t_auto_run_only in tests/integ/lib.sh).
 set -euo pipefail
 ENGINES="auto epoll"
 bash ci/deps.sh

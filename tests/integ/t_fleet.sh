@@ -18,6 +18,7 @@
 # the instances without --drain-delay: then (c) must fail (the listener
 # closes before the balancer has seen /readyz turn).
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "HAProxy and /readyz: the control plane and health"
 if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
   echo "FAIL: haproxy is not installed (ci/deps.sh installs it)"; exit 1
 fi

@@ -60,6 +60,7 @@
 # sanitizer build the memory and throughput figures are printed, not
 # judged.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "one process against many: the control plane and the set of workers; the data path of each engine is judged by the other suites"
 NP=20
 NCPU=$(nproc)
 ROUNDS=${GW_ROUNDS:-3}

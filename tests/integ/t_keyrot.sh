@@ -6,6 +6,7 @@
 # no list is refused, at the cost of one PBKDF2 + HMAC per key (daemon CPU
 # per refused handshake measured with 1 and 4 keys).
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "key rotation happens in the handshake, on the control thread"
 for k in A B C D E F G H I; do t_key "$T_TMP/$k"; done
 A=$T_TMP/A B=$T_TMP/B C=$T_TMP/C
 t_echo

@@ -3,6 +3,7 @@
 # -f on one side and -g on the other must be refused (no byte through, and
 # the daemons keep serving); every other combination carries data.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "forward secrecy is the handshake, on the control thread"
 KEY=$T_TMP/key
 t_key "$KEY"
 t_echo
