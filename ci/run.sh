@@ -40,8 +40,9 @@ make fuzz FUZZ_SECONDS="${CI_FUZZ_SECONDS:-10}"
 # names and timing rather than the data path (they run unsanitized above):
 # the suite grew by about 75 s per run in 2026-12 and CI must stay within 30
 # minutes.  t_fleet and t_gateway (many processes under load: HAProxy and
-# 20 pipes against 20 daemons) run unsanitized on both engines above.
-ASAN_SKIP="t_arm64 t_ship t_keyrot t_happy_eyeballs t_graphite t_bind t_keyload t_dnswait t_fault_fd t_fleet t_gateway"
+# 20 pipes against 20 daemons) run unsanitized above; t_config runs
+# unsanitized above and under ThreadSanitizer below.
+ASAN_SKIP="t_arm64 t_ship t_keyrot t_happy_eyeballs t_graphite t_bind t_keyload t_dnswait t_fault_fd t_fleet t_gateway t_config"
 ASAN_ALL=$(for t in tests/integ/t_*.sh; do t=${t##*/}; t=${t%.sh}; case " $ASAN_SKIP " in *" $t "*) ;; *) echo "$t";; esac; done)
 make asan TEST_ENGINES=auto ASAN_TESTS="$(echo $ASAN_ALL)"
 make asan TEST_ENGINES=epoll ASAN_TESTS="t_interop t_concurrent t_fault_tamper t_hostile t_stall t_fault_sigterm t_soak_short t_engine t_coalesce t_drain t_proxy"
