@@ -171,6 +171,19 @@ ctl_drain_cut(struct rp_ctl * ctl, double t)
 		rp_worker_abort_all(ctl->loop->cfg.workers[i]);
 }
 
+/* The pipe of ${loop} after ${ctl} (NULL: the first): the served ones,
+ * then the retired ones; NULL after the last. */
+static struct rp_ctl *
+ctl_next(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
+{
+
+	if (ctl == NULL)
+		return (loop->pipes != NULL ? loop->pipes : loop->retired);
+	if (ctl->next != NULL || ctl->retired)
+		return (ctl->next);
+	return (loop->retired);
+}
+
 /* Whether SIGTERM has drained every connection of every pipe. */
 static int
 ctl_over(struct rp_ctl_loop * loop)
@@ -179,10 +192,7 @@ ctl_over(struct rp_ctl_loop * loop)
 
 	if (!loop->stopping)
 		return (0);
-	for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next)
-		if (!rp_ctl_pipe_drained(ctl))
-			return (0);
-	for (ctl = loop->retired; ctl != NULL; ctl = ctl->next)
+	for (ctl = ctl_next(loop, NULL); ctl != NULL; ctl = ctl_next(loop, ctl))
 		if (!rp_ctl_pipe_drained(ctl))
 			return (0);
 	return (1);
@@ -205,16 +215,10 @@ static void
 ctl_each(struct rp_ctl_loop * loop, void (* fn)(struct rp_ctl *, double),
     double t)
 {
-	struct rp_ctl * ctl, * next;
+	struct rp_ctl * ctl;
 
-	for (ctl = loop->pipes; ctl != NULL; ctl = next) {
-		next = ctl->next;
+	for (ctl = ctl_next(loop, NULL); ctl != NULL; ctl = ctl_next(loop, ctl))
 		fn(ctl, t);
-	}
-	for (ctl = loop->retired; ctl != NULL; ctl = next) {
-		next = ctl->next;
-		fn(ctl, t);
-	}
 }
 
 /* ctl_each's form of rp_ctl_conn_timers. */
@@ -239,19 +243,15 @@ ctl_reap(struct rp_ctl * ctl, double t)
 static void
 ctl_settle_all(struct rp_ctl_loop * loop)
 {
-	struct rp_ctl * ctl;
-	int freed = 0, again, i;
+	struct rp_ctl * ctl, * first = ctl_next(loop, NULL);
+	int freed = 0, i;
 
+	/* A second pass only if there are two pipes or more to share. */
 	for (i = 0; i < 2; i++) {
-		again = 0;
-		for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next)
+		for (ctl = first; ctl != NULL; ctl = ctl_next(loop, ctl))
 			if (ctl_settle(ctl, freed))
-				again = freed = 1;
-		for (ctl = loop->retired; ctl != NULL; ctl = ctl->next)
-			if (ctl_settle(ctl, freed))
-				again = freed = 1;
-		if (!again || (loop->pipes != NULL &&
-		    loop->pipes->next == NULL && loop->retired == NULL))
+				freed = 1;
+		if (!freed || first == NULL || ctl_next(loop, first) == NULL)
 			break;
 	}
 }
@@ -263,10 +263,7 @@ ctl_timeout(struct rp_ctl_loop * loop)
 	struct rp_ctl * ctl;
 	double until = loop->tick, left;
 
-	for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next)
-		if ((until = ctl_due(ctl, until)) == 0)
-			return (0);
-	for (ctl = loop->retired; ctl != NULL; ctl = ctl->next)
+	for (ctl = ctl_next(loop, NULL); ctl != NULL; ctl = ctl_next(loop, ctl))
 		if ((until = ctl_due(ctl, until)) == 0)
 			return (0);
 	if ((left = until - rp_ctl_now()) <= 0)
@@ -431,9 +428,7 @@ ctl_teardown(struct rp_ctl_loop * loop)
 
 	/* The compute pool stops between dropping the connections (their
 	 * queued jobs are cancelled) and freeing them. */
-	for (ctl = loop->pipes; ctl != NULL; ctl = ctl->next)
-		rp_ctl_conn_free_all(ctl);
-	for (ctl = loop->retired; ctl != NULL; ctl = ctl->next)
+	for (ctl = ctl_next(loop, NULL); ctl != NULL; ctl = ctl_next(loop, ctl))
 		rp_ctl_conn_free_all(ctl);
 	if (loop->pool != NULL)
 		rp_hspool_stop(loop->pool);

@@ -133,10 +133,10 @@ rp_ctl_accept_run(struct rp_ctl * ctl)
 				return;
 			continue;
 		}
-		rp_ctlstats_count(&ctl->stats->accepted);
+		rp_ctlstats_count(&ctl->sstats->s.accepted);
 		rp_ctl_conn_start(ctl, fd);
 		if (!accept_room(ctl)) {
-			rp_ctlstats_count(&ctl->stats->limit_hits);
+			rp_ctlstats_count(&ctl->sstats->s.limit_hits);
 			accept_warn_max(ctl, 1);
 		}
 	}

@@ -197,7 +197,7 @@ conn_fail(struct rp_ctl * ctl, struct ctl_conn * c, enum rp_hsfail why)
 {
 
 	if (!c->dead)
-		rp_ctlstats_hs_failed(ctl->stats, why);
+		rp_ctlstats_hs_failed(&ctl->sstats->s, why);
 	conn_drop(ctl, c);
 }
 
@@ -406,7 +406,7 @@ conn_handoff(struct rp_ctl * ctl, struct ctl_conn * c)
 		conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
 		return;
 	}
-	rp_ctlstats_hs_ok(ctl->stats, rp_ctl_now() - c->hs_start);
+	rp_ctlstats_hs_ok(&ctl->sstats->s, rp_ctl_now() - c->hs_start);
 	c->afd = c->tfd = -1;
 	conn_bury(ctl, c);
 }
@@ -530,7 +530,7 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 err1:
 	free(c);
 err0:
-	rp_ctlstats_hs_failed(ctl->stats, RP_HSFAIL_INTERNAL);
+	rp_ctlstats_hs_failed(&ctl->sstats->s, RP_HSFAIL_INTERNAL);
 	close(fd);
 }
 

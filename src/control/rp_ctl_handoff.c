@@ -155,10 +155,10 @@ rp_ctl_pair_closed(void * cookie, int end, int timedout)
 	uint64_t one = 1;
 
 	/* Every worker writes these: a locked add, not rp_ctlstats_count. */
-	atomic_fetch_add_explicit(&ctl->stats->closed[end], 1,
+	atomic_fetch_add_explicit(&ctl->sstats->s.closed[end], 1,
 	    memory_order_relaxed);
 	if (timedout)
-		atomic_fetch_add_explicit(&ctl->stats->timedout, 1,
+		atomic_fetch_add_explicit(&ctl->sstats->s.timedout, 1,
 		    memory_order_relaxed);
 
 	/* Both counts first, then close_wake: see rp_ctl_state.h. */

@@ -89,6 +89,15 @@ rp_ctl_pipe_sigterm(struct rp_ctl * ctl)
 	rp_ctl_pipe_close(ctl);
 }
 
+/* Give back ${ctl}'s reference to its counters. */
+static void
+ctl_stats_put(struct rp_ctl * ctl)
+{
+
+	if (atomic_fetch_sub(&ctl->sstats->refs, 1) == 1)
+		free(ctl->sstats);
+}
+
 /* Put ${ctl} on ${loop}'s list of pipes (under its mutex, for readers). */
 static void
 ctl_link(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
@@ -125,8 +134,20 @@ ctl_retire(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
 		rp_ctl_pipe_close(ctl);
 }
 
-/* Hand the listening socket of ${old} to ${ctl}, which serves from now on
- * (in its place on the list), and retire ${old}. */
+/* Start serving ${ctl}. */
+static void
+ctl_serve(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
+{
+
+	ctl_link(loop, ctl);
+	rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_SERVING);
+	rp_ctl_pipe_listen(ctl);
+	if (loop->stopping)
+		rp_ctl_pipe_sigterm(ctl);
+}
+
+/* Hand the listening socket and the counters of ${old} to ${ctl}, serve
+ * ${ctl} from now on, and retire ${old}. */
 static void
 ctl_replace(struct rp_ctl_loop * loop, struct rp_ctl * old,
     struct rp_ctl * ctl)
@@ -141,29 +162,10 @@ ctl_replace(struct rp_ctl_loop * loop, struct rp_ctl * old,
 
 	/* The counters go on where old's left off. */
 	atomic_fetch_add(&old->sstats->refs, 1);
-	if (atomic_fetch_sub(&ctl->sstats->refs, 1) == 1)
-		free(ctl->sstats);
+	ctl_stats_put(ctl);
 	ctl->sstats = old->sstats;
-	ctl->stats = &ctl->sstats->s;
-	ctl_link(loop, ctl);
+	ctl_serve(loop, ctl);
 	ctl_retire(loop, old);
-	if (loop->stopping)
-		rp_ctl_pipe_sigterm(ctl);
-	else
-		rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_SERVING);
-	rp_ctl_pipe_listen(ctl);
-}
-
-/* Start serving ${ctl}. */
-static void
-ctl_serve(struct rp_ctl_loop * loop, struct rp_ctl * ctl)
-{
-
-	ctl_link(loop, ctl);
-	rp_ctl_health_phase(&ctl->health, RP_CTL_HEALTH_SERVING);
-	rp_ctl_pipe_listen(ctl);
-	if (loop->stopping)
-		rp_ctl_pipe_sigterm(ctl);
 }
 
 /**
@@ -224,8 +226,7 @@ rp_ctl_pipe_free(struct rp_ctl * ctl)
 	if (ctl->lfd != -1)
 		close(ctl->lfd);
 	rp_keys_free(ctl->cfgv.keys);
-	if (atomic_fetch_sub(&ctl->sstats->refs, 1) == 1)
-		free(ctl->sstats);
+	ctl_stats_put(ctl);
 	free(ctl->name);
 	free(ctl->target);
 	free(ctl);
@@ -284,7 +285,6 @@ rp_ctl_new(struct rp_ctl_loop * loop, const struct rp_ctl_cfg * cfg, int lfd,
 		goto err1;
 	}
 	atomic_init(&ctl->sstats->refs, 1);
-	ctl->stats = &ctl->sstats->s;
 	ctl->cfgv = *cfg;
 	ctl->cfg = &ctl->cfgv;
 	ctl->lfd = lfd;
@@ -470,6 +470,6 @@ const struct rp_ctlstats *
 rp_ctl_stats(const struct rp_ctl * ctl)
 {
 
-	return (ctl->stats);
+	return (&ctl->sstats->s);
 }
 

@@ -143,7 +143,6 @@ struct rp_ctl {
 	/* For --metrics (rp_ctl_stats): shared with the pipe it replaced
 	 * and the one that replaces it, so that a changed pipe's counters
 	 * go on (the control thread writes them, for both alike). */
-	struct rp_ctlstats * stats;
 	struct rp_ctl_sstats * sstats;
 
 	struct rp_ctl_health health;	/* For /readyz (rp_ctl_ready). */

@@ -279,8 +279,6 @@ static void
 pipeset_commit(struct rp_pipeset * set, struct rp_pipeset_pipe * np,
     const enum pipeset_act * act, const struct rp_keyset * sets, size_t n)
 {
-	const struct rp_options * no;
-	const char * nname;
 	struct rp_pipeset_pipe * old;
 	struct rp_ctl * ctl;
 	size_t i, nkeep = 0, nchg = 0, nadd = 0, nrm = 0;
@@ -296,16 +294,13 @@ pipeset_commit(struct rp_pipeset * set, struct rp_pipeset_pipe * np,
 		lfd = np[i].lfd;
 		np[i].lfd = -1;
 		if ((ctl = pipeset_ctl(&np[i], set->loop, lfd)) == NULL) {
-			/* Out of memory: this pipe stays as it was. */
+			/* Out of memory (pipeset_ctl freed the keys and the
+			 * socket): this pipe stays as it was. */
 			rp_error("Reload: pipe [%s] could not be set up: left "
 			    "as it was", np[i].name);
-			if (old != NULL) {
-				no = np[i].o;
-				nname = np[i].name;
-				np[i] = *old;
-				np[i].o = no;
-				np[i].name = nname;
-			} else
+			if (old != NULL)
+				np[i].ctl = old->ctl;
+			else
 				np[i].name = NULL;
 			continue;
 		}
