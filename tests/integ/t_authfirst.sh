@@ -6,6 +6,7 @@
 # connections it accepts (and echoes).  Stock spiped 1.6.2 -d, which
 # connects at accept, is the reference that the count sees a stranger.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "the handshake before the dial: the control plane"
 KEY=$T_TMP/key
 BAD=$T_TMP/bad
 t_key "$KEY"

@@ -13,6 +13,7 @@
 # time takes one of the address pairs: the daemons with a fixed -b port
 # are waited for without t_daemon's probe connection.)
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "binding and addresses: the control plane"
 t_private_names "$@"
 KEY=$T_TMP/key
 t_key "$KEY"

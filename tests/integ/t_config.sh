@@ -15,6 +15,7 @@
 #    the start-up files is refused by the kernel, changing nothing, and
 #    the allowed paths still reload.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "the configuration file: the control plane"
 
 CONF=$T_TMP/etc
 OTHER=$T_TMP/other

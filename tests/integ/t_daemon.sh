@@ -3,6 +3,7 @@
 # <source>.pid and -p), -u dropping privileges after binding, -k - reading
 # the key from standard input, -v, and make install.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "daemonizing, pidfile, -u: the process"
 KEY=$T_TMP/key
 t_key "$KEY"
 t_echo

@@ -7,6 +7,7 @@
 # pidfile is never written through a symbolic link (it is written as root),
 # and goes on a clean exit.  Names resolve from a private /etc/hosts.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "name resolution at start: the control plane"
 t_private_names "$@"
 KEY=$T_TMP/key
 t_key "$KEY"

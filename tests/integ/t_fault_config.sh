@@ -3,6 +3,7 @@
 # message (and never daemonizes: -F is always given, and each run is bounded
 # to 5 s).  Where stock spiped rejects the same thing, it is checked too.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "flags and start-up errors: the process"
 KEY=$T_TMP/key
 t_key "$KEY"
 P1=$(t_port); P2=$(t_port)

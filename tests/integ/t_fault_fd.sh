@@ -5,6 +5,7 @@
 # serve again once descriptors free up.  Stock spiped's behaviour in the
 # same spot is measured and documented.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "descriptor exhaustion hits accept and dial: the control plane"
 FC="python3 $ROOT/tests/integ/fault_clients.py"
 KEY=$T_TMP/key
 t_key "$KEY"

@@ -5,6 +5,7 @@
 # connection flood far past -n.  A healthy pair of echo connections runs
 # through the same daemons during each fault and must come back intact.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "handshake faults: the control plane"
 FC="python3 $ROOT/tests/integ/fault_clients.py"
 KEY=$T_TMP/key
 t_key "$KEY"

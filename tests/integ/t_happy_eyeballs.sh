@@ -9,6 +9,7 @@
 # never answers is a [::1] listener with a full backlog (t_blackhole: the
 # kernel drops every later SYN), on the same port as the IPv4 target.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "dialling the target: the control plane"
 t_private_names "$@"
 KEY=$T_TMP/key
 t_key "$KEY"

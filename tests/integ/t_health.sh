@@ -7,6 +7,7 @@
 # accepts, and the port closes only after the delay.  HEAD answers as GET;
 # other paths stay 404.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "/healthz and /readyz: the control plane"
 if ! "$RINGPIPED_REAL" -F -d -s "$(t_addr 1)" -t "$(t_addr 1)" -k /dev/null \
     --metrics bad 2>&1 | grep -q 'Invalid metrics address'; then
   echo "this ringpiped was built without libmicrohttpd: --metrics is off"

@@ -7,6 +7,7 @@
 # an empty key file.)  An empty key file or input is taken, as stock takes
 # it, with a warning naming it.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "reading keys: the control plane"
 KEY=$T_TMP/key
 EMPTY=$T_TMP/empty
 t_key "$KEY"

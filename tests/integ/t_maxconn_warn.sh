@@ -6,6 +6,7 @@
 # times in between.  20 connections one after another through -n 1 reach
 # the limit 20 times.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "the -n warning: the control plane"
 KEY=$T_TMP/key
 t_key "$KEY"
 t_echo

@@ -7,6 +7,7 @@
 # oversized and wrong requests to the endpoint get an HTTP error and the
 # daemon keeps serving, both its pipe and its metrics.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "the metrics endpoint: the process"
 HOSTILE="$ROOT/tests/integ/hostile_peer.py"
 PROMTOOL=${PROMTOOL:-promtool}
 if ! "$RINGPIPED_REAL" -F -d -s "$(t_addr 1)" -t "$(t_addr 1)" -k /dev/null \

@@ -8,6 +8,7 @@
 # namespace whose /etc/hosts it rewrites (t_private_names), and the
 # re-resolution case uses -R, so that only SIGHUP resolves again.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "reload: the control plane"
 t_private_names "$@"
 for k in A B C; do t_key "$T_TMP/$k"; done
 A=$T_TMP/A B=$T_TMP/B C=$T_TMP/C

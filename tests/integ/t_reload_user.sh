@@ -7,6 +7,7 @@
 # 0640, as the README says) a rotated key takes effect on SIGHUP and counts
 # as result="ok".  Clients are stock spiped -e.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "reload after -u: the control plane"
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
   t_fail "runs as root with a user nobody (needed for -u)"
   t_exit

@@ -8,6 +8,7 @@
 # emptied at exit.  --no-sandbox turns it off: the start line says so, the
 # symlink reload then works and the pidfile is removed.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "Landlock: the process (t_seccomp runs the epoll engine sandboxed)"
 t_private_names "$@"
 
 KEYS=$T_TMP/keys OTHER=$T_TMP/other

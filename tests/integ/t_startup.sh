@@ -8,6 +8,7 @@
 # on SIGINT as stock spiped does; SIGTERM still drains.  Names come from a
 # private /etc/hosts (unshare -m) for the -D case.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "start-up errors: the process"
 t_private_names "$@"
 KEY=$T_TMP/key
 t_key "$KEY"

@@ -9,6 +9,7 @@
 # the same for a configuration file (-c, as ringpiped-config.service runs
 # it), one of whose pipes takes the socket systemd passed in.
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "sd_notify and the units: the process"
 KEY=$T_TMP/key
 t_key "$KEY"
 t_echo

@@ -4,6 +4,7 @@
 # short transfers.  Servers bind port 0 and publish the port (no races); every
 # process is killed on exit; every step is bounded in time (< 30 s in all).
 . "$(dirname "$0")/lib.sh"
+t_auto_run_only "the benchmark tools, not ringpiped's engines"
 T="$ROOT/$BUILD/tools"
 TMP=$T_TMP
 pass() { t_pass "$@"; }
