@@ -23,6 +23,19 @@ static const size_t level_pkts[2][PIPE_LEVELS] = {
 #define QUIET_READS	4
 /* Sealing reads CRYPTO_SEAL_PTSLACK bytes past the last plaintext byte. */
 #define RBUF_SLACK	16
+/* Bytes past a seal job's plaintext that CRYPTO_SEAL_PTSLACK reads. */
+#define PTSLACK_BYTES	4
+/* Most pieces of lent input a direction holds at once. */
+#define PIPE_SEGS	8
+
+/* A piece of input lent by the engine (proto_pipe_rx_lend): ${len} bytes
+ * at ${buf}, then ${after} readable bytes.  Every piece but the last holds
+ * whole packets (a part packet moves to the front of the next piece). */
+struct pipe_seg {
+	uint8_t * buf;
+	size_t len;
+	size_t after;
+};
 
 struct pipe_dir {
 	struct crypto_pktkey * key;
@@ -38,6 +51,10 @@ struct pipe_dir {
 	uint8_t * obuf;		/* Output: [ooff, olen) not yet sent;
 				   NULL while empty. */
 	size_t ocap, olen, ooff;
+
+	struct pipe_seg seg[PIPE_SEGS];	/* Lent input, after rbuf's. */
+	unsigned nseg;
+	size_t slen;		/* Bytes of seg[]. */
 
 	size_t crypt_in;	/* Input bytes the jobs out cover. */
 	uint64_t hold_since;	/* When the part packet's first byte came. */
@@ -76,19 +93,65 @@ ocap_at(int d, int l)
 	    (d == PROTO_PIPE_SEAL ? CRYPTO_PKT_LEN : CRYPTO_PKT_PADLEN));
 }
 
-/* Budget charge of level ${l}: what it holds beyond level 0. */
-static size_t
-charge_at(int d, int l)
+/* Whether ${p} takes its input lent (proto_pipe_rx_lend): its own input
+ * buffer then holds at most a part packet, whatever the level. */
+static inline int
+pipe_lends(const struct proto_pipe * p)
 {
 
-	return (l == 0 ? 0 : rcap_at(d, l) + ocap_at(d, l));
+	return (p->env != NULL && p->env->lend);
 }
 
+/* Input buffer bytes of ${p}'s direction ${d} at level ${l}. */
+static size_t
+rcap_of(const struct proto_pipe * p, int d, int l)
+{
+
+	return (rcap_at(d, pipe_lends(p) ? 0 : l));
+}
+
+/* Most bytes of input direction ${d} holds at level ${l} when lent: what
+ * one batch crypts (opening: and a part packet after it). */
+static size_t
+lcap_at(int d, int l)
+{
+
+	if (d == PROTO_PIPE_SEAL)
+		return (level_pkts[d][l] * CRYPTO_PKT_PTMAX);
+	return ((level_pkts[d][l] + 1) * CRYPTO_PKT_LEN - 1);
+}
+
+/* Budget charge of level ${l}: what it holds beyond level 0. */
+static size_t
+charge_at(const struct proto_pipe * p, int d, int l)
+{
+
+	return (l == 0 ? 0 : rcap_of(p, d, l) + ocap_at(d, l));
+}
+
+/* Input bytes in ${pd}'s own buffer, not yet crypted. */
+static inline size_t
+dir_rpending(const struct pipe_dir * pd)
+{
+
+	return (pd->rlen - pd->rhead);
+}
+
+/* Input bytes not yet crypted: its own buffer's, then those lent. */
 static inline size_t
 dir_pending(const struct pipe_dir * pd)
 {
 
-	return (pd->rlen - pd->rhead);
+	return (pd->rlen - pd->rhead + pd->slen);
+}
+
+/* Most input bytes direction ${d} of ${p} holds before it stops reading. */
+static inline size_t
+dir_room(const struct proto_pipe * p, int d)
+{
+	const struct pipe_dir * pd = &p->dir[d];
+
+	return (pipe_lends(p) ? lcap_at(d, pd->level) : pd->rcap);
 }
 
 /* A data buffer of ${len} bytes from ${env}'s hooks, or the heap. */
@@ -139,7 +202,7 @@ static void
 dir_rest(const struct proto_pipe * p, struct pipe_dir * pd)
 {
 
-	if (pd->rbuf != NULL && dir_pending(pd) == 0 && !pd->rx_out &&
+	if (pd->rbuf != NULL && dir_rpending(pd) == 0 && !pd->rx_out &&
 	    !pd->crypt_out)
 		dir_drop_rbuf(p, pd);
 }
@@ -296,7 +359,7 @@ proto_pipe_free(struct proto_pipe * p)
 		return;
 	for (d = 0; d < 2; d++) {
 		if (p->env)
-			p->env->used -= charge_at(d, p->dir[d].level);
+			p->env->used -= charge_at(p, d, p->dir[d].level);
 		dir_free(p, &p->dir[d]);
 	}
 	crypto_wipe(p, sizeof(*p));
@@ -317,7 +380,7 @@ proto_pipe_want(const struct proto_pipe * p, int d)
 		return (0);
 	if (pd->done)
 		return (PROTO_PIPE_DONE);
-	if (!pd->eof && !pd->rx_out && dir_pending(pd) < pd->rcap)
+	if (!pd->eof && !pd->rx_out && dir_pending(pd) < dir_room(p, d))
 		want |= PROTO_PIPE_WANT_READ;
 	if (pd->crypt_out)
 		return (want);
@@ -387,11 +450,11 @@ static void
 dir_set_level(struct proto_pipe * p, int d, int l)
 {
 	struct pipe_dir * pd = &p->dir[d];
-	size_t rcap = rcap_at(d, l), ochg, nchg;
+	size_t rcap = rcap_of(p, d, l), ochg, nchg;
 	uint8_t * nb = NULL;
 
-	ochg = charge_at(d, pd->level);
-	nchg = charge_at(d, l);
+	ochg = charge_at(p, d, pd->level);
+	nchg = charge_at(p, d, l);
 	if (nchg > ochg && (p->env == NULL ||
 	    p->env->used - ochg + nchg > p->env->limit))
 		return;
@@ -449,6 +512,56 @@ proto_pipe_deadline(const struct proto_pipe * p)
 	return (pd->hold_since + p->env->coalesce);
 }
 
+/* Before input is taken on direction ${d} of ${p}: move its own buffer's
+ * pending bytes to its start, and climb or fall a level as its reads
+ * asked (only while no crypto is out, nothing is lent: jobs and pieces
+ * point into the buffers). */
+static void
+dir_take_begin(struct proto_pipe * p, int d)
+{
+	struct pipe_dir * pd = &p->dir[d];
+	size_t pending = dir_rpending(pd);
+
+	if (pd->rhead > 0 && pd->rbuf != NULL) {
+		memmove(pd->rbuf, pd->rbuf + pd->rhead, pending);
+		pd->rhead = 0;
+		pd->rlen = pending;
+	}
+	if (!pd->crypt_out && pd->nseg == 0) {
+		if (pd->quiet >= QUIET_READS && pending == 0 &&
+		    pd->olen == 0 && pd->level > 0)
+			dir_set_level(p, d, 0);
+		else if (pd->full && pd->level + 1 < PIPE_LEVELS)
+			dir_set_level(p, d, pd->level + 1);
+	}
+	pd->full = 0;
+}
+
+/* ${n} > 0 bytes came on direction ${d} of ${p}, of the ${offer} it had
+ * room for: a full read asks for more room (the next one grows); short
+ * reads with nothing left over count towards shrinking.  A part packet
+ * starts with these bytes: its wait starts now. */
+static void
+dir_took(struct proto_pipe * p, int d, size_t n, size_t offer)
+{
+	struct pipe_dir * pd = &p->dir[d];
+	size_t before = dir_pending(pd);
+
+	if (n == offer) {
+		pd->quiet = 0;
+		pd->full = 1;
+	} else if (n < offer / QUIET_DIV) {
+		if (pd->quiet < QUIET_READS)
+			pd->quiet++;
+	} else {
+		pd->quiet = 1;
+	}
+	if (d == PROTO_PIPE_SEAL && p->env != NULL &&
+	    (before % CRYPTO_PKT_PTMAX == 0 ||
+	    before / CRYPTO_PKT_PTMAX != (before + n) / CRYPTO_PKT_PTMAX))
+		pd->hold_since = p->env->now;
+}
+
 /**
  * proto_pipe_rx_get(p, d, len):
  * If direction ${d} of ${p} wants to read, make room, mark a read out and
@@ -459,33 +572,148 @@ uint8_t *
 proto_pipe_rx_get(struct proto_pipe * p, int d, size_t * len)
 {
 	struct pipe_dir * pd = &p->dir[d];
-	size_t pending;
 
-	if (!(proto_pipe_want(p, d) & PROTO_PIPE_WANT_READ))
+	if (!(proto_pipe_want(p, d) & PROTO_PIPE_WANT_READ) || pd->nseg > 0)
 		return (NULL);
-	pending = dir_pending(pd);
-	if (pd->rhead > 0 && pd->rbuf != NULL) {
-		memmove(pd->rbuf, pd->rbuf + pd->rhead, pending);
-		pd->rhead = 0;
-		pd->rlen = pending;
-	}
-	/* Resize only while no crypto is out: its jobs point into rbuf. */
-	if (!pd->crypt_out) {
-		if (pd->quiet >= QUIET_READS && pending == 0 &&
-		    pd->olen == 0 && pd->level > 0)
-			dir_set_level(p, d, 0);
-		else if (pd->full && pd->level + 1 < PIPE_LEVELS)
-			dir_set_level(p, d, pd->level + 1);
-	}
-	pd->full = 0;
+	dir_take_begin(p, d);
 	if (dir_need_rbuf(p, pd)) {
 		p->failed = PROTO_PIPE_END_NOMEM;
 		return (NULL);
 	}
+	/* A read of nothing would look like end of stream. */
+	if (pd->rlen >= pd->rcap)
+		return (NULL);
 	pd->roffer = pd->rcap - pd->rlen;
 	pd->rx_out = 1;
 	*len = pd->roffer;
 	return (pd->rbuf + pd->rlen);
+}
+
+/**
+ * proto_pipe_rx_lend(p, d, buf, len, before, after):
+ * Lend direction ${d} of ${p} the ${len} received bytes at ${buf}, of
+ * which it takes what its next crypto batch will use: return how many (0
+ * if it takes none now).  ${before} bytes before ${buf} (at least
+ * PROTO_PIPE_LEND_BEFORE) may be overwritten, and ${after} bytes after
+ * ${buf}[len - 1] may be read.  The bytes taken stay the engine's memory,
+ * lent until proto_pipe_rx_lent() says the pipe holds none.
+ */
+size_t
+proto_pipe_rx_lend(struct proto_pipe * p, int d, uint8_t * buf, size_t len,
+    size_t before, size_t after)
+{
+	struct pipe_dir * pd = &p->dir[d];
+	size_t unit = (d == PROTO_PIPE_SEAL) ? CRYPTO_PKT_PTMAX :
+	    CRYPTO_PKT_LEN, pending, room, take, carry;
+	uint8_t * from;
+
+	/* Only into an empty output, so that the crypto of the next batch
+	 * uses all that is lent: a peer that stops reading never holds the
+	 * engine's buffers. */
+	if (!pipe_lends(p) || len == 0 || p->failed || pd->eof ||
+	    pd->rx_out || pd->crypt_out || pd->olen > 0 || pd->tx_out ||
+	    pd->nseg == PIPE_SEGS || before < PROTO_PIPE_LEND_BEFORE)
+		return (0);
+	if (pd->nseg == 0)
+		dir_take_begin(p, d);
+	pending = dir_pending(pd);
+	if (pending >= (room = dir_room(p, d))) {
+		pd->full = 1;
+		return (0);
+	}
+	take = (len < room - pending) ? len : room - pending;
+	dir_took(p, d, take, room - pending);
+	/* Not a whole packet yet (a peer that trickles): the bytes go to the
+	 * pipe's own buffer, so that no engine buffer waits for the rest.
+	 * Lent pieces thus always hold a whole packet: crypto is due. */
+	if (pd->nseg == 0 && dir_rpending(pd) + take < unit) {
+		if (dir_need_rbuf(p, pd)) {
+			p->failed = PROTO_PIPE_END_NOMEM;
+			return (0);
+		}
+		memcpy(pd->rbuf + pd->rlen, buf, take);
+		pd->rlen += take;
+		return (take);
+	}
+	/* The part packet the input so far ends with goes in front of these
+	 * bytes, so that every piece but the last holds whole packets. */
+	if (pd->nseg > 0) {
+		carry = pd->seg[pd->nseg - 1].len % unit;
+		from = pd->seg[pd->nseg - 1].buf + pd->seg[pd->nseg - 1].len -
+		    carry;
+		/* A piece left empty gives its place to this one. */
+		if ((pd->seg[pd->nseg - 1].len -= carry) == 0)
+			pd->nseg--;
+	} else {
+		carry = dir_rpending(pd) % unit;
+		from = (carry > 0) ? pd->rbuf + pd->rlen - carry : NULL;
+		pd->rlen -= carry;
+		pd->slen += carry;
+	}
+	if (carry > 0)
+		memcpy(buf - carry, from, carry);
+	pd->seg[pd->nseg].buf = buf - carry;
+	pd->seg[pd->nseg].len = carry + take;
+	pd->seg[pd->nseg].after = after + (len - take);
+	pd->nseg++;
+	pd->slen += take;
+	dir_rest(p, pd);
+	return (take);
+}
+
+/**
+ * proto_pipe_rx_takes(p, d):
+ * Return non-zero if direction ${d} of ${p} would take input now (lent
+ * input only into an empty output, read input while it has room).
+ */
+int
+proto_pipe_rx_takes(const struct proto_pipe * p, int d)
+{
+	const struct pipe_dir * pd = &p->dir[d];
+
+	if (!(proto_pipe_want(p, d) & PROTO_PIPE_WANT_READ))
+		return (0);
+	return (!pipe_lends(p) || (!pd->crypt_out && pd->olen == 0 &&
+	    !pd->tx_out && pd->nseg < PIPE_SEGS));
+}
+
+/**
+ * proto_pipe_rx_cap(p, d):
+ * Return the most input bytes direction ${d} of ${p} takes for one batch
+ * at its present size.
+ */
+size_t
+proto_pipe_rx_cap(const struct proto_pipe * p, int d)
+{
+
+	return (dir_room(p, d));
+}
+
+/**
+ * proto_pipe_rx_lent(p, d):
+ * Return non-zero while direction ${d} of ${p} holds bytes lent to it.
+ */
+int
+proto_pipe_rx_lent(const struct proto_pipe * p, int d)
+{
+
+	return (p->dir[d].nseg > 0);
+}
+
+/**
+ * proto_pipe_rx_eof(p, d):
+ * The input of direction ${d} of ${p} has ended (nothing is lent or out).
+ */
+void
+proto_pipe_rx_eof(struct proto_pipe * p, int d)
+{
+	struct pipe_dir * pd = &p->dir[d];
+
+	if (pd->rx_out || pd->nseg > 0 || pd->eof)
+		return;
+	pd->rx_out = 1;
+	pd->roffer = 0;
+	proto_pipe_rx_put(p, d, 0);
 }
 
 /**
@@ -513,26 +741,8 @@ proto_pipe_rx_put(struct proto_pipe * p, int d, ptrdiff_t n)
 		dir_rest(p, pd);
 		return;
 	}
-	/* A full read asks for more room (the next rx_get grows); short
-	 * reads with nothing left over count towards shrinking. */
-	if ((size_t)n == pd->roffer) {
-		pd->quiet = 0;
-		pd->full = 1;
-	} else {
-		if ((size_t)n < pd->roffer / QUIET_DIV) {
-			if (pd->quiet < QUIET_READS)
-				pd->quiet++;
-		} else {
-			pd->quiet = 1;
-		}
-	}
+	dir_took(p, d, (size_t)n, pd->roffer);
 	pd->roffer = 0;
-	/* A part packet starts with these bytes: its wait starts now. */
-	if (d == PROTO_PIPE_SEAL && p->env != NULL &&
-	    (dir_pending(pd) % CRYPTO_PKT_PTMAX == 0 ||
-	    dir_pending(pd) / CRYPTO_PKT_PTMAX !=
-	    (dir_pending(pd) + (size_t)n) / CRYPTO_PKT_PTMAX))
-		pd->hold_since = p->env->now;
 	pd->rlen += (size_t)n;
 }
 
@@ -573,6 +783,76 @@ dir_out_room(struct proto_pipe * p, struct pipe_dir * pd, int d)
 	return (pd->ocap / stride);
 }
 
+/* Piece ${i} (0 to nseg) of ${pd}'s pending input: 0 is its own
+ * buffer's, then the lent ones.  Return its bytes, with their number in
+ * *${len} (maybe 0: then NULL) and the readable bytes after them in
+ * *${after}. */
+static uint8_t *
+dir_piece(const struct pipe_dir * pd, unsigned i, size_t * len,
+    size_t * after)
+{
+
+	if (i == 0) {
+		*len = dir_rpending(pd);
+		/* Its slack, unless a read out may be writing there. */
+		*after = (pd->rx_out && pd->rlen < pd->rcap) ? 0 : RBUF_SLACK;
+		return (*len > 0 ? pd->rbuf + pd->rhead : NULL);
+	}
+	*len = pd->seg[i - 1].len;
+	*after = pd->seg[i - 1].after;
+	return (pd->seg[i - 1].buf);
+}
+
+/* The crypto of ${pd} has used its first ${n} pending bytes: drop them,
+ * and move what is left of the lent input (a part packet) into its own
+ * buffer, so that nothing stays lent.  On no memory, fail ${p}. */
+static void
+dir_consume(struct proto_pipe * p, struct pipe_dir * pd, size_t n)
+{
+	size_t k = dir_rpending(pd), left = pd->slen, nsize;
+	unsigned i;
+	uint8_t * nb;
+
+	k = (n < k) ? n : k;
+	pd->rhead += k;
+	n -= k;
+	left -= n;
+	if (pd->nseg == 0)
+		goto done;
+	if (left > 0) {
+		if (dir_need_rbuf(p, pd))
+			goto fail;
+		if (pd->rsize - RBUF_SLACK - pd->rlen < left) {
+			/* More than a part packet: only when a batch had no
+			 * room for all that was lent. */
+			nsize = pd->rlen + left + RBUF_SLACK;
+			if ((nb = buf_get(p->env, nsize)) == NULL)
+				goto fail;
+			memcpy(nb, pd->rbuf, pd->rlen);
+			buf_put(p->env, pd->rbuf, pd->rsize);
+			pd->rbuf = nb;
+			pd->rsize = nsize;
+			if (pd->rcap < nsize - RBUF_SLACK)
+				pd->rcap = nsize - RBUF_SLACK;
+		}
+		for (i = 0; i < pd->nseg; i++) {
+			k = (n < pd->seg[i].len) ? n : pd->seg[i].len;
+			n -= k;
+			memcpy(pd->rbuf + pd->rlen, pd->seg[i].buf + k,
+			    pd->seg[i].len - k);
+			pd->rlen += pd->seg[i].len - k;
+		}
+	}
+	pd->nseg = 0;
+	pd->slen = 0;
+done:
+	return;
+fail:
+	pd->nseg = 0;
+	pd->slen = 0;
+	p->failed = PROTO_PIPE_END_NOMEM;
+}
+
 /* Start crypto on direction ${d}: return how many packets at most, or 0. */
 static size_t
 dir_crypt_begin(struct proto_pipe * p, int d, size_t max)
@@ -602,29 +882,36 @@ proto_pipe_seal_jobs(struct proto_pipe * p, struct crypto_seal_job * jobs,
 {
 	struct pipe_dir * pd = &p->dir[PROTO_PIPE_SEAL];
 	const uint8_t * in;
-	size_t pending = dir_ready(p, PROTO_PIPE_SEAL), n, off;
+	size_t ready = dir_ready(p, PROTO_PIPE_SEAL), n, off, tot, len, after;
+	unsigned i;
 
 	/* Only once crypto is wanted: a direction at rest holds no buffer
 	 * (rbuf NULL), and NULL + 0 is undefined. */
 	if ((max = dir_crypt_begin(p, PROTO_PIPE_SEAL, max)) == 0)
 		return (0);
-	in = pd->rbuf + pd->rhead;
-	for (n = off = 0; n < max && off < pending; n++) {
-		jobs[n].key = pd->key;
-		jobs[n].pt = in + off;
-		jobs[n].len = (pending - off < CRYPTO_PKT_PTMAX) ?
-		    pending - off : CRYPTO_PKT_PTMAX;
-		jobs[n].pnum = pd->pnum + n;
-		jobs[n].out = pd->obuf + n * CRYPTO_PKT_LEN;
-		off += jobs[n].len;
-		/* The bytes after a job are the next job's, or rbuf's own
-		 * slack past its capacity, or where a read out may be
-		 * writing now: never read those. */
-		jobs[n].flags = (pd->rhead + off == pd->rlen && pd->rx_out &&
-		    pd->rlen < pd->rcap) ? 0 : CRYPTO_SEAL_PTSLACK;
+	n = tot = 0;
+	for (i = 0; n < max && tot < ready && i <= pd->nseg; i++) {
+		in = dir_piece(pd, i, &len, &after);
+		if (len > ready - tot)
+			len = ready - tot;
+		for (off = 0; n < max && off < len; n++) {
+			jobs[n].key = pd->key;
+			jobs[n].pt = in + off;
+			jobs[n].len = (len - off < CRYPTO_PKT_PTMAX) ?
+			    len - off : CRYPTO_PKT_PTMAX;
+			jobs[n].pnum = pd->pnum + n;
+			jobs[n].out = pd->obuf + n * CRYPTO_PKT_LEN;
+			off += jobs[n].len;
+			/* The bytes after a job are the next job's, or
+			 * readable past the piece, or where a read out may
+			 * be writing now: never read those. */
+			jobs[n].flags = (off < len || after >= PTSLACK_BYTES) ?
+			    CRYPTO_SEAL_PTSLACK : 0;
+		}
+		tot += off;
 	}
 	pd->pnum += n;
-	pd->crypt_in = off;
+	pd->crypt_in = tot;
 	pd->crypt_out = 1;
 	return (n);
 }
@@ -640,7 +927,7 @@ proto_pipe_seal_done(struct proto_pipe * p, size_t n)
 	struct pipe_dir * pd = &p->dir[PROTO_PIPE_SEAL];
 
 	pd->crypt_out = 0;
-	pd->rhead += pd->crypt_in;
+	dir_consume(p, pd, pd->crypt_in);
 	pd->crypt_in = 0;
 	pd->olen = n * CRYPTO_PKT_LEN;
 	pd->ooff = 0;
@@ -660,19 +947,23 @@ proto_pipe_open_jobs(struct proto_pipe * p, struct crypto_open_job * jobs,
 {
 	struct pipe_dir * pd = &p->dir[PROTO_PIPE_OPEN];
 	uint8_t * in;
-	size_t n, npkts = dir_pending(pd) / CRYPTO_PKT_LEN;
+	size_t n, k, npkts, len, after;
+	unsigned i;
 
 	if ((max = dir_crypt_begin(p, PROTO_PIPE_OPEN, max)) == 0)
 		return (0);
-	in = pd->rbuf + pd->rhead;
-	if (npkts > max)
-		npkts = max;
-	for (n = 0; n < npkts; n++) {
-		jobs[n].key = pd->key;
-		jobs[n].in = in + n * CRYPTO_PKT_LEN;
-		jobs[n].pnum = pd->pnum + n;
-		jobs[n].out = pd->obuf + n * CRYPTO_PKT_PADLEN;
-		jobs[n].len = -1;
+	/* Every piece but the last holds whole packets. */
+	n = 0;
+	for (i = 0; n < max && i <= pd->nseg; i++) {
+		in = dir_piece(pd, i, &len, &after);
+		npkts = len / CRYPTO_PKT_LEN;
+		for (k = 0; n < max && k < npkts; k++, n++) {
+			jobs[n].key = pd->key;
+			jobs[n].in = in + k * CRYPTO_PKT_LEN;
+			jobs[n].pnum = pd->pnum + n;
+			jobs[n].out = pd->obuf + n * CRYPTO_PKT_PADLEN;
+			jobs[n].len = -1;
+		}
 	}
 	pd->pnum += n;
 	pd->crypt_in = n * CRYPTO_PKT_LEN;
@@ -705,7 +996,7 @@ proto_pipe_open_done(struct proto_pipe * p,
 			    (size_t)jobs[i].len);
 		off += (size_t)jobs[i].len;
 	}
-	pd->rhead += pd->crypt_in;
+	dir_consume(p, pd, pd->crypt_in);
 	pd->crypt_in = 0;
 	pd->olen = off;
 	pd->ooff = 0;

@@ -12,7 +12,10 @@
  * half-close, errors, and how much more it may read (backpressure).
  *
  * An engine drives it: it asks where to read into (proto_pipe_rx_get) and
- * reports what arrived (proto_pipe_rx_put); it gathers crypto jobs from
+ * reports what arrived (proto_pipe_rx_put), or it lends the pipe bytes
+ * received into its own buffers (proto_pipe_rx_lend), which the pipe
+ * crypts from where they lie and holds only until the batch is done; it
+ * gathers crypto jobs from
  * many pipes into one batch (proto_pipe_seal_jobs / proto_pipe_open_jobs),
  * runs the batch, and reports back (proto_pipe_seal_done /
  * proto_pipe_open_done); it asks what to send (proto_pipe_tx_get) and
@@ -63,9 +66,12 @@
 
 /* What the pipes of one engine thread share (single-threaded: plain
  * fields): the budget of buffer memory beyond the smallest size, the
- * thread's clock, how long a part-filled packet may wait for more, and
- * where data buffers come from (NULL hooks: the heap).  A buffer is given
- * back to the hooks that gave it, with the length asked for. */
+ * thread's clock, how long a part-filled packet may wait for more, where
+ * data buffers come from (NULL hooks: the heap), and whether the engine
+ * lends its input (the pipes' own input buffers then stay at their
+ * smallest, and the budget counts their output).  A buffer is given back
+ * to the hooks that gave it, with the length asked for.  ${lend} must not
+ * change while pipes use the environment. */
 struct proto_pipe_env {
 	size_t used;
 	size_t limit;
@@ -74,7 +80,12 @@ struct proto_pipe_env {
 	void * (* balloc)(void * barg, size_t len);
 	void (* brelease)(void * barg, void * buf, size_t len);
 	void * barg;
+	int lend;		/* Input comes by proto_pipe_rx_lend. */
 };
+
+/* Bytes before lent input that the pipe may overwrite: the part packet
+ * that the input before ends with moves there. */
+#define PROTO_PIPE_LEND_BEFORE	CRYPTO_PKT_LEN
 
 struct proto_pipe;
 
@@ -176,6 +187,46 @@ uint8_t * proto_pipe_rx_get(struct proto_pipe * p, int d, size_t * len);
  * reads (EAGAIN, EINTR) are reported as proto_pipe_rx_abort().
  */
 void proto_pipe_rx_put(struct proto_pipe * p, int d, ptrdiff_t n);
+
+/**
+ * proto_pipe_rx_lend(p, d, buf, len, before, after):
+ * Lend direction ${d} of ${p} the ${len} received bytes at ${buf}, of
+ * which it takes what its next crypto batch will use: return how many (0
+ * if it takes none now).  ${before} bytes before ${buf} (at least
+ * PROTO_PIPE_LEND_BEFORE) may be overwritten, and ${after} bytes after
+ * ${buf}[len - 1] may be read.  The bytes taken stay the engine's memory,
+ * lent until proto_pipe_rx_lent() says the pipe holds none.  Only when
+ * ${p}'s environment lends, and only into an empty output: a batch crypts
+ * all that is lent, and its end gives it all back.
+ */
+size_t proto_pipe_rx_lend(struct proto_pipe * p, int d, uint8_t * buf,
+    size_t len, size_t before, size_t after);
+
+/**
+ * proto_pipe_rx_takes(p, d):
+ * Return non-zero if direction ${d} of ${p} would take input now (lent
+ * input only into an empty output, read input while it has room).
+ */
+int proto_pipe_rx_takes(const struct proto_pipe * p, int d);
+
+/**
+ * proto_pipe_rx_cap(p, d):
+ * Return the most input bytes direction ${d} of ${p} takes for one batch
+ * at its present size.
+ */
+size_t proto_pipe_rx_cap(const struct proto_pipe * p, int d);
+
+/**
+ * proto_pipe_rx_lent(p, d):
+ * Return non-zero while direction ${d} of ${p} holds bytes lent to it.
+ */
+int proto_pipe_rx_lent(const struct proto_pipe * p, int d);
+
+/**
+ * proto_pipe_rx_eof(p, d):
+ * The input of direction ${d} of ${p} has ended (nothing is lent or out).
+ */
+void proto_pipe_rx_eof(struct proto_pipe * p, int d);
 
 /**
  * proto_pipe_rx_abort(p, d):

@@ -110,8 +110,11 @@ rp_batch_run(struct rp_batch * b, struct rp_wready * ready,
 
 	rp_wready_init(ready);
 	while ((c = list) != NULL) {
-		/* Full: run what is gathered before taking ${c}. */
-		if (ns == BATCH_JOBS || no == BATCH_JOBS ||
+		/* Full: run what is gathered before taking ${c}.  A pipe
+		 * gets room for all it may crypt at once, so that a batch
+		 * uses all the input lent to it (proto_pipe_rx_lend). */
+		if (BATCH_JOBS - ns < PROTO_PIPE_SEAL_PKTS ||
+		    BATCH_JOBS - no < PROTO_PIPE_OPEN_PKTS ||
 		    nent == BATCH_JOBS) {
 			batch_finish(b, nent, ns, no, after, arg);
 			nent = ns = no = 0;

@@ -20,7 +20,9 @@ struct rp_region;
 struct rp_bufring {
 	struct io_uring_buf_ring * br;	/* Entries the kernel takes from. */
 	uint8_t * bufs;			/* nbufs buffers of bufsz bytes. */
-	size_t bufsz;
+	size_t bufsz;			/* Bytes the kernel receives. */
+	size_t headroom;		/* Bytes before each it leaves alone. */
+	size_t slot;			/* headroom + bufsz. */
 	unsigned nbufs;
 	unsigned nents;			/* Ring entries: nbufs, rounded up to
 					   a power of 2. */
@@ -39,14 +41,16 @@ struct rp_bufq {
 };
 
 /**
- * rp_bufring_init(b, ring, region, bgid, nbufs, bufsz):
- * Carve ${nbufs} buffers of ${bufsz} bytes and their ring
- * from ${region}, register them with ${ring} as buffer group ${bgid}, and
- * give them all to the kernel.  Return 0, or -1 (nothing is kept) if the
- * region has no room or the kernel refuses.
+ * rp_bufring_init(b, ring, region, bgid, nbufs, bufsz, headroom):
+ * Carve ${nbufs} buffers of ${bufsz} bytes, each after ${headroom} bytes
+ * the kernel does not write, and their ring from ${region}, register them
+ * with ${ring} as buffer group ${bgid}, and give them all to the kernel.
+ * Return 0, or -1 (nothing is kept) if the region has no room or the
+ * kernel refuses.
  */
 int rp_bufring_init(struct rp_bufring * b, struct io_uring * ring,
-    struct rp_region * region, unsigned bgid, unsigned nbufs, size_t bufsz);
+    struct rp_region * region, unsigned bgid, unsigned nbufs, size_t bufsz,
+    size_t headroom);
 
 /**
  * rp_bufring_fini(b, ring, region):
@@ -76,6 +80,23 @@ void rp_bufq_push(struct rp_bufring * b, struct rp_bufq * q, unsigned bid,
  */
 size_t rp_bufq_take(struct rp_bufring * b, struct rp_bufq * q, uint8_t * dst,
     size_t max);
+
+/**
+ * rp_bufq_head(b, q, len, before, after):
+ * Return the oldest bytes of ${q} not yet taken (NULL if none), with their
+ * number in *${len}, the bytes before them in their buffer (the headroom
+ * too) in *${before}, and the bytes after them in *${after}.
+ */
+uint8_t * rp_bufq_head(const struct rp_bufring * b, const struct rp_bufq * q,
+    size_t * len, size_t * before, size_t * after);
+
+/**
+ * rp_bufq_lent(b, q, held, n):
+ * The oldest ${n} bytes of ${q} were lent: take them off ${q}, moving each
+ * buffer emptied to ${held}, where it waits to be given back.
+ */
+void rp_bufq_lent(struct rp_bufring * b, struct rp_bufq * q,
+    struct rp_bufq * held, size_t n);
 
 /**
  * rp_bufq_drop(b, q):

@@ -7,8 +7,12 @@
  * Sockets are received from with multishot receives over the worker's
  * provided-buffer ring (rp_bufring.c): one submission serves a direction
  * until the kernel ends it.  Each completion's buffer waits in the
- * direction's queue until its pipe takes the bytes (copied into the
- * pipe's input buffer, which gives the buffer back at once).  A direction
+ * direction's queue until its pipe takes the bytes: they are lent to the
+ * pipe (proto_pipe_rx_lend), which crypts them where they lie in its next
+ * batch, and the buffers go back to the kernel once that batch is done.
+ * Each buffer has room before it for the part packet the bytes before
+ * end with, so that a packet cut by a buffer's end is whole without
+ * copying more than that part.  A direction
  * that holds more than its share of the ring has its receive cancelled,
  * and it is armed again only once its queue is empty; a direction whose
  * receive ended for want of buffers is armed again once buffers come
@@ -55,6 +59,7 @@
  * receive armed, so the ring's size sets how often receives are armed. */
 #define MS_BGID		0
 #define MS_BUFSZ	(16U << 10)
+#define MS_HEADROOM	PROTO_PIPE_LEND_BEFORE
 #define MS_NBUFS_MIN	8
 #define MS_NBUFS_MAX	64
 #define MS_PART(len)	((len) / 4)
@@ -99,12 +104,15 @@ struct msdir {
 	int eof;			/* 1: end of stream after the queued
 					   bytes; 2: handed to the pipe. */
 	struct rp_bufq q;		/* Received, not yet taken. */
+	struct rp_bufq lent;		/* Taken whole by the pipe: given back
+					   once it holds nothing lent. */
 	uint64_t blocked;		/* Since when (ns) the pipe has taken
 					   none of the queued bytes while
 					   waiting on its output; 0: not. */
 	uint8_t * spill;		/* Bytes moved off the ring while the
 					   pipe could not take them:
-					   [soff, slen), before q's. */
+					   [soff, slen) after MS_HEADROOM,
+					   before q's. */
 	size_t slen, soff;
 };
 
@@ -191,16 +199,21 @@ ms_hold_update(struct uring_eng * e, struct uconn * u)
 }
 
 /*
- * The most ring bytes one direction may hold before its receive is
- * cancelled: an even part of the ring among the pairs holding some, so
+ * The most ring bytes ${u}'s direction ${d} may hold before its receive
+ * is cancelled: an even part of the ring among the pairs holding some, so
  * that a few bulk transfers each take a large part (long receives, few
- * re-arms) and many share it.  Never less than two buffers.
+ * re-arms) and many share it; never less than two buffers.  A pipe that
+ * crypts less than two buffers a batch (its budget keeps it small) holds
+ * one buffer: more would wait in the ring, kept from the pipes that can
+ * use them, while the kernel's socket buffer could hold them.
  */
 static size_t
-ms_share(const struct uring_eng * e)
+ms_share(const struct uring_eng * e, struct uconn * u, int d)
 {
 	size_t ring = (size_t)e->bring.nbufs * e->bring.bufsz, share;
 
+	if (proto_pipe_rx_cap(u->c.pipe, d) < 2 * e->bring.bufsz)
+		return (e->bring.bufsz);
 	share = ring / 2 / (e->nholding > 0 ? e->nholding : 1);
 	return (share < 2 * e->bring.bufsz ? 2 * e->bring.bufsz : share);
 }
@@ -244,42 +257,62 @@ ms_cancel(struct uring_eng * e, struct uconn * u, int d)
 	u->ms[d].cancelling = 1;
 }
 
+/* Free ${m}'s spill buffer once all of it was taken. */
+static void
+ms_spill_done(struct msdir * m)
+{
+
+	if (m->spill != NULL && m->soff == m->slen) {
+		free(m->spill);
+		m->spill = NULL;
+		m->slen = m->soff = 0;
+	}
+}
+
 /* Hand ${u}'s direction ${d} what it has received, as far as its pipe
- * takes it: its spilled bytes, its queued buffers, then end of stream. */
+ * takes it: give back what the pipe is done with, then lend it its
+ * spilled bytes and its queued buffers, then say end of stream. */
 static void
 ms_deliver(struct uring_eng * e, struct uconn * u, int d)
 {
 	struct msdir * m = &u->ms[d];
+	struct proto_pipe * p = u->c.pipe;
 	uint8_t * buf;
-	size_t len, n;
+	size_t len, before, after, n;
 
-	while (m->q.bytes > 0 || m->slen > m->soff || m->eof == 1) {
-		if (!(proto_pipe_want(u->c.pipe, d) & PROTO_PIPE_WANT_READ))
-			break;
-		if ((buf = proto_pipe_rx_get(u->c.pipe, d, &len)) == NULL)
-			break;
-		n = 0;
-		if (m->slen > m->soff) {
-			n = (m->slen - m->soff < len) ? m->slen - m->soff : len;
-			memcpy(buf, m->spill + m->soff, n);
-			if ((m->soff += n) == m->slen) {
-				free(m->spill);
-				m->spill = NULL;
-				m->slen = m->soff = 0;
-			}
-		}
-		n += rp_bufq_take(&e->bring, &m->q, buf + n, len - n);
-		if (n == 0)
-			m->eof = 2;
-		m->blocked = 0;
-		proto_pipe_rx_put(u->c.pipe, d, (ptrdiff_t)n);
+	if (!proto_pipe_rx_lent(p, d)) {
+		rp_bufq_drop(&e->bring, &m->lent);
+		ms_spill_done(m);
 	}
+	while (m->slen > m->soff) {
+		if ((n = proto_pipe_rx_lend(p, d,
+		    m->spill + MS_HEADROOM + m->soff, m->slen - m->soff,
+		    MS_HEADROOM + m->soff, 0)) == 0)
+			goto out;
+		m->soff += n;
+		m->blocked = 0;
+	}
+	while ((buf = rp_bufq_head(&e->bring, &m->q, &len, &before,
+	    &after)) != NULL) {
+		if ((n = proto_pipe_rx_lend(p, d, buf, len, before,
+		    after)) == 0)
+			goto out;
+		rp_bufq_lent(&e->bring, &m->q, &m->lent, n);
+		m->blocked = 0;
+	}
+	if (m->eof == 1 && !proto_pipe_rx_lent(p, d) &&
+	    (proto_pipe_want(p, d) & PROTO_PIPE_WANT_READ)) {
+		m->eof = 2;
+		proto_pipe_rx_eof(p, d);
+	}
+out:
 	ms_hold_update(e, u);
 }
 
 /* Move the queued bytes of ${u}'s direction ${d} into its spill buffer
  * and give the ring buffers back; its receive stays off until the pipe
- * has taken them.  On no memory, keep them queued. */
+ * has taken them.  Not while the pipe holds some of them lent (it gives
+ * them back after its next batch).  On no memory, keep them queued. */
 static void
 ms_spill(struct uring_eng * e, struct uconn * u, int d)
 {
@@ -287,20 +320,23 @@ ms_spill(struct uring_eng * e, struct uconn * u, int d)
 	size_t left = m->slen - m->soff;
 	uint8_t * nb;
 
-	if ((nb = malloc(left + m->q.bytes)) == NULL)
+	if (proto_pipe_rx_lent(u->c.pipe, d) ||
+	    (nb = malloc(MS_HEADROOM + left + m->q.bytes)) == NULL)
 		return;
 	if (left > 0)
-		memcpy(nb, m->spill + m->soff, left);
+		memcpy(nb + MS_HEADROOM, m->spill + MS_HEADROOM + m->soff,
+		    left);
 	free(m->spill);
 	m->spill = nb;
 	m->soff = 0;
-	m->slen = left + rp_bufq_take(&e->bring, &m->q, nb + left,
-	    m->q.bytes);
+	m->slen = left + rp_bufq_take(&e->bring, &m->q,
+	    nb + MS_HEADROOM + left, m->q.bytes);
 	ms_cancel(e, u, d);
 	ms_hold_update(e, u);
 }
 
-/* Give back everything ${u}'s receives hold: it is closing. */
+/* Give back everything ${u}'s receives hold: it is closing, and its pipe
+ * will not touch what it was lent. */
 static void
 ms_release(struct uring_eng * e, struct uconn * u)
 {
@@ -308,6 +344,7 @@ ms_release(struct uring_eng * e, struct uconn * u)
 
 	for (d = 0; d < 2; d++) {
 		rp_bufq_drop(&e->bring, &u->ms[d].q);
+		rp_bufq_drop(&e->bring, &u->ms[d].lent);
 		free(u->ms[d].spill);
 		u->ms[d].spill = NULL;
 		u->ms[d].slen = u->ms[d].soff = 0;
@@ -402,7 +439,7 @@ ms_cqe(struct uring_eng * e, struct uconn * u, int d,
 	if (u->c.dead)
 		return;
 	ms_deliver(e, u, d);
-	if (m->q.bytes > ms_share(e))
+	if (m->q.bytes >= ms_share(e, u, d))
 		ms_cancel(e, u, d);
 }
 
@@ -438,8 +475,10 @@ ms_unstall(struct uring_eng * e)
 		next = u->hnext;
 		for (d = 0; d < 2; d++) {
 			m = &u->ms[d];
-			if (m->q.bytes == 0 || (proto_pipe_want(u->c.pipe, d) &
-			    (PROTO_PIPE_WANT_READ | PROTO_PIPE_WANT_CRYPTO))) {
+			if (m->q.bytes == 0 ||
+			    proto_pipe_rx_takes(u->c.pipe, d) ||
+			    (proto_pipe_want(u->c.pipe, d) &
+			    PROTO_PIPE_WANT_CRYPTO)) {
 				m->blocked = 0;
 				continue;
 			}
@@ -699,6 +738,7 @@ uring_attach(void * arg, struct rp_wconn * c)
 	for (d = 0; d < 2; d++) {
 		u->use_zc[d] = zc_start(e, u, d);
 		rp_bufq_init(&u->ms[d].q);
+		rp_bufq_init(&u->ms[d].lent);
 	}
 }
 
@@ -880,8 +920,11 @@ uring_init(struct rp_worker * w, char * desc, size_t len)
 	if (nbufs < MS_NBUFS_MIN)
 		nbufs = MS_NBUFS_MIN;
 	e->ms_ok = rp_bufring_init(&e->bring, &e->ring, w->region, MS_BGID,
-	    (unsigned)nbufs, MS_BUFSZ) == 0;
+	    (unsigned)nbufs, MS_BUFSZ, MS_HEADROOM) == 0;
 	w->registered = e->ms_ok;
+	/* The pipes take their input lent from the ring: their own input
+	 * buffers stay small, and the budget goes to their output. */
+	w->env.lend = e->ms_ok;
 	if (!e->ms_ok)
 		rp_warn("worker %d: no provided-buffer ring; one-shot receives",
 		    w->id);

@@ -2,7 +2,9 @@
  * libFuzzer target: drive the pipe core (src/proto/proto_pipe.c) through
  * the simulated engine of tests/unit/pipe_sim.h.  Pairs of input bytes
  * choose an op (read, crypto, send on either side, or a bit flip on the
- * wire) and its chunk size; the plaintext is derived from the input.
+ * wire) and its chunk size; the plaintext is derived from the input, and
+ * a bit of it chooses whether reads lend the pipes engine buffers (the
+ * io_uring engine's buffer ring) or copy into the pipes' own.
  * Invariants: B's output is always a prefix of A's input; without a flip,
  * draining delivers all of it and forwards EOF; with one, B may fail but
  * never passes on a byte that was not sent.
@@ -38,7 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t * data, size_t size)
 	len = ((size_t)data[0] << 10 | (size_t)data[1] << 2) % sizeof(plain);
 	for (i = 0; i < len; i++)
 		plain[i] = (uint8_t)(i * 7 + data[i % size]);
-	if (sim_init(&s, eng, plain, len, (data[1] & 1) ? SIZE_MAX : 0))
+	if (sim_init_lend(&s, eng, plain, len, (data[1] & 1) ? SIZE_MAX : 0,
+	    (data[1] >> 1) & 1))
 		abort();
 	for (i = 2; i + 1 < size; i += 2) {
 		if (data[i] % 8 == 7) {

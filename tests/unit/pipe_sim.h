@@ -7,6 +7,10 @@
  * wire into an output stream.  Each step does one thing an engine does
  * (read, crypto, send, half-close) on one side, with a chunk size chosen by
  * the caller, so tests and fuzz inputs decide where reads and sends split.
+ * With lending on (sim_init_lend), reads lend the pipes buffers of the
+ * simulated engine (proto_pipe_rx_lend), as the io_uring engine's buffer
+ * ring does; a buffer given back is overwritten before it is freed, so
+ * that a pipe that kept using it would corrupt the stream.
  */
 
 #include <stdlib.h>
@@ -16,6 +20,14 @@
 #include "proto_pipe.h"
 
 #define SIM_JOBS 512
+#define SIM_LBUFSZ 16384
+#define SIM_HELD 16
+
+/* A buffer of the simulated engine: [off, len) not yet lent. */
+struct sim_lbuf {
+	size_t len, off;
+	uint8_t mem[PROTO_PIPE_LEND_BEFORE + SIM_LBUFSZ];
+};
 
 struct sim {
 	struct proto_pipe * a, * b;
@@ -30,6 +42,10 @@ struct sim {
 	size_t outcap, outlen;
 	int out_eof;			/* B half-closed its output. */
 	int bad;			/* A bad packet was put on the wire. */
+	int lend;			/* Reads lend buffers. */
+	struct sim_lbuf * cur[2];	/* Per side (A, B): being lent. */
+	struct sim_lbuf * held[2][SIM_HELD];	/* Lent whole. */
+	size_t nheld[2];
 	struct crypto_seal_job sj[SIM_JOBS];
 	struct crypto_open_job oj[SIM_JOBS];
 };
@@ -46,8 +62,8 @@ static const uint8_t sim_k3[32] = { 7, 8, 9 }, sim_k4[32] = { 10, 11 };
 /* Set ${s} up to carry the ${len} bytes at ${in}; buffers may grow within
  * ${limit} bytes.  Return 0 or -1. */
 static int
-sim_init(struct sim * s, struct crypto_engine * eng, const uint8_t * in,
-    size_t len, size_t limit)
+sim_init_lend(struct sim * s, struct crypto_engine * eng, const uint8_t * in,
+    size_t len, size_t limit, int lend)
 {
 
 	memset(s, 0, sizeof(*s));
@@ -55,6 +71,8 @@ sim_init(struct sim * s, struct crypto_engine * eng, const uint8_t * in,
 	s->in = in;
 	s->inlen = len;
 	s->budget.limit = limit;
+	s->budget.lend = lend;
+	s->lend = lend;
 	/* A's seal keys are B's open keys. */
 	s->a = proto_pipe_new(sim_k1, sim_k2, sim_k3, sim_k4, &s->budget);
 	s->b = proto_pipe_new(sim_k3, sim_k4, sim_k1, sim_k2, &s->budget);
@@ -68,10 +86,81 @@ sim_init(struct sim * s, struct crypto_engine * eng, const uint8_t * in,
 	return (0);
 }
 
+static int
+sim_init(struct sim * s, struct crypto_engine * eng, const uint8_t * in,
+    size_t len, size_t limit)
+{
+
+	return (sim_init_lend(s, eng, in, len, limit, 0));
+}
+
+/* Give back what side ${i} lent whole, overwriting it first. */
+static void
+sim_lend_free(struct sim * s, int i)
+{
+	size_t k;
+
+	for (k = 0; k < s->nheld[i]; k++) {
+		memset(s->held[i][k]->mem, 0xa5, sizeof(s->held[i][k]->mem));
+		free(s->held[i][k]);
+	}
+	s->nheld[i] = 0;
+}
+
+/* A read of side ${i} (0: A, 1: B) with pipe ${p}, direction ${d}, in the
+ * lending engine: give back what the pipe is done with, receive up to
+ * ${chunk} bytes into a new buffer if the last was all lent, and lend. */
+static void
+sim_lend_read(struct sim * s, int i, struct proto_pipe * p, int d,
+    size_t chunk)
+{
+	struct sim_lbuf * b = s->cur[i];
+	size_t avail = i ? s->wlen - s->woff : s->inlen - s->inoff, n;
+	int eof = i ? s->wire_eof : 1;
+
+	if (!proto_pipe_rx_lent(p, d))
+		sim_lend_free(s, i);
+	if (b == NULL) {
+		if (avail == 0) {
+			if (eof && !proto_pipe_rx_lent(p, d) &&
+			    (proto_pipe_want(p, d) & PROTO_PIPE_WANT_READ))
+				proto_pipe_rx_eof(p, d);
+			return;
+		}
+		n = chunk < avail ? chunk : avail;
+		n = n < SIM_LBUFSZ ? n : SIM_LBUFSZ;
+		if (n == 0 || (b = malloc(sizeof(*b))) == NULL)
+			return;
+		memset(b->mem, 0x5a, sizeof(b->mem));
+		memcpy(b->mem + PROTO_PIPE_LEND_BEFORE,
+		    i ? s->wire + s->woff : s->in + s->inoff, n);
+		if (i)
+			s->woff += n;
+		else
+			s->inoff += n;
+		b->len = n;
+		b->off = 0;
+		s->cur[i] = b;
+	}
+	b->off += proto_pipe_rx_lend(p, d,
+	    b->mem + PROTO_PIPE_LEND_BEFORE + b->off, b->len - b->off,
+	    PROTO_PIPE_LEND_BEFORE + b->off, SIM_LBUFSZ - b->len);
+	if (b->off == b->len) {
+		if (s->nheld[i] == SIM_HELD)
+			abort();
+		s->held[i][s->nheld[i]++] = b;
+		s->cur[i] = NULL;
+	}
+}
+
 static void
 sim_free(struct sim * s)
 {
 
+	sim_lend_free(s, 0);
+	sim_lend_free(s, 1);
+	free(s->cur[0]);
+	free(s->cur[1]);
 	proto_pipe_free(s->a);
 	proto_pipe_free(s->b);
 	free(s->wire);
@@ -106,6 +195,10 @@ sim_step(struct sim * s, int op, size_t chunk)
 	switch (op) {
 	case SIM_A_READ:
 	case SIM_B_READ:
+		if (s->lend) {
+			sim_lend_read(s, op == SIM_B_READ, p, d, chunk);
+			break;
+		}
 		if ((buf = proto_pipe_rx_get(p, d, &len)) == NULL)
 			break;
 		if (op == SIM_A_READ)

@@ -23,6 +23,7 @@
 
 #define NBUFS	8
 #define BUFSZ	4096
+#define HEADROOM	1060
 
 struct fixture {
 	struct io_uring ring;
@@ -45,7 +46,7 @@ setup(void ** state)
 	}
 	assert_non_null(f->region = rp_region_new(1 << 20, 0));
 	assert_int_equal(rp_bufring_init(&f->b, &f->ring, f->region, 3, NBUFS,
-	    BUFSZ), 0);
+	    BUFSZ, HEADROOM), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv), 0);
 	*state = f;
 	return (0);
@@ -147,6 +148,50 @@ t_order(void ** state)
 	assert_false(more);
 }
 
+/* Lending: the head's bytes come with the headroom before them (which the
+ * kernel left alone) and the room after; bytes lent in part stay queued,
+ * buffers lent whole wait in the held queue, not in the kernel's hands,
+ * until it is dropped. */
+static void
+t_lend(void ** state)
+{
+	struct fixture * f = *state;
+	struct rp_bufq q, held;
+	uint8_t src[2 * BUFSZ + 100], * p;
+	size_t len, before, after, k = 0;
+	int more = 1;
+
+	if (f == NULL)
+		skip();
+	rp_bufq_init(&q);
+	rp_bufq_init(&held);
+	memset(src, 0x3c, sizeof(src));
+	assert_int_equal(write(f->sv[1], src, sizeof(src)),
+	    (ssize_t)sizeof(src));
+	arm(f, f->sv[0]);
+	while (q.bytes < sizeof(src))
+		(void)reap(f, &q, &more);
+	assert_int_equal(f->b.nfree, NBUFS - 3);
+	assert_non_null(p = rp_bufq_head(&f->b, &q, &len, &before, &after));
+	assert_int_equal(before, HEADROOM);
+	assert_int_equal(len + after, BUFSZ);
+	/* The headroom is writable and the kernel did not touch it. */
+	memset(p - HEADROOM, 0, HEADROOM);
+	rp_bufq_lent(&f->b, &q, &held, 100);
+	assert_non_null(p = rp_bufq_head(&f->b, &q, &len, &before, &after));
+	assert_int_equal(before, HEADROOM + 100);
+	rp_bufq_lent(&f->b, &q, &held, len + 10);
+	assert_int_equal(held.head >= 0, 1);
+	for (; (p = rp_bufq_head(&f->b, &q, &len, &before, &after)) != NULL;
+	    k += len)
+		rp_bufq_lent(&f->b, &q, &held, len);
+	assert_int_equal(k, sizeof(src) - BUFSZ - 10);
+	assert_int_equal(q.bytes, 0);
+	assert_int_equal(f->b.nfree, NBUFS - 3);
+	rp_bufq_drop(&f->b, &held);
+	assert_int_equal(f->b.nfree, NBUFS);
+}
+
 /* With every buffer held, the receive ends with ENOBUFS; dropping a queue
  * gives its buffers back unread. */
 static void
@@ -183,6 +228,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_nobufs, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_lend, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
