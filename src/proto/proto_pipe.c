@@ -455,6 +455,9 @@ dir_set_level(struct proto_pipe * p, int d, int l)
 
 	ochg = charge_at(p, d, pd->level);
 	nchg = charge_at(p, d, l);
+	/* A smaller input buffer must hold what is pending. */
+	if (pd->rbuf != NULL && pd->rlen > rcap)
+		return;
 	if (nchg > ochg && (p->env == NULL ||
 	    p->env->used - ochg + nchg > p->env->limit))
 		return;

@@ -369,13 +369,18 @@ ms_nobuf(struct uring_eng * e, struct uconn * u, int d)
 
 /* Hand ${u}'s direction ${d} what was received, then arm a multishot
  * receive: only with nothing left queued or spilled, so that a direction
- * cannot hold more than one share at a time.  Return 0 if the caller is
- * to receive one-shot instead (no multishot receives here). */
+ * cannot hold more than one share at a time.  A pipe that crypts less
+ * than a ring buffer a batch (it is new, or the budget keeps it small)
+ * gets a one-shot receive of what it crypts instead: the rest stays in
+ * the socket, and the buffer comes back after the batch, not kept from
+ * the pipes that need the ring.  Return 0 if the caller is to receive
+ * one-shot into the pipe's own buffer (no multishot receives here). */
 static int
 ms_recv(struct uring_eng * e, struct uconn * u, int d)
 {
 	struct msdir * m = &u->ms[d];
 	struct io_uring_sqe * sqe;
+	size_t cap;
 
 	ms_deliver(e, u, d);
 	if (m->armed || m->nobuf || m->eof || m->q.bytes > 0 ||
@@ -392,8 +397,12 @@ ms_recv(struct uring_eng * e, struct uconn * u, int d)
 		uconn_defer(e, u);
 		return (1);
 	}
-	io_uring_prep_recv(sqe, u->c.fd_in[d], NULL, 0, 0);
-	sqe->ioprio |= IORING_RECV_MULTISHOT;
+	if ((cap = proto_pipe_rx_cap(u->c.pipe, d)) < e->bring.bufsz) {
+		io_uring_prep_recv(sqe, u->c.fd_in[d], NULL, cap, 0);
+	} else {
+		io_uring_prep_recv(sqe, u->c.fd_in[d], NULL, 0, 0);
+		sqe->ioprio |= IORING_RECV_MULTISHOT;
+	}
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = (uint16_t)e->bring.bgid;
 	io_uring_sqe_set_data64(sqe, ud(u, TAG_RX + d));
