@@ -461,6 +461,11 @@ conn_step(struct rp_ctl * ctl, struct ctl_conn * c)
 			if (proto_hs_need_key(c->hs) &&
 			    conn_take_key(ctl, c) == 0)
 				continue;
+			/* -f: a few hashes, cheaper here than two wake-ups. */
+			if (proto_hs_compute_cheap(c->hs)) {
+				proto_hs_compute(c->hs);
+				continue;
+			}
 			c->computing = 1;
 			rp_hspool_submit(ctl->loop->pool, &c->job);
 			return;

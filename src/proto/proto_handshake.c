@@ -606,6 +606,19 @@ proto_hs_compute(struct proto_hs * hs)
 }
 
 /**
+ * proto_hs_compute_cheap(hs):
+ * Return non-zero if what ${hs} computes involves no exponentiation (-f:
+ * an HMAC and a one-round key derivation), so that running it at once
+ * costs less than handing it to another thread.
+ */
+int
+proto_hs_compute_cheap(const struct proto_hs * hs)
+{
+
+	return (hs->nopfs);
+}
+
+/**
  * proto_hs_need_key(hs):
  * Return non-zero if ${hs} wants a computation that starts by making its
  * ephemeral key pair (which proto_hs_set_key can supply instead).
