@@ -121,20 +121,23 @@ accept_failed(struct rp_ctl * ctl, int err)
 void
 rp_ctl_accept_run(struct rp_ctl * ctl)
 {
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	int n, fd;
 
 	accept_warn_max(ctl, 0);
 	for (n = 0; n < ACCEPT_PER_ROUND; n++) {
 		if (!rp_ctl_accept_pending(ctl))
 			return;
-		if ((fd = accept4(ctl->lfd, NULL, NULL,
+		salen = sizeof(sa);
+		if ((fd = accept4(ctl->lfd, (struct sockaddr *)&sa, &salen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
 			if (accept_failed(ctl, errno))
 				return;
 			continue;
 		}
 		rp_ctlstats_count(&ctl->sstats->s.accepted);
-		rp_ctl_conn_start(ctl, fd);
+		rp_ctl_conn_start(ctl, fd, (struct sockaddr *)&sa, salen);
 		if (!accept_room(ctl)) {
 			rp_ctlstats_count(&ctl->sstats->s.limit_hits);
 			accept_warn_max(ctl, 1);

@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,6 +39,10 @@ struct ctl_conn {
 				   are in the epoll set as _CONN_T. */
 	struct rp_ctl_addrs * addrs;	/* The dial's addresses (a reference)
 					   while it runs, else NULL. */
+	struct sockaddr_storage apeer;	/* The client's address... */
+	struct sockaddr_storage tpeer;	/* ... and the target's, for the
+					   worker (rp_pair_set_peer)... */
+	socklen_t apeerlen, tpeerlen;	/* ... if known (else 0). */
 	double deadline;	/* -o: dropped after this time. */
 	double hs_start;	/* When the handshake began (metrics). */
 	unsigned a_watched:1;	/* afd is in the epoll set. */
@@ -341,6 +346,10 @@ conn_dial(struct rp_ctl * ctl, struct ctl_conn * c)
 		conn_time(ctl, c);
 		break;
 	case RP_DIAL_CONNECTED:
+		if (rp_dial_peer(&c->dial) != NULL) {
+			c->tpeer = rp_dial_peer(&c->dial)->ss;
+			c->tpeerlen = rp_dial_peer(&c->dial)->len;
+		}
 		rp_ctl_health_target(&ctl->health, 0);
 		conn_set_need(ctl, c, 0);
 		conn_dial_end(ctl, c);
@@ -398,11 +407,19 @@ conn_take_key(struct rp_ctl * ctl, struct ctl_conn * c)
 static void
 conn_handoff(struct rp_ctl * ctl, struct ctl_conn * c)
 {
-	int plain = ctl->cfg->decrypt ? c->tfd : c->afd;
-	int cipher = ctl->cfg->decrypt ? c->afd : c->tfd;
+	int dec = ctl->cfg->decrypt;
+	struct rp_ctl_peer pp = {
+		(const struct sockaddr *)(dec ? &c->tpeer : &c->apeer),
+		dec ? c->tpeerlen : c->apeerlen
+	};
+	struct rp_ctl_peer cp = {
+		(const struct sockaddr *)(dec ? &c->apeer : &c->tpeer),
+		dec ? c->apeerlen : c->tpeerlen
+	};
 
 	conn_unwatch(ctl, c);
-	if (rp_ctl_handoff(ctl, plain, cipher, c->hs)) {
+	if (rp_ctl_handoff(ctl, dec ? c->tfd : c->afd, dec ? c->afd : c->tfd,
+	    &pp, &cp, c->hs)) {
 		conn_fail(ctl, c, RP_HSFAIL_INTERNAL);
 		return;
 	}
@@ -481,12 +498,14 @@ conn_step(struct rp_ctl * ctl, struct ctl_conn * c)
 }
 
 /**
- * rp_ctl_conn_start(ctl, fd):
+ * rp_ctl_conn_start(ctl, fd, sa, salen):
  * Start a connection for the accepted socket ${fd}, which it owns from now
- * on (closed on failure).
+ * on (closed on failure), from the client address ${sa} of ${salen} bytes
+ * (NULL: unknown).
  */
 void
-rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
+rp_ctl_conn_start(struct rp_ctl * ctl, int fd, const struct sockaddr * sa,
+    socklen_t salen)
 {
 	const struct rp_ctl_cfg * cfg = ctl->cfg;
 	struct rp_keyset ks;
@@ -497,6 +516,10 @@ rp_ctl_conn_start(struct rp_ctl * ctl, int fd)
 	c->ctl = ctl;
 	c->afd = fd;
 	c->tfd = c->hsfd = -1;
+	if (sa != NULL && salen > 0 && salen <= sizeof(c->apeer)) {
+		memcpy(&c->apeer, sa, salen);
+		c->apeerlen = salen;
+	}
 	c->deadline = rp_ctl_now() + cfg->timeout;
 
 	/* The keys as they are now: a later reload changes no live one. */

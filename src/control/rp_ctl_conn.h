@@ -18,15 +18,19 @@
 
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 struct rp_ctl;
 struct rp_hsjob;
 
 /**
- * rp_ctl_conn_start(ctl, fd):
+ * rp_ctl_conn_start(ctl, fd, sa, salen):
  * Start a connection for the accepted socket ${fd}, which it owns from now
- * on (closed on failure).
+ * on (closed on failure), from the client address ${sa} of ${salen} bytes
+ * (NULL: unknown).
  */
-void rp_ctl_conn_start(struct rp_ctl * ctl, int fd);
+void rp_ctl_conn_start(struct rp_ctl * ctl, int fd,
+    const struct sockaddr * sa, socklen_t salen);
 
 /**
  * rp_ctl_conn_event(cookie, tag, events):

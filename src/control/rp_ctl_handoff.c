@@ -74,16 +74,18 @@ handoff_proxy(int version, int plain, struct rp_pair * p)
 }
 
 /**
- * rp_ctl_handoff(ctl, plain, cipher, hs):
+ * rp_ctl_handoff(ctl, plain, cipher, plain_peer, cipher_peer, hs):
  * Make a pair of the plaintext socket ${plain} and the encrypted socket
- * ${cipher} with the keys of the finished handshake ${hs}, and hand it to
- * the least-loaded worker of ${ctl}, which owns both sockets from then on
- * (its doorbell is rung by rp_ctl_handoff_ring, once per round).  Return
- * 0 on success, or -1 if the caller still owns them.
+ * ${cipher}, connected to ${plain_peer} and ${cipher_peer}, with the keys
+ * of the finished handshake ${hs}, and hand it to the least-loaded worker
+ * of ${ctl}, which owns both sockets from then on (its doorbell is rung
+ * by rp_ctl_handoff_ring, once per round).  Return 0 on success, or -1 if
+ * the caller still owns them.
  */
 int
 rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
-    const struct proto_hs * hs)
+    const struct rp_ctl_peer * plain_peer,
+    const struct rp_ctl_peer * cipher_peer, const struct proto_hs * hs)
 {
 	struct proto_keys k;
 	struct rp_pair * p;
@@ -100,6 +102,8 @@ rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
 	 * changed their status flags since. */
 	rp_pair_set_nbsock(p);
 	rp_pair_set_owner(p, ctl);
+	rp_pair_set_peer(p, RP_PAIR_PLAIN_OUT, plain_peer->sa, plain_peer->len);
+	rp_pair_set_peer(p, RP_PAIR_CIPHER, cipher_peer->sa, cipher_peer->len);
 	if (ctl->cfg->proxy && handoff_proxy(ctl->cfg->proxy, plain, p))
 		goto err1;
 

@@ -7,20 +7,30 @@
  * rp_ctl.h).
  */
 
+#include <sys/socket.h>
+
 struct proto_hs;
 struct rp_ctl;
 struct rp_ctl_loop;
 
+/* The address a socket is connected to, if known (len 0: not). */
+struct rp_ctl_peer {
+	const struct sockaddr * sa;
+	socklen_t len;
+};
+
 /**
- * rp_ctl_handoff(ctl, plain, cipher, hs):
+ * rp_ctl_handoff(ctl, plain, cipher, plain_peer, cipher_peer, hs):
  * Make a pair of the plaintext socket ${plain} and the encrypted socket
- * ${cipher} with the keys of the finished handshake ${hs}, and hand it to
- * the least-loaded worker of ${ctl}, which owns both sockets from then on
- * (its doorbell is rung by rp_ctl_handoff_ring, once per round).  Return
- * 0 on success, or -1 if the caller still owns them.
+ * ${cipher}, connected to ${plain_peer} and ${cipher_peer}, with the keys
+ * of the finished handshake ${hs}, and hand it to the least-loaded worker
+ * of ${ctl}, which owns both sockets from then on (its doorbell is rung
+ * by rp_ctl_handoff_ring, once per round).  Return 0 on success, or -1 if
+ * the caller still owns them.
  */
 int rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
-    const struct proto_hs * hs);
+    const struct rp_ctl_peer * plain_peer,
+    const struct rp_ctl_peer * cipher_peer, const struct proto_hs * hs);
 
 /**
  * rp_ctl_handoff_ring(loop):

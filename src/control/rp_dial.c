@@ -37,6 +37,18 @@ rp_dial_init(struct rp_dial * d, const struct rp_addr * addrs, int naddrs,
 	d->bind = bind;
 	d->keepalive = keepalive;
 	d->err = EDESTADDRREQ;		/* What no address at all fails with. */
+	d->won = -1;
+}
+
+/**
+ * rp_dial_peer(d):
+ * Return the address ${d} connected to (after RP_DIAL_CONNECTED), or NULL.
+ */
+const struct rp_addr *
+rp_dial_peer(const struct rp_dial * d)
+{
+
+	return (d->won >= 0 ? &d->addrs[d->won] : NULL);
 }
 
 /**
@@ -59,6 +71,7 @@ rp_dial_step(struct rp_dial * d, double now, int (* watch)(void *, int),
 	for (i = 0; i < d->nfds; ) {
 		if ((rc = rp_sock_connected(d->fds[i])) == 1) {
 			*fd = d->fds[i];
+			d->won = d->fdaddr[i];
 			*watched = (watch != NULL);
 			dial_close_all_but(d, i);
 			return (RP_DIAL_CONNECTED);
@@ -69,7 +82,9 @@ rp_dial_step(struct rp_dial * d, double now, int (* watch)(void *, int),
 		}
 		d->err = errno;
 		close(d->fds[i]);
-		d->fds[i] = d->fds[--d->nfds];
+		d->nfds--;
+		d->fds[i] = d->fds[d->nfds];
+		d->fdaddr[i] = d->fdaddr[d->nfds];
 	}
 
 	/*
@@ -96,6 +111,7 @@ rp_dial_step(struct rp_dial * d, double now, int (* watch)(void *, int),
 		d->next++;
 		if (rc == 1) {
 			dial_close_all_but(d, -1);
+			d->won = d->next - 1;
 			*fd = s;
 			*watched = 0;
 			return (RP_DIAL_CONNECTED);
@@ -105,6 +121,7 @@ rp_dial_step(struct rp_dial * d, double now, int (* watch)(void *, int),
 			close(s);
 			continue;
 		}
+		d->fdaddr[d->nfds] = d->next - 1;
 		d->fds[d->nfds++] = s;
 		d->due = now + RP_DIAL_STAGGER;
 	}

@@ -43,10 +43,18 @@ struct rp_dial {
 	int next;			/* The next address to try. */
 	int nfds;			/* Attempts under way: fds[0..nfds). */
 	int fds[RP_ADDR_MAX];
+	int fdaddr[RP_ADDR_MAX];	/* The address of each attempt. */
+	int won;			/* The address connected, or -1. */
 	double due;			/* The next attempt starts then (0: no
 					   address is left to try). */
 	int err;			/* Why the last attempt failed. */
 };
+
+/**
+ * rp_dial_peer(d):
+ * Return the address ${d} connected to (after RP_DIAL_CONNECTED), or NULL.
+ */
+const struct rp_addr * rp_dial_peer(const struct rp_dial * d);
 
 /**
  * rp_dial_init(d, addrs, naddrs, bind, keepalive):

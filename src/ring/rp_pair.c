@@ -1,5 +1,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "proto_pipe.h"
 #include "rp_pair.h"
@@ -8,6 +9,9 @@ struct rp_pair {
 	int fds[3];			/* RP_PAIR_*. */
 	int nbsock;			/* rp_pair_set_nbsock. */
 	void * owner;			/* rp_pair_set_owner. */
+	struct sockaddr_storage peer[2];	/* rp_pair_set_peer: the plain
+						   output's, the cipher's... */
+	int has_peer[2];			/* ... if said. */
 	struct proto_pipe * pipe;
 	atomic_int handoff;
 };
@@ -152,4 +156,46 @@ rp_pair_owner(const struct rp_pair * p)
 {
 
 	return (p->owner);
+}
+
+/* The peer slot of descriptor ${which}, or -1. */
+static int
+pair_peer_slot(int which)
+{
+
+	return (which == RP_PAIR_PLAIN_OUT ? 0 : which == RP_PAIR_CIPHER ? 1 :
+	    -1);
+}
+
+/**
+ * rp_pair_set_peer(p, which, sa, len):
+ * Say that descriptor ${which} (RP_PAIR_PLAIN_OUT or RP_PAIR_CIPHER) of
+ * ${p} is connected to the ${len}-byte address ${sa}, so that the worker
+ * need not ask the kernel.
+ */
+void
+rp_pair_set_peer(struct rp_pair * p, int which, const struct sockaddr * sa,
+    socklen_t len)
+{
+	int i = pair_peer_slot(which);
+
+	if (i < 0 || sa == NULL || len == 0 || len > sizeof(p->peer[i]))
+		return;
+	memset(&p->peer[i], 0, sizeof(p->peer[i]));
+	memcpy(&p->peer[i], sa, len);
+	p->has_peer[i] = 1;
+}
+
+/**
+ * rp_pair_peer(p, which):
+ * Return what rp_pair_set_peer said of descriptor ${which} of ${p}, or
+ * NULL; valid while ${p} is.
+ */
+const struct sockaddr *
+rp_pair_peer(const struct rp_pair * p, int which)
+{
+	int i = pair_peer_slot(which);
+
+	return ((i >= 0 && p->has_peer[i]) ?
+	    (const struct sockaddr *)&p->peer[i] : NULL);
 }

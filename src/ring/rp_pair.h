@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 struct proto_pipe;
 struct rp_pair;
 
@@ -67,6 +69,22 @@ void rp_pair_set_nbsock(struct rp_pair * p);
  * Return whether rp_pair_set_nbsock was called for ${p}.
  */
 int rp_pair_nbsock(const struct rp_pair * p);
+
+/**
+ * rp_pair_set_peer(p, which, sa, len):
+ * Say that descriptor ${which} (RP_PAIR_PLAIN_OUT or RP_PAIR_CIPHER) of
+ * ${p} is connected to the ${len}-byte address ${sa}, so that the worker
+ * need not ask the kernel.
+ */
+void rp_pair_set_peer(struct rp_pair * p, int which,
+    const struct sockaddr * sa, socklen_t len);
+
+/**
+ * rp_pair_peer(p, which):
+ * Return what rp_pair_set_peer said of descriptor ${which} of ${p}, or
+ * NULL; valid while ${p} is.
+ */
+const struct sockaddr * rp_pair_peer(const struct rp_pair * p, int which);
 
 /**
  * rp_pair_set_owner(p, owner):

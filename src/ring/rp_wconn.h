@@ -36,6 +36,9 @@ struct rp_wconn {
 	struct rp_wconn * hnext;	/* Hold list link. */
 	void * owner;		/* The pair's owner (rp_pair_set_owner): told
 				   of its close; picks it for an abort. */
+	const struct sockaddr * peer_out[2];	/* The peer of fd_out[d]
+				   if the pair said it (rp_pair_peer); set
+				   only while the engine attaches it. */
 };
 
 /* Pairs whose seal direction holds a part-filled packet (coalescing),

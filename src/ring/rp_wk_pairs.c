@@ -120,6 +120,8 @@ rp_wkp_adopt(void * arg, struct rp_wconn * c)
 	struct rp_wkp * P = arg;
 
 	P->w->ops->attach(P->w->eng, c);
+	/* They point into the pair, which goes once adopted. */
+	c->peer_out[0] = c->peer_out[1] = NULL;
 	c->prev = NULL;
 	c->next = P->conns;
 	if (P->conns)

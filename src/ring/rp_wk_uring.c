@@ -623,15 +623,22 @@ uconn_rx_done(struct uconn * u, int d, int res)
 	}
 }
 
-/* The address (no port) of the peer of socket ${fd} in ${ss}; -1 if it
- * has none that SEND_ZC could serve. */
+/* The address (no port) of the peer of socket ${fd} in ${ss}, from
+ * ${known} if not NULL (the control plane said it), else from the kernel;
+ * -1 if it has none that SEND_ZC could serve. */
 static int
-zc_peer(int fd, struct sockaddr_storage * ss)
+zc_peer(int fd, const struct sockaddr * known, struct sockaddr_storage * ss)
 {
 	socklen_t len = sizeof(*ss);
 
 	memset(ss, 0, sizeof(*ss));
-	if (getpeername(fd, (struct sockaddr *)ss, &len))
+	if (known != NULL && known->sa_family != AF_INET &&
+	    known->sa_family != AF_INET6)
+		return (-1);
+	if (known != NULL)
+		memcpy(ss, known, known->sa_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	else if (getpeername(fd, (struct sockaddr *)ss, &len))
 		return (-1);
 	if (ss->ss_family == AF_INET)
 		((struct sockaddr_in *)ss)->sin_port = 0;
@@ -662,7 +669,7 @@ zc_learn(struct uring_eng * e, struct uconn * u, int d, int copied)
 	struct sockaddr_storage ss;
 	struct zc_dest * z;
 
-	if (zc_peer(u->c.fd_out[d], &ss))
+	if (zc_peer(u->c.fd_out[d], NULL, &ss))
 		return;
 	if ((z = zc_find(e, &ss)) == NULL) {
 		z = &e->zc_mem[e->zc_next++ % ZC_MEMORY];
@@ -679,7 +686,8 @@ zc_start(struct uring_eng * e, struct uconn * u, int d)
 	struct sockaddr_storage ss;
 	struct zc_dest * z;
 
-	if (!e->zc_ok || !u->c.sock_out[d] || zc_peer(u->c.fd_out[d], &ss))
+	if (!e->zc_ok || !u->c.sock_out[d] ||
+	    zc_peer(u->c.fd_out[d], u->c.peer_out[d], &ss))
 		return (0);
 	z = zc_find(e, &ss);
 	return (z == NULL || !z->copied);

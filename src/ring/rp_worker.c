@@ -287,6 +287,8 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 	(void)proto_pipe_set_env(pipe, &w->env);
 	rp_wconn_init(c, pipe, in, out, cipher, rp_pair_nbsock(p));
 	c->owner = rp_pair_owner(p);
+	c->peer_out[0] = rp_pair_peer(p, RP_PAIR_CIPHER);
+	c->peer_out[1] = rp_pair_peer(p, RP_PAIR_PLAIN_OUT);
 	return (c);
 }
 
