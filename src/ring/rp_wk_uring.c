@@ -76,9 +76,9 @@
 #define MS_GATE_HOLDERS	4
 
 /* While receives wait for a ring short of buffers (ms_pressure), a
- * direction whose pipe has taken nothing for this long while its output waits on the peer is stalled:
- * its queued bytes move to a spill buffer (ns).  Shorter waits are a
- * send in flight, or a worker behind on crypto. */
+ * direction whose pipe has taken nothing and whose output has not moved
+ * for this long is stalled: its queued bytes move to a spill buffer (ns).
+ * Shorter waits are a send in flight, or a worker behind on crypto. */
 #define MS_STALL_NS	100000000ULL
 
 /* Destinations whose SEND_ZC came back copied (loopback, veth), remembered
@@ -108,7 +108,7 @@ struct msdir {
 					   once it holds nothing lent. */
 	uint64_t blocked;		/* Since when (ns) the pipe has taken
 					   none of the queued bytes while
-					   waiting on its output; 0: not. */
+					   its output has not moved; 0: not. */
 	uint8_t * spill;		/* Bytes moved off the ring while the
 					   pipe could not take them:
 					   [soff, slen) after MS_HEADROOM,
@@ -729,6 +729,10 @@ uconn_tx_done(struct uring_eng * e, struct uconn * u, int d,
 	}
 	if (res < 0)
 		rp_wconn_io_err(&u->c, -res);
+	/* The peer takes bytes: a direction whose output moves is slow at
+	 * worst, not stalled (ms_unstall). */
+	if (res > 0)
+		u->ms[d].blocked = 0;
 	proto_pipe_tx_put(u->c.pipe, d, res < 0 ? -1 : res);
 	return (0);
 }
