@@ -578,6 +578,8 @@ rp_ctl_conn_event(void * cookie, int tag, uint32_t events)
 		return;
 	if (tag == RP_CTL_EV_CONN_T && !c->connected) {
 		/* One of the dial's attempts: the dial looks at them all. */
+		if ((events & EPOLLOUT) && !(events & (EPOLLERR | EPOLLHUP)))
+			rp_dial_hint_writable(&c->dial);
 		conn_dial_event(ctl, c);
 		return;
 	}

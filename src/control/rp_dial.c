@@ -41,6 +41,19 @@ rp_dial_init(struct rp_dial * d, const struct rp_addr * addrs, int naddrs,
 }
 
 /**
+ * rp_dial_hint_writable(d):
+ * Say that the readiness of ${d}'s attempts was just reported writable
+ * with no error; if one attempt alone is under way, the next rp_dial_step
+ * takes it as connected without a poll of its own.
+ */
+void
+rp_dial_hint_writable(struct rp_dial * d)
+{
+
+	d->sole_writable = 1;
+}
+
+/**
  * rp_dial_peer(d):
  * Return the address ${d} connected to (after RP_DIAL_CONNECTED), or NULL.
  */
@@ -65,11 +78,14 @@ enum rp_dial_state
 rp_dial_step(struct rp_dial * d, double now, int (* watch)(void *, int),
     void * cookie, int * fd, int * watched)
 {
-	int i, s, rc;
+	int i, s, rc, sole = (d->sole_writable && d->nfds == 1);
 
-	/* The attempts under way: the first found connected wins. */
+	/* The attempts under way: the first found connected wins.  A
+	 * connecting socket turns writable once connected, or with an
+	 * error once failed. */
+	d->sole_writable = 0;
 	for (i = 0; i < d->nfds; ) {
-		if ((rc = rp_sock_connected(d->fds[i])) == 1) {
+		if ((rc = sole ? 1 : rp_sock_connected(d->fds[i])) == 1) {
 			*fd = d->fds[i];
 			d->won = d->fdaddr[i];
 			*watched = (watch != NULL);

@@ -45,10 +45,21 @@ struct rp_dial {
 	int fds[RP_ADDR_MAX];
 	int fdaddr[RP_ADDR_MAX];	/* The address of each attempt. */
 	int won;			/* The address connected, or -1. */
+	int sole_writable;		/* rp_dial_hint_writable: the next
+					   step takes a sole attempt as
+					   connected without asking. */
 	double due;			/* The next attempt starts then (0: no
 					   address is left to try). */
 	int err;			/* Why the last attempt failed. */
 };
+
+/**
+ * rp_dial_hint_writable(d):
+ * Say that the readiness of ${d}'s attempts was just reported writable
+ * with no error; if one attempt alone is under way, the next rp_dial_step
+ * takes it as connected without a poll of its own.
+ */
+void rp_dial_hint_writable(struct rp_dial * d);
 
 /**
  * rp_dial_peer(d):
