@@ -39,7 +39,11 @@
  *   not written;
  * - crypto jobs are taken only when the output buffer is empty, and must be
  *   completed (seal_done / open_done) before any other call on that
- *   direction; they never read bytes a read out may be writing.
+ *   direction; they never read bytes a read out may be writing;
+ * - bytes are lent only while no read is out and the output is empty, and
+ *   the next seal_done / open_done ends every lend (what it did not crypt,
+ *   a part packet, moves to the pipe's own buffer): the engine may reuse
+ *   its buffers once proto_pipe_rx_lent() says so.
  */
 
 #include <stddef.h>
