@@ -45,13 +45,14 @@ step make deb-arm64
 step make fuzz FUZZ_SECONDS="${CI_FUZZ_SECONDS:-10}"
 # ASan + UBSan: on io_uring the suites that drive the data path hardest
 # (interop in every role, many connections, tampered packets, hostile
-# peers, stalled readers, the soak, drain, PROXY) and reload (the control
-# plane's frees); on epoll interop, hostile peers and stalled readers.  The
-# rest run unsanitized above (CI must stay within 30 minutes: make test
-# took 18.5 minutes on a 2-CPU machine on 2026-12-07; t_config also runs
-# under ThreadSanitizer below).
-step make asan TEST_ENGINES=auto ASAN_TESTS="t_interop t_concurrent t_fault_tamper t_hostile t_stall t_soak_short t_drain t_proxy t_reload"
-step make asan TEST_ENGINES=epoll ASAN_TESTS="t_interop t_hostile t_stall"
+# peers, stalled readers, drain) and reload (the control plane's frees); on
+# epoll stalled readers (its pipes read into their own buffers).  The rest
+# run unsanitized above: CI must stay within 30 minutes, and on
+# 2026-12-07 the whole of this script took 28 minutes on a 2-CPU machine
+# with warm build trees, make test 18.5 of them (t_config also runs under
+# ThreadSanitizer below).
+step make asan TEST_ENGINES=auto ASAN_TESTS="t_interop t_concurrent t_fault_tamper t_hostile t_stall t_drain t_reload"
+step make asan TEST_ENGINES=epoll ASAN_TESTS="t_stall"
 # The threaded data plane under ThreadSanitizer: the tests that drive many
 # connections through both daemons at once (the whole set: make tsan).
 step make tsan TEST_ENGINES="$ENGINES" TSAN_TESTS="t_concurrent t_interop t_config"
