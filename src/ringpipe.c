@@ -194,9 +194,10 @@ err0:
 }
 
 /* Carry standard input and output over ${fd} with the keys ${k} on one
- * worker until the pair closes; return the exit status. */
+ * worker of ${engine} (or epoll, if ${fallback} and its io_uring cannot
+ * be set up) until the pair closes; return the exit status. */
 static int
-pipe_run(enum rp_engine engine, int fd, struct proto_keys * k)
+pipe_run(enum rp_engine engine, int fallback, int fd, struct proto_keys * k)
 {
 	struct rp_worker_cfg wcfg;
 	struct rp_worker * w;
@@ -207,7 +208,16 @@ pipe_run(enum rp_engine engine, int fd, struct proto_keys * k)
 	wcfg.sendmode = RP_SEND_PLAIN;
 	wcfg.backend = CRYPTO_BACKEND_AUTO;	/* RINGPIPED_CRYPTO: the default. */
 	wcfg.closed = pipe_closed;
-	if ((w = rp_worker_start(0, &wcfg)) == NULL)
+	if ((w = rp_worker_start(0, &wcfg)) == NULL && fallback &&
+	    engine == RP_ENGINE_URING) {
+		/* Auto: the probe's small ring fitted, the worker's did not
+		 * (its reason is printed above). */
+		rp_warn("using the epoll engine: the worker could not set up "
+		    "its io_uring");
+		wcfg.engine = RP_ENGINE_EPOLL;
+		w = rp_worker_start(0, &wcfg);
+	}
+	if (w == NULL)
 		goto err0;
 	if ((p = rp_pair_new(STDIN_FILENO, STDOUT_FILENO, fd, k->send_enc,
 	    k->send_mac, k->recv_enc, k->recv_mac)) == NULL)
@@ -257,7 +267,7 @@ main(int argc, char * argv[])
 	crypto_wipe(K, sizeof(K));
 	if (fd == -1)
 		return (1);
-	rc = pipe_run(engine, fd, &k);
+	rc = pipe_run(engine, o.engine == RP_ENGINE_AUTO, fd, &k);
 	crypto_wipe(&k, sizeof(k));
 	return (rc);
 }

@@ -364,7 +364,17 @@ rpd_serve(struct rpd * r)
 		goto err4;
 	}
 	if ((nstarted = rpd_start_workers(workers, o->nworkers, &wcfg)) <
-	    o->nworkers)
+	    o->nworkers && o->engine == RP_ENGINE_AUTO &&
+	    wcfg.engine == RP_ENGINE_URING) {
+		/* The probe's small ring fitted, a worker's did not (its
+		 * reason is printed above): auto means epoll then, for all. */
+		rpd_stop_workers(workers, nstarted);
+		rp_warn("using the epoll engine: worker %zu could not set up "
+		    "its io_uring", nstarted);
+		wcfg.engine = RP_ENGINE_EPOLL;
+		nstarted = rpd_start_workers(workers, o->nworkers, &wcfg);
+	}
+	if (nstarted < o->nworkers)
 		goto err5;
 	rp_ctl_loop_workers(loop, workers, (int)o->nworkers);
 	rp_warn("%zu workers, %s; %s; sandbox: %s; Diffie-Hellman: %s",

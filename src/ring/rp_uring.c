@@ -2,12 +2,20 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "rp_log.h"
 #include "rp_uring.h"
 
+/* The smallest ring a worker falls back to when memory is short. */
+#define URING_MIN_ENTRIES	64
+
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static unsigned char probe_ops[256];
+static int probe_failed;		/* No ring for the probe. */
 
 static void
 uring_probe(void)
@@ -15,8 +23,10 @@ uring_probe(void)
 	struct io_uring_probe * p;
 	int op;
 
-	if ((p = io_uring_get_probe()) == NULL)
+	if ((p = io_uring_get_probe()) == NULL) {
+		probe_failed = 1;
 		return;
+	}
 	for (op = 0; op < 256; op++)
 		probe_ops[op] = io_uring_opcode_supported(p, op) ? 1 : 0;
 	io_uring_free_probe(p);
@@ -38,6 +48,7 @@ rp_uring_has_op(int op)
 static void
 uring_explain(int err, char * why, size_t len)
 {
+	struct rlimit rl;
 	int v = -1;
 	FILE * f;
 
@@ -56,6 +67,12 @@ uring_explain(int err, char * why, size_t len)
 		snprintf(why, len, "io_uring_setup was refused (%s): a "
 		    "seccomp profile (e.g. a container runtime's default) "
 		    "blocks io_uring", err == EPERM ? "EPERM" : "EACCES");
+	} else if (err == ENOMEM && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		snprintf(why, len, "io_uring_setup failed (ENOMEM): the "
+		    "rings are counted against the locked-memory limit, "
+		    "%llu KiB here (raise it: ulimit -l, LimitMEMLOCK=)",
+		    (unsigned long long)rl.rlim_cur >> 10);
 	} else {
 		snprintf(why, len, "io_uring_setup failed: %s",
 		    strerror(err));
@@ -79,6 +96,7 @@ uring_init(struct io_uring * ring, unsigned entries, int single,
 	size_t i;
 	int rc = -ENOSYS;
 
+again:
 	for (i = single ? 0 : 2; i < sizeof(tries) / sizeof(tries[0]); i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = tries[i];
@@ -88,6 +106,15 @@ uring_init(struct io_uring * ring, unsigned entries, int single,
 			return (0);
 		if (rc != -EINVAL)
 			break;
+	}
+
+	/* The ring's pages count against RLIMIT_MEMLOCK: a smaller ring
+	 * only submits in smaller batches (rp_uring_sqe). */
+	if (rc == -ENOMEM && entries > URING_MIN_ENTRIES) {
+		entries /= 4;
+		if (entries < URING_MIN_ENTRIES)
+			entries = URING_MIN_ENTRIES;
+		goto again;
 	}
 	uring_explain(-rc, why, len);
 	return (rc);
@@ -132,12 +159,41 @@ rp_uring_probe(char * why, size_t len)
 		return (-1);
 	io_uring_queue_exit(&ring);
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (!rp_uring_has_op(needed[i]) && probe_failed) {
+			snprintf(why, len, "io_uring's opcodes could not be "
+			    "probed: its ring could not be set up");
+			return (-1);
+		}
 		if (!rp_uring_has_op(needed[i])) {
 			snprintf(why, len, "the kernel's io_uring lacks "
 			    "opcode %d", needed[i]);
 			return (-1);
 		}
 	}
+	return (0);
+}
+
+/**
+ * rp_uring_pin_free():
+ * Return non-zero if the pages that io_uring pins for the calling process
+ * (rings, fixed buffers) are not counted against a locked-memory limit:
+ * it may lock memory (CAP_IPC_LOCK), or RLIMIT_MEMLOCK is unlimited.
+ */
+int
+rp_uring_pin_free(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
+		return (1);
+	if (syscall(SYS_capget, &h, d) == 0 &&
+	    (d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &
+	    CAP_TO_MASK(CAP_IPC_LOCK)))
+		return (1);
 	return (0);
 }
 

@@ -34,6 +34,14 @@ int rp_uring_has_op(int op);
 int rp_uring_probe(char * why, size_t len);
 
 /**
+ * rp_uring_pin_free():
+ * Return non-zero if the pages that io_uring pins for the calling process
+ * (rings, fixed buffers) are not counted against a locked-memory limit:
+ * it may lock memory (CAP_IPC_LOCK), or RLIMIT_MEMLOCK is unlimited.
+ */
+int rp_uring_pin_free(void);
+
+/**
  * rp_uring_sqe(ring):
  * Return a free SQE of ${ring}, submitting queued entries first if the
  * queue is full; NULL if the kernel takes none now (its completion queue

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 
 #include "proto_pipe.h"
 #include "rp_fatal.h"
+#include "rp_fixbuf.h"
 #include "rp_bufring.h"
 #include "rp_log.h"
 #include "rp_region.h"
@@ -147,6 +149,8 @@ struct uring_eng {
 	struct uconn * holding;		/* Pairs holding ring buffers. */
 	unsigned nholding;
 	int ms_recheck;			/* Wake up to look for stalls. */
+	struct rp_fixbuf fix;		/* The region as fixed buffers, for
+					   SEND_ZC; empty without it. */
 	double last_warn;
 };
 
@@ -581,6 +585,26 @@ uring_recv(void * arg, struct rp_wconn * c, int d)
 	c->refs++;
 }
 
+/*
+ * The fixed buffer of ${e} that holds the ${len} bytes at ${buf}, or -1
+ * (a heap buffer, or the kernel would not register one: said once per
+ * process).
+ */
+static int
+uring_fixed(struct uring_eng * e, const uint8_t * buf, size_t len)
+{
+	static atomic_int warned;
+	int k, had = e->fix.failed;
+
+	if ((k = rp_fixbuf_slot(&e->fix, &e->ring, buf, len)) < 0 &&
+	    e->fix.failed && !had && atomic_exchange(&warned, 1) == 0) {
+		errno = e->fix.failed;
+		rp_warnp("worker %d: registering a fixed buffer; zero-copy "
+		    "sends go on without", e->w->id);
+	}
+	return (k);
+}
+
 static void
 uring_send(void * arg, struct rp_wconn * c, int d)
 {
@@ -589,6 +613,7 @@ uring_send(void * arg, struct rp_wconn * c, int d)
 	struct io_uring_sqe * sqe;
 	const uint8_t * buf;
 	size_t len;
+	int k;
 
 	if ((buf = proto_pipe_tx_get(c->pipe, d, &len)) == NULL)
 		return;
@@ -600,6 +625,10 @@ uring_send(void * arg, struct rp_wconn * c, int d)
 	if (!c->sock_out[d])
 		io_uring_prep_write(sqe, c->fd_out[d], buf, (unsigned)len,
 		    (uint64_t)-1);
+	else if (u->use_zc[d] && (k = uring_fixed(e, buf, len)) >= 0)
+		io_uring_prep_send_zc_fixed(sqe, c->fd_out[d], buf, len,
+		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE,
+		    (unsigned)k);
 	else if (u->use_zc[d])
 		io_uring_prep_send_zc(sqe, c->fd_out[d], buf, len,
 		    MSG_NOSIGNAL | MSG_WAITALL, IORING_SEND_ZC_REPORT_USAGE);
@@ -699,7 +728,7 @@ static int
 uconn_tx_done(struct uring_eng * e, struct uconn * u, int d,
     const struct io_uring_cqe * cqe)
 {
-	int res = cqe->res;
+	int res = cqe->res, was_zc = u->use_zc[d] != 0;
 
 	if (cqe->flags & IORING_CQE_F_NOTIF) {
 		/* The kernel is done with the buffer of a SEND_ZC; the
@@ -722,8 +751,14 @@ uconn_tx_done(struct uring_eng * e, struct uconn * u, int d,
 	}
 	if (res == -EAGAIN || res == -EINTR)
 		res = 0;
-	/* A socket that SEND_ZC does not serve: send plainly, again. */
-	if ((res == -EOPNOTSUPP || res == -EINVAL) && u->use_zc[d]) {
+	/* A socket that SEND_ZC does not serve: send plainly, again.  So
+	 * too when its pinned pages would pass RLIMIT_MEMLOCK (ENOMEM: a
+	 * process that may not lock memory is charged for them), and the
+	 * destination is remembered as one to send to plainly. */
+	if ((res == -EOPNOTSUPP || res == -EINVAL || res == -ENOMEM) &&
+	    was_zc) {
+		if (res == -ENOMEM)
+			zc_learn(e, u, d, 1);
 		u->use_zc[d] = 0;
 		res = 0;
 	}
@@ -922,6 +957,7 @@ uring_init(struct rp_worker * w, char * desc, size_t len)
 {
 	struct uring_eng * e;
 	size_t rlen, nbufs;
+	const uint8_t * base;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		goto err0;
@@ -929,12 +965,13 @@ uring_init(struct rp_worker * w, char * desc, size_t len)
 	if (rp_uring_init(&e->ring, URING_SQES, 1))
 		goto err1;
 	/*
-	 * The region is registered as a provided-buffer ring for multishot
-	 * receives, not as fixed buffers: those pin (and so fault in) the
-	 * whole region at start, while the ring's buffers and the pipes'
-	 * buffers are touched only as they are used.
+	 * A quarter of the region is registered as a provided-buffer ring
+	 * for multishot receives; for zero-copy sends the whole region is a
+	 * table of fixed buffers, each registered when a send first needs it
+	 * (rp_fixbuf): registering all at start would pin, and so fault in,
+	 * memory that the pipes touch only as they use it.
 	 */
-	(void)rp_region_base(w->region, &rlen);
+	base = rp_region_base(w->region, &rlen);
 	nbufs = MS_PART(rlen) / MS_BUFSZ;
 	if (nbufs > MS_NBUFS_MAX)
 		nbufs = MS_NBUFS_MAX;
@@ -953,10 +990,17 @@ uring_init(struct rp_worker * w, char * desc, size_t len)
 	    rp_uring_has_op(IORING_OP_SEND_ZC);
 	if (w->cfg.sendmode == RP_SEND_ZC && !e->zc_ok)
 		rp_warn("worker %d: SEND_ZC unavailable; using send", w->id);
+	/* Without a table, SEND_ZC takes buffers as they are.  Where pinned
+	 * pages count against RLIMIT_MEMLOCK, there is none: that budget is
+	 * the user's, shared with every ring of its other processes, and
+	 * the windows could spend it. */
+	if (e->zc_ok && rp_uring_pin_free())
+		(void)rp_fixbuf_init(&e->fix, &e->ring, base, rlen);
 	snprintf(desc, len, "%s, %s%s",
 	    (e->ring.flags & IORING_SETUP_DEFER_TASKRUN) ? "defer-taskrun" :
 	    "plain ring", e->ms_ok ? "multishot recv" : "one-shot recv",
-	    e->zc_ok ? ", send_zc" : "");
+	    !e->zc_ok ? "" : e->fix.base != NULL ? ", send_zc fixed" :
+	    ", send_zc");
 	uring_arm_doorbell(e);
 	return (e);
 
@@ -971,6 +1015,7 @@ uring_fini(void * arg)
 {
 	struct uring_eng * e = arg;
 
+	rp_fixbuf_fini(&e->fix, &e->ring);
 	rp_bufring_fini(&e->bring, &e->ring, e->w->region);
 	io_uring_queue_exit(&e->ring);
 	free(e);

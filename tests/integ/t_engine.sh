@@ -42,6 +42,42 @@ t_check "RINGPIPED_ENGINE with a bad name fails and says so" sh -c \
 t_check "--engine io_uring where io_uring is blocked fails at once, naming the cause" sh -c \
   "! timeout 5 '$RPNOURING' '$RINGPIPED_REAL' -F -d -s '[127.0.0.1]:$(t_port)' -t '[127.0.0.1]:2' -k '$KEY' --engine io_uring 2>'$T_TMP/err' && grep -q 'EPERM' '$T_TMP/err'"
 
+# The locked-memory limit: io_uring's rings (and fixed buffers) count
+# against RLIMIT_MEMLOCK for a process that may not lock memory.  As an
+# unprivileged user (nobody, through setpriv), ulimit -l 64 (an old
+# default, and many containers'): the workers take smaller rings and run
+# io_uring; ulimit -l 16: the probe's ring fits but a worker's does not,
+# so auto runs epoll for all, saying why.  Each carries a verified echo.
+memlock() {
+  local kib=$1 want=$2 d e dir
+  dir=$(mktemp -d); chmod 0755 "$dir"; cp "$KEY" "$dir/key"; chmod 0644 "$dir/key"
+  d=$(t_port); e=$(t_port)
+  t_daemon ring -d "$(t_addr "$d")" "$(t_addr "$ECHO_PORT")" "$KEY" \
+    || { t_fail "memlock $kib KiB: -d starts"; return; }
+  local dp=$T_LAST
+  t_bg sh -c "ulimit -l $kib && exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '$RINGPIPED_REAL' -F -e -s '$(t_addr "$e")' -t '$(t_addr "$d")' -k '$dir/key' -n 0 2>'$T_TMP/ml$kib'"
+  local ep=$T_LAST
+  if t_wait_port "$e"; then
+    # The start line may follow the listening socket by a moment.
+    for _ in $(seq 1 50); do grep -q 'workers, ' "$T_TMP/ml$kib" && break; sleep 0.1; done
+    t_check "ulimit -l $kib, unprivileged: $want; 4 connections x 1 MB echoed intact" \
+      sh -c "grep -q '$want' '$T_TMP/ml$kib' || { cat '$T_TMP/ml$kib'; exit 1; }; '$RPLOAD' echo -q -c '$(t_addr "$e")' -n 4 -b 1M --timeout 20"
+  else
+    t_fail "ulimit -l $kib, unprivileged: -e starts ($(head -c 300 "$T_TMP/ml$kib"))"
+  fi
+  kill "$dp" "$ep" 2>/dev/null
+  rm -rf "$dir"
+}
+if [ "$RP_ENGINE_RUN" = auto ] && [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  memlock 64 "io_uring engine"
+  memlock 16 "using the epoll engine: worker [0-9]* could not set up its io_uring"
+  grep -q "locked-memory limit, 16 KiB" "$T_TMP/ml16" \
+    && t_pass "ulimit -l 16: the log names the locked-memory limit" \
+    || t_fail "ulimit -l 16: the log names the locked-memory limit ($(head -c 300 "$T_TMP/ml16"))"
+else
+  t_pass "skipped: the locked-memory cases need root, setpriv and the io_uring run"
+fi
+
 # ringpipe picks its engine the same way.
 D=$(t_port)
 t_daemon ring -d "$(t_addr "$D")" "$(t_addr "$ECHO_PORT")" "$KEY"

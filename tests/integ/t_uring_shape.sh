@@ -7,7 +7,14 @@
 #   - at least 90% of receive submissions (RECV, RECVMSG, READ,
 #     READ_FIXED) are READ_FIXED or select a provided buffer (flag 0x20);
 #   - at most 0.25 receive submissions per 64 KiB moved (both daemons);
-#   - SEND_ZC submissions appear without -Z.
+#   - SEND_ZC submissions appear without -Z;
+#   - every ring that sends SEND_ZC has a fixed-buffer table (opcode 15,
+#     sparse) and registered a slot of it on first use (opcode 16): the
+#     fixed-buffer form (tests/unit/test_fixbuf.c proves that such a send
+#     arrives intact and that one from an unregistered slot is refused).
+#     How many SEND_ZC went out in the fixed form is printed from the
+#     request flags (bit 39, REQ_F_IMPORT_BUFFER in 6.18: kernel-internal,
+#     so printed, not judged).
 # Tracing goes to an instance of its own.  Needs tracefs (root); without
 # it, and in the epoll run, one PASS line says why it was skipped.
 . "$(dirname "$0")/lib.sh"
@@ -54,7 +61,8 @@ recv_ops = {"RECV", "RECVMSG", "READ", "READ_FIXED"}
 data_ops = recv_ops | {"SEND", "SENDMSG", "WRITE", "WRITE_FIXED", "SEND_ZC",
                        "SENDMSG_ZC"}
 reg_ok, data_rings = set(), set()
-nrecv = nsel = nzc = 0
+table, slot, zc_rings = set(), set(), set()
+nrecv = nsel = nzc = nzcfix = 0
 tids = set(open(sys.argv[3]).read().split())
 for line in open(sys.argv[1]):
     m = re.match(r"\s*\S+-(\d+)\s", line)
@@ -66,6 +74,10 @@ for line in open(sys.argv[1]):
         op, nb, ret = int(m.group(2)), int(m.group(3)), int(m.group(4))
         if ret == 0 and (op == 22 or (op in (0, 15) and nb > 0)):
             reg_ok.add(m.group(1))
+        if ret == 0 and op == 15 and nb > 0:
+            table.add(m.group(1))
+        if ret >= 1 and op == 16:
+            slot.add(m.group(1))
         continue
     m = re.search(r"io_uring_submit_req: ring (\S+), req \S+, user_data "
                   r"\S+, opcode (\S+), flags (0x[0-9a-f]+)", line)
@@ -80,16 +92,22 @@ for line in open(sys.argv[1]):
             nsel += 1
     if op in ("SEND_ZC", "SENDMSG_ZC"):
         nzc += 1
+        zc_rings.add(ring)
+        if fl & (1 << 39):
+            nzcfix += 1
 moved = 4 * int(sys.argv[2]) * 1024 * 1024 + 3 * 1024
 per64k = nrecv / (moved / 65536.0)
 print("rings %d registered %d unregistered %d" % (len(data_rings),
       len(data_rings & reg_ok), len(data_rings - reg_ok)))
-print("recv %d fixed-or-selected %d (%.1f%%) per64k %.3f send_zc %d" % (
-      nrecv, nsel, 100.0 * nsel / max(nrecv, 1), per64k, nzc))
+print("recv %d fixed-or-selected %d (%.1f%%) per64k %.3f send_zc %d "
+      "(%d fixed) on %d rings, %d with a fixed table, %d with a slot" % (
+      nrecv, nsel, 100.0 * nsel / max(nrecv, 1), per64k, nzc, nzcfix,
+      len(zc_rings), len(zc_rings & table), len(zc_rings & slot)))
 print("ok_reg %d" % (len(data_rings) > 0 and not (data_rings - reg_ok)))
 print("ok_sel %d" % (nrecv > 0 and nsel >= 0.9 * nrecv))
 print("ok_rate %d" % (per64k <= 0.25))
 print("ok_zc %d" % (nzc > 0))
+print("ok_fix %d" % (nzc > 0 and not (zc_rings - (table & slot))))
 PY
 S=$(cat "$T_TMP/shape")
 echo "$S" | head -2 | sed 's/^/# /'
@@ -103,4 +121,6 @@ ok ok_rate && t_pass "at most 0.25 receive submissions per 64 KiB moved ($sum)" 
   || t_fail "at most 0.25 receive submissions per 64 KiB moved ($sum)"
 ok ok_zc && t_pass "SEND_ZC submissions without -Z" \
   || t_fail "SEND_ZC submissions without -Z ($sum)"
+ok ok_fix && t_pass "every ring sending SEND_ZC has fixed buffers, registered on first use" \
+  || t_fail "every ring sending SEND_ZC has fixed buffers, registered on first use ($sum)"
 t_exit
