@@ -209,6 +209,8 @@ class AnonPeak:
         import threading
         self.impls, self.period = impls, period
         self.peak = {}
+        self.by_test = {}       # (impl, side) -> {test: peak KiB}
+        self.test = None        # The test running now (Bench.run sets it).
         self.stop_ev = threading.Event()
         self.thr = threading.Thread(target=self.run, daemon=True)
         self.thr.start()
@@ -224,6 +226,9 @@ class AnonPeak:
                     key = (impl.name, side)
                     if kib > self.peak.get(key, 0):
                         self.peak[key] = kib
+                    t = self.by_test.setdefault(key, {})
+                    if self.test and kib > t.get(self.test, 0):
+                        t[self.test] = kib
 
     def stop(self):
         self.stop_ev.set()
@@ -672,6 +677,8 @@ class Bench:
                                              time.monotonic() - self.t0))
                         sys.stderr.flush()
                     t_run = time.monotonic()
+                    if self.anon is not None:
+                        self.anon.test = name
                     out, raw = fn(impl)
                     self.note(impl, name, raw)
                     self.runs.append({"rep": rep, "test": name,
@@ -688,6 +695,7 @@ class Bench:
 
     progress = sys.stderr.isatty()
     rep_secs = 0.0
+    anon = None         # An AnonPeak told which test runs, if any.
 
 
 def openssl_rate(args):
@@ -999,6 +1007,7 @@ def main():
     run_all = b.only is None
     bare = [bare_crypto_s_per_gb()] if run_all else []
     anon = AnonPeak(impls) if run_all else None
+    b.anon = anon
     results, skipped = b.run(impls)
     if anon:
         anon.stop()
@@ -1016,7 +1025,9 @@ def main():
                     "d_KiB": proc_mem(pair["d"].pid)[1]}]
             results.setdefault("peak_anon", {})[impl.name] = [{
                 "e_KiB": anon.peak.get((impl.name, "e"), 0),
-                "d_KiB": anon.peak.get((impl.name, "d"), 0)}]
+                "d_KiB": anon.peak.get((impl.name, "d"), 0),
+                "by_test": {side: anon.by_test.get((impl.name, side), {})
+                            for side in ("e", "d")}}]
     elapsed = time.monotonic() - b.t0
     PROCS.stop_all()
 
