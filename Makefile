@@ -100,7 +100,13 @@ PROCESS_OUT := $(if $(filter on,$(METRICS)),%/rp_metrics_nohttp.c,%/rp_metrics_h
 	$(if $(filter on,$(SYSTEMD)),%/rp_sd_none.c,%/rp_sd.c)
 LAYER_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(PROCESS_OUT) \
 	$(if $(filter ipsecmb,$(CRYPTO)),,%_ipsecmb.c),$(call LAYER_SRCS,$(1))))
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+# The fixed-base Diffie-Hellman tables, computed at build time by a program
+# built for this machine (HOSTCC: cross builds too), are read-only data of
+# the crypto layer.
+HOSTCC ?= cc
+DH_TAB_C := $(BUILD)/gen/crypto_dh_tab.c
+DH_TAB_O := $(BUILD)/gen/crypto_dh_tab.o
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(DH_TAB_O)
 LAYER_LIBS := $(LAYERS:%=$(BUILD)/librp_%.a)
 PROGS := $(BUILD)/ringpiped $(BUILD)/ringpipe
 TOOLS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(wildcard tools/*.c))
@@ -119,6 +125,20 @@ layers: $(LAYER_LIBS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/gen_dh_table: scripts/gen_dh_table.c src/crypto/crypto_dh_table.c \
+		src/crypto/crypto_dh_table.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc/crypto -o $@ \
+		scripts/gen_dh_table.c src/crypto/crypto_dh_table.c -lcrypto
+
+$(DH_TAB_C): $(BUILD)/gen/gen_dh_table
+	$< >$@.tmp && mv $@.tmp $@
+
+$(DH_TAB_O): $(DH_TAB_C)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/librp_crypto.a: $(DH_TAB_O)
 
 $(BUILD)/libcore.a: $(CORE_OBJS)
 	@rm -f $@
@@ -218,11 +238,12 @@ FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 # The configuration-file reader (process layer, no I/O but its one read)
 # is fuzzed too.
 FUZZ_CORE_SRCS := $(CORE_SRCS) src/process/rp_conf.c
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRCS)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRCS) $(DH_TAB_C)
 	@mkdir -p build-fuzz
 	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -Isrc/crypto -Isrc/proto -Isrc/process -Isrc/base \
 		$(filter -DRP_% -DNO_%,$(CFLAGS_BASE)) \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_SRCS) $(LIBS)
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_SRCS) \
+		$(DH_TAB_C) $(LIBS)
 
 fuzz: deps $(FUZZ_NAMES:%=build-fuzz/%)
 	@set -e; for f in $(FUZZ_NAMES); do \

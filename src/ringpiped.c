@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -377,6 +378,9 @@ rpd_serve(struct rpd * r)
 	if (nstarted < o->nworkers)
 		goto err5;
 	rp_ctl_loop_workers(loop, workers, (int)o->nworkers);
+	/* Start-up (the crypto paths' timing, the workers' set-up) freed
+	 * more than it keeps: give those pages back, in every arena. */
+	(void)malloc_trim(0);
 	rp_warn("%zu workers, %s; %s; sandbox: %s; Diffie-Hellman: %s",
 	    o->nworkers, rp_worker_name(workers[0]), crypto_engine_describe(),
 	    sandbox, rpd_pfs(r) ? crypto_dh_path() : "none (-f)");

@@ -6,15 +6,20 @@
 
 #include "crypto_dh_fixed.h"
 #include "crypto_dh_ifma.h"
+#include "crypto_dh_table.h"
 #include "crypto_wipe.h"
 
-#define WBITS	5	/* Bits per window: wider ones save few multiplications for a
-			   table (NWIN x NENT x ELEN bytes, resident) that doubles. */
-#define NWIN	((256 + WBITS - 1) / WBITS)	/* Windows in x. */
-#define NENT	(1 << WBITS)	/* Entries per window. */
-#define ELEN	256	/* Bytes per entry (little-endian). */
+#define WBITS	CRYPTO_DH_TAB_WBITS
+#define NWIN	CRYPTO_DH_TAB_NWIN	/* Windows in x. */
+#define NENT	CRYPTO_DH_TAB_NENT	/* Entries per window. */
+#define ELEN	CRYPTO_DH_TAB_ELEN	/* Bytes per entry (little-endian). */
 
-static uint8_t * fixed_tab;		/* [NWIN][NENT][ELEN] */
+/* Windows of the built-in tables checked at start against the modulus. */
+#define FIXED_CHECK_WIN	2
+
+static const uint8_t * fixed_tab;	/* [NWIN][NENT][ELEN] */
+static uint8_t * fixed_own;		/* Built here: the built-in ones did
+					   not match the modulus. */
 static const BIGNUM * fixed_p;
 static BN_MONT_CTX * fixed_mont;
 #if defined(__x86_64__)
@@ -22,7 +27,7 @@ static BN_MONT_CTX * fixed_mont;
 static struct crypto_dh_ifma_num fixed_ifma_fix;
 #endif
 
-static inline uint8_t *
+static inline const uint8_t *
 entry(size_t win, size_t v)
 {
 
@@ -91,41 +96,30 @@ static void (* fixed_select)(uint8_t[ELEN], size_t, unsigned) =
 int
 crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
 {
+	uint8_t check[FIXED_CHECK_WIN * NENT * ELEN];
 	BN_CTX * ctx;
-	BIGNUM * base, * cur;
-	size_t i, v;
-	int k;
 
-	if ((fixed_tab = aligned_alloc(64, (size_t)NWIN * NENT * ELEN)) == NULL)
+	/*
+	 * The built-in tables are read-only data shared with every process
+	 * that maps the program; a private copy would cost each process
+	 * NWIN x NENT x ELEN bytes.  Their first windows, built here, prove
+	 * that they were made for this modulus and Montgomery form (the
+	 * rest follow from those by the same computation); if not, the
+	 * tables are built here.
+	 */
+	if (crypto_dh_table_build(check, p, mont, FIXED_CHECK_WIN))
 		goto err0;
+	if (memcmp(check, crypto_dh_tab, sizeof(check)) == 0)
+		fixed_tab = crypto_dh_tab;
+	else {
+		if ((fixed_own = aligned_alloc(64, CRYPTO_DH_TAB_LEN)) == NULL)
+			goto err0;
+		if (crypto_dh_table_build(fixed_own, p, mont, NWIN))
+			goto err1;
+		fixed_tab = fixed_own;
+	}
 	if ((ctx = BN_CTX_new()) == NULL)
 		goto err1;
-	base = BN_new();
-	cur = BN_new();
-	if (base == NULL || cur == NULL)
-		goto err2;
-
-	/* base = 2 in Montgomery form. */
-	if (!BN_set_word(base, 2) || !BN_to_montgomery(base, base, mont, ctx))
-		goto err2;
-	for (i = 0; i < NWIN; i++) {
-		/* T[i][0] = 1, T[i][v] = T[i][v-1] * base_i. */
-		if (!BN_set_word(cur, 1) || !BN_to_montgomery(cur, cur, mont,
-		    ctx))
-			goto err2;
-		for (v = 0; v < NENT; v++) {
-			if (v > 0 && !BN_mod_mul_montgomery(cur, cur, base,
-			    mont, ctx))
-				goto err2;
-			if (BN_bn2lebinpad(cur, entry(i, v), ELEN) != ELEN)
-				goto err2;
-		}
-		/* base_{i+1} = base_i^(2^WBITS). */
-		for (k = 0; k < WBITS; k++)
-			if (!BN_mod_mul_montgomery(base, base, base, mont,
-			    ctx))
-				goto err2;
-	}
 	fixed_p = p;
 	fixed_mont = mont;
 #if defined(__x86_64__)
@@ -136,17 +130,16 @@ crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
 	    ctx))
 		goto err2;
 #endif
-	BN_free(cur);
-	BN_free(base);
 	BN_CTX_free(ctx);
 	return (0);
 
+#if defined(__x86_64__)
 err2:
-	BN_free(cur);
-	BN_free(base);
 	BN_CTX_free(ctx);
+#endif
 err1:
-	free(fixed_tab);
+	free(fixed_own);
+	fixed_own = NULL;
 	fixed_tab = NULL;
 err0:
 	return (-1);
