@@ -127,13 +127,16 @@ mgr_free(IMB_MGR * m)
 	free(m);
 }
 
-/* Manager used only for key expansion (stateless functions). */
-static IMB_MGR * keymgr;
+/* Key expansion: a manager's stateless functions for this CPU.  The
+ * manager itself (its job queues, a few hundred KiB) is freed once they
+ * are read: nothing else of it is used. */
+static keyexp_t key_aes256;
+static hash_one_block_t key_sha256;
 static pthread_once_t keymgr_once = PTHREAD_ONCE_INIT;
 
 /**
  * keymgr_init(void):
- * Create ${keymgr}.
+ * Set ${key_aes256} and ${key_sha256} from a manager for this CPU.
  */
 static void
 keymgr_init(void)
@@ -143,11 +146,11 @@ keymgr_init(void)
 	if ((m = mgr_alloc()) == NULL)
 		return;
 	init_mb_mgr_auto(m, NULL);
-	if (imb_get_errno(m)) {
-		mgr_free(m);
-		return;
+	if (imb_get_errno(m) == 0) {
+		key_aes256 = m->keyexp_256;
+		key_sha256 = m->sha256_one_block;
 	}
-	keymgr = m;
+	mgr_free(m);
 }
 
 /**
@@ -162,7 +165,8 @@ imb_key_expand(const uint8_t enc[32], const uint8_t mac[32])
 	struct imb_key * k;
 
 	/* Get the key expansion manager. */
-	if (pthread_once(&keymgr_once, keymgr_init) || (keymgr == NULL)) {
+	if (pthread_once(&keymgr_once, keymgr_init) || (key_aes256 == NULL) ||
+	    (key_sha256 == NULL)) {
 		errno = ENOTSUP;
 		goto err0;
 	}
@@ -170,13 +174,13 @@ imb_key_expand(const uint8_t enc[32], const uint8_t mac[32])
 		goto err0;
 
 	/* AES-256 round keys (CTR needs only the encryption ones). */
-	IMB_AES_KEYEXP_256(keymgr, enc, k->aes_enc, dec);
+	key_aes256(enc, k->aes_enc, dec);
 
 	/* HMAC pad states: one SHA-256 block of H ^ ipad and H ^ opad. */
 	crypto_pkt_hmacpad(pad, mac, 0x36);
-	IMB_SHA256_ONE_BLOCK(keymgr, pad, k->ipad);
+	key_sha256(pad, k->ipad);
 	crypto_pkt_hmacpad(pad, mac, 0x5c);
-	IMB_SHA256_ONE_BLOCK(keymgr, pad, k->opad);
+	key_sha256(pad, k->opad);
 
 	/* Wipe the temporaries. */
 	crypto_wipe(dec, sizeof(dec));
