@@ -16,10 +16,12 @@
 #      of the 20 daemons' peaks;
 #  (d) the median of its aggregate throughput (verified echo bytes of the
 #      20 pipes over the round's time) is at least GW_TPUT_MIN (0.85) of the
-#      20 daemons' median.  The issue asks for 1.0; on the shared 2-CPU
-#      machines the medians of 3 rounds measured 0.73-1.08 (and the one
-#      process's -e side 0-11% more CPU per GB), so the bar here catches a
-#      real loss without failing CI on noise; the ratio is printed.
+#      20 daemons' median, over 5 rounds each.  The issue asks for 1.0;
+#      on the shared 2-CPU machines the medians of 3 rounds measured
+#      0.73-1.08, and of 5 rounds 0.87-1.07 (median 1.0 over seven runs,
+#      with the one process's -e side 4-13% less CPU), so the bar here
+#      catches a real loss without failing CI on noise; the ratio is
+#      printed.
 #
 # Which side limits, and why the comparison is fair: on this 2-CPU machine
 # nothing has a core to itself; the clients, the echo target, the 20 stock
@@ -63,7 +65,7 @@
 t_auto_run_only "one process against many: the control plane and the set of workers; the data path of each engine is judged by the other suites"
 NP=20
 NCPU=$(nproc)
-ROUNDS=${GW_ROUNDS:-3}
+ROUNDS=${GW_ROUNDS:-5}
 SECS=${GW_SECS:-3}
 CONNS=${GW_CONNS:-1}
 LONG=${GW_LONG:-8}
