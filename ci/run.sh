@@ -18,7 +18,9 @@
 # unit tests and interop with stock spiped under qemu-aarch64-static: about
 # 50 s, 18 s of it the build).
 # 2026-12-07: the suite grew (t_config, t_fleet, t_gateway) and CI took 42
-# minutes.  The suites whose subject is above the data path (the control
+# minutes.  After the cuts below, the whole of this script from a fresh
+# clone took 26.9 minutes here (2 CPUs): make test 17.9, fuzz 1.8, ASan
+# 4.0, TSan 2.1.  The suites whose subject is above the data path (the control
 # plane, the process, the tools) run in the auto run only (t_auto_run_only
 # in tests/integ/lib.sh); the epoll run keeps the suites that drive the
 # data path and the epoll-specific ones (t_seccomp).
