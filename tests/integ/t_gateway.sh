@@ -322,7 +322,7 @@ round() {
   for i in $(seq 1 100); do [ -s "$T_TMP/ready" ] && break; sleep 0.05; done
   for i in $(seq 1 "$NP"); do
     port=${GP[i]}; [ "$side" = cli ] && port=${CP[i]}
-    ( timeout -k 2 $((SECS + 35)) "$RPLOAD" echo -q -c "127.0.0.1:$port" \
+    ( timeout -k 2 $((SECS + 35)) "${CTIME[@]}" ${CTIME:+"$d/$(printf %02d "$i").cpu"} "$RPLOAD" echo -q -c "127.0.0.1:$port" \
         -n "$CONNS" -t "$SECS" --timeout 30 --seed $((i * 1000 + n)) \
         >"$d/$(printf %02d "$i").out" 2>"$d/$(printf %02d "$i").err"
       echo $? >"$d/$(printf %02d "$i").rc" ) &
@@ -333,14 +333,20 @@ round() {
   touch "$T_TMP/stop"
   wait "$sp"
   "$PY" "$T_TMP/round.py" "$d" "$NP" >"$T_TMP/r.$side.$n.fig"
+  # The clients' CPU seconds (user + system), printed with the round.
+  cat "$d"/*.cpu 2>/dev/null | awk '{u += $1; s += $2} END {printf "%.1f\n", u + s}' \
+    >"$d/clients.cpu"
 }
 
+# /usr/bin/time -o FILE, where there is one, records each client's CPU.
+CTIME=()
+[ -x /usr/bin/time ] && CTIME=(/usr/bin/time -f "%U %S" -o)
 ORDER=()
 for n in $(seq 1 "$ROUNDS"); do ORDER+=("gw $n" "cli $n"); done
 for r in "${ORDER[@]}"; do
   # shellcheck disable=SC2086
   round $r
-  stamp "round $r: $(cut -d' ' -f1-5 "$T_TMP/r.${r/ /.}.fig") (pipes verified, of, MB/s, MB, clients' seconds)"
+  stamp "round $r: $(cut -d' ' -f1-5 "$T_TMP/r.${r/ /.}.fig") (pipes verified, of, MB/s, MB, clients' seconds); clients' CPU $(cat "$T_TMP/r.${r/ /.}/clients.cpu" 2>/dev/null) s"
 done
 
 # The figures of every round, judged.
