@@ -25,7 +25,7 @@ main(void)
 	    (p = BN_get_rfc3526_prime_2048(NULL)) == NULL ||
 	    !BN_MONT_CTX_set(mont, p, ctx) ||
 	    (tab = malloc(CRYPTO_DH_TAB_LEN)) == NULL ||
-	    crypto_dh_table_build(tab, p, mont, CRYPTO_DH_TAB_NWIN)) {
+	    crypto_dh_table_build(tab, mont, CRYPTO_DH_TAB_NWIN)) {
 		fprintf(stderr, "gen_dh_table: cannot compute the tables\n");
 		return (1);
 	}

@@ -208,16 +208,7 @@ pipe_run(enum rp_engine engine, int fallback, int fd, struct proto_keys * k)
 	wcfg.sendmode = RP_SEND_PLAIN;
 	wcfg.backend = CRYPTO_BACKEND_AUTO;	/* RINGPIPED_CRYPTO: the default. */
 	wcfg.closed = pipe_closed;
-	if ((w = rp_worker_start(0, &wcfg)) == NULL && fallback &&
-	    engine == RP_ENGINE_URING) {
-		/* Auto: the probe's small ring fitted, the worker's did not
-		 * (its reason is printed above). */
-		rp_warn("using the epoll engine: the worker could not set up "
-		    "its io_uring");
-		wcfg.engine = RP_ENGINE_EPOLL;
-		w = rp_worker_start(0, &wcfg);
-	}
-	if (w == NULL)
+	if (rp_worker_start_all(&w, 1, &wcfg, fallback) < 1)
 		goto err0;
 	if ((p = rp_pair_new(STDIN_FILENO, STDOUT_FILENO, fd, k->send_enc,
 	    k->send_mac, k->recv_enc, k->recv_mac)) == NULL)

@@ -116,30 +116,6 @@ rpd_notify(const char * state)
 		rp_sd_notify(state);
 }
 
-/* Start ${n} workers with ${wcfg} into ${workers}; return how many
- * started (all of them on success). */
-static size_t
-rpd_start_workers(struct rp_worker ** workers, size_t n,
-    const struct rp_worker_cfg * wcfg)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((workers[i] = rp_worker_start((int)i, wcfg)) == NULL)
-			break;
-	return (i);
-}
-
-/* Stop the ${n} workers at ${workers}. */
-static void
-rpd_stop_workers(struct rp_worker ** workers, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		rp_worker_stop(workers[i]);
-}
-
 /* Bind the --metrics address of ${o}: the server, or NULL with a warning
  * printed. */
 static struct rp_metrics *
@@ -364,18 +340,8 @@ rpd_serve(struct rpd * r)
 		rp_warnp("calloc");
 		goto err4;
 	}
-	if ((nstarted = rpd_start_workers(workers, o->nworkers, &wcfg)) <
-	    o->nworkers && o->engine == RP_ENGINE_AUTO &&
-	    wcfg.engine == RP_ENGINE_URING) {
-		/* The probe's small ring fitted, a worker's did not (its
-		 * reason is printed above): auto means epoll then, for all. */
-		rpd_stop_workers(workers, nstarted);
-		rp_warn("using the epoll engine: worker %zu could not set up "
-		    "its io_uring", nstarted);
-		wcfg.engine = RP_ENGINE_EPOLL;
-		nstarted = rpd_start_workers(workers, o->nworkers, &wcfg);
-	}
-	if (nstarted < o->nworkers)
+	if ((nstarted = rp_worker_start_all(workers, o->nworkers, &wcfg,
+	    o->engine == RP_ENGINE_AUTO)) < o->nworkers)
 		goto err5;
 	rp_ctl_loop_workers(loop, workers, (int)o->nworkers);
 	/* Start-up (the crypto paths' timing, the workers' set-up) freed
@@ -411,7 +377,7 @@ err5:
 	 * first.  After a fatal error (rp_fatal) the workers close their
 	 * pairs at once. */
 	rp_metrics_free(metrics);
-	rpd_stop_workers(workers, nstarted);
+	rp_worker_stop_all(workers, nstarted);
 
 	/* A fatal error after the loop ended (in a worker, while draining)
 	 * fails the exit too. */

@@ -107,14 +107,14 @@ crypto_dh_fixed_init(const BIGNUM * p, BN_MONT_CTX * mont)
 	 * rest follow from those by the same computation); if not, the
 	 * tables are built here.
 	 */
-	if (crypto_dh_table_build(check, p, mont, FIXED_CHECK_WIN))
+	if (crypto_dh_table_build(check, mont, FIXED_CHECK_WIN))
 		goto err0;
 	if (memcmp(check, crypto_dh_tab, sizeof(check)) == 0)
 		fixed_tab = crypto_dh_tab;
 	else {
 		if ((fixed_own = aligned_alloc(64, CRYPTO_DH_TAB_LEN)) == NULL)
 			goto err0;
-		if (crypto_dh_table_build(fixed_own, p, mont, NWIN))
+		if (crypto_dh_table_build(fixed_own, mont, NWIN))
 			goto err1;
 		fixed_tab = fixed_own;
 	}

@@ -5,15 +5,14 @@
 #include "crypto_dh_table.h"
 
 /**
- * crypto_dh_table_build(tab, p, mont, nwin):
- * Compute the first ${nwin} windows of the tables for the modulus ${p}
- * with its Montgomery context ${mont} into ${tab}
+ * crypto_dh_table_build(tab, mont, nwin):
+ * Compute the first ${nwin} windows of the tables for the modulus of the
+ * Montgomery context ${mont} into ${tab}
  * (${nwin} x CRYPTO_DH_TAB_NENT x CRYPTO_DH_TAB_ELEN bytes).  Return 0 or
  * -1.
  */
 int
-crypto_dh_table_build(uint8_t * tab, const BIGNUM * p, BN_MONT_CTX * mont,
-    size_t nwin)
+crypto_dh_table_build(uint8_t * tab, BN_MONT_CTX * mont, size_t nwin)
 {
 	BN_CTX * ctx;
 	BIGNUM * base, * cur;
@@ -21,7 +20,6 @@ crypto_dh_table_build(uint8_t * tab, const BIGNUM * p, BN_MONT_CTX * mont,
 	size_t i, v;
 	int k, rc = -1;
 
-	(void)p;
 	if ((ctx = BN_CTX_new()) == NULL)
 		goto err0;
 	base = BN_new();

@@ -30,13 +30,13 @@
 extern const uint8_t crypto_dh_tab[CRYPTO_DH_TAB_LEN];
 
 /**
- * crypto_dh_table_build(tab, p, mont, nwin):
- * Compute the first ${nwin} windows of the tables for the modulus ${p}
- * with its Montgomery context ${mont} into ${tab}
+ * crypto_dh_table_build(tab, mont, nwin):
+ * Compute the first ${nwin} windows of the tables for the modulus of the
+ * Montgomery context ${mont} into ${tab}
  * (${nwin} x CRYPTO_DH_TAB_NENT x CRYPTO_DH_TAB_ELEN bytes).  Return 0 or
  * -1.
  */
-int crypto_dh_table_build(uint8_t * tab, const BIGNUM * p,
-    BN_MONT_CTX * mont, size_t nwin);
+int crypto_dh_table_build(uint8_t * tab, BN_MONT_CTX * mont,
+    size_t nwin);
 
 #endif /* !CRYPTO_DH_TABLE_H_ */

@@ -111,21 +111,14 @@ rp_fixbuf_slot(struct rp_fixbuf * f, struct io_uring * ring,
 
 	if ((k = rp_fixbuf_window(f, buf, len, &iov)) < 0)
 		return (-1);
-	switch (f->state[k]) {
-	case RP_FIXBUF_OK:
+	if (f->state[k] == RP_FIXBUF_OK)
 		return (k);
-	case RP_FIXBUF_BAD:
-		return (-1);
-	}
 	if (f->failed)
-		rc = -f->failed;
-	else
-		rc = io_uring_register_buffers_update_tag(ring, (unsigned)k,
-		    &iov, NULL, 1);
-	if (rc != 1) {
+		return (-1);
+	if ((rc = io_uring_register_buffers_update_tag(ring, (unsigned)k,
+	    &iov, NULL, 1)) != 1) {
 		/* RLIMIT_MEMLOCK, most likely: pinned pages are counted
 		 * against it unless the process may lock memory. */
-		f->state[k] = RP_FIXBUF_BAD;
 		f->failed = rc < 0 ? -rc : EIO;
 		return (-1);
 	}

@@ -28,9 +28,8 @@ struct rp_fixbuf {
 					   of a slot; 0: none. */
 };
 
-#define RP_FIXBUF_NONE	0		/* Not registered yet. */
+#define RP_FIXBUF_NONE	0		/* Not registered (yet). */
 #define RP_FIXBUF_OK	1		/* Registered. */
-#define RP_FIXBUF_BAD	2		/* The kernel refused it. */
 
 /**
  * rp_fixbuf_init(f, ring, base, size):

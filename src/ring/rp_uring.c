@@ -158,12 +158,13 @@ rp_uring_probe(char * why, size_t len)
 	if (uring_init(&ring, 4, 0, why, len))
 		return (-1);
 	io_uring_queue_exit(&ring);
+	pthread_once(&probe_once, uring_probe);
+	if (probe_failed) {
+		snprintf(why, len, "io_uring's opcodes could not be probed: "
+		    "its ring could not be set up");
+		return (-1);
+	}
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
-		if (!rp_uring_has_op(needed[i]) && probe_failed) {
-			snprintf(why, len, "io_uring's opcodes could not be "
-			    "probed: its ring could not be set up");
-			return (-1);
-		}
 		if (!rp_uring_has_op(needed[i])) {
 			snprintf(why, len, "the kernel's io_uring lacks "
 			    "opcode %d", needed[i]);

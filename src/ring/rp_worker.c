@@ -475,6 +475,48 @@ rp_worker_stop(struct rp_worker * w)
 }
 
 /**
+ * rp_worker_start_all(workers, n, cfg, fallback):
+ * Start ${n} workers with ${cfg} into ${workers} (rp_worker_start).  If
+ * one cannot set up its io_uring and ${fallback} (the engine was auto),
+ * stop those started, say so, set ${cfg}'s engine to epoll and start all
+ * of them again: the probe's small ring may fit where a worker's does
+ * not (RLIMIT_MEMLOCK).  Return how many started (all of them on
+ * success).
+ */
+size_t
+rp_worker_start_all(struct rp_worker ** workers, size_t n,
+    struct rp_worker_cfg * cfg, int fallback)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((workers[i] = rp_worker_start((int)i, cfg)) == NULL)
+			break;
+	if (i == n || !fallback || cfg->engine != RP_ENGINE_URING)
+		return (i);
+
+	/* The worker printed its reason. */
+	rp_worker_stop_all(workers, i);
+	rp_warn("using the epoll engine: worker %zu could not set up its "
+	    "io_uring", i);
+	cfg->engine = RP_ENGINE_EPOLL;
+	return (rp_worker_start_all(workers, n, cfg, 0));
+}
+
+/**
+ * rp_worker_stop_all(workers, n):
+ * Stop the ${n} workers at ${workers} (rp_worker_stop).
+ */
+void
+rp_worker_stop_all(struct rp_worker ** workers, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		rp_worker_stop(workers[i]);
+}
+
+/**
  * rp_worker_load(w):
  * Return the number of pairs ${w} carries now (or has been handed).
  */

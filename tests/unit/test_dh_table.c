@@ -30,7 +30,7 @@ build(BIGNUM * p, size_t nwin)
 	assert_true(BN_MONT_CTX_set(mont, p, ctx));
 	assert_non_null(tab = malloc(nwin * CRYPTO_DH_TAB_NENT *
 	    CRYPTO_DH_TAB_ELEN));
-	assert_int_equal(crypto_dh_table_build(tab, p, mont, nwin), 0);
+	assert_int_equal(crypto_dh_table_build(tab, mont, nwin), 0);
 	BN_MONT_CTX_free(mont);
 	BN_CTX_free(ctx);
 	return (tab);
