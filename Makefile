@@ -42,7 +42,13 @@ ifndef METRICS
   METRICS := $(shell pkg-config --exists libmicrohttpd 2>/dev/null && echo on)
 endif
 ifeq ($(METRICS),on)
-  PKGS += libmicrohttpd
+  # Loaded with dlopen when --metrics is given (rp_mhd.c), not linked:
+  # only its headers, and its soname.
+  MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+  MHD_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir \
+	libmicrohttpd 2>/dev/null)/libmicrohttpd.so 2>/dev/null | \
+	awk '/SONAME/{print $$2}')
+  MHD_CFLAGS += $(if $(MHD_SONAME),-DRP_MHD_SONAME='"$(MHD_SONAME)"')
 else
   $(info ringpiped: building without libmicrohttpd: --metrics is off)
 endif
@@ -66,7 +72,7 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 # down: a layer calls only the layers below it (make layers checks).
 LAYERS := process control ring proto crypto base
 CFLAGS_BASE := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Isrc \
-	$(LAYERS:%=-Isrc/%) $(PKG_CFLAGS) -pthread
+	$(LAYERS:%=-Isrc/%) $(PKG_CFLAGS) $(MHD_CFLAGS) -pthread
 LIBS := $(PKG_LIBS) -pthread
 
 ifeq ($(CRYPTO),ipsecmb)
@@ -96,7 +102,7 @@ ifneq ($(CRYPTO),ipsecmb)
   CORE_SRCS := $(filter-out %_ipsecmb.c,$(CORE_SRCS))
 endif
 # Build-time choices of the process layer: one of each pair.
-PROCESS_OUT := $(if $(filter on,$(METRICS)),%/rp_metrics_nohttp.c,%/rp_metrics_http.c) \
+PROCESS_OUT := $(if $(filter on,$(METRICS)),%/rp_metrics_nohttp.c,%/rp_metrics_http.c %/rp_mhd.c) \
 	$(if $(filter on,$(SYSTEMD)),%/rp_sd_none.c,%/rp_sd.c)
 LAYER_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(PROCESS_OUT) \
 	$(if $(filter ipsecmb,$(CRYPTO)),,%_ipsecmb.c),$(call LAYER_SRCS,$(1))))

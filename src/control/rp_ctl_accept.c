@@ -130,8 +130,10 @@ rp_ctl_accept_run(struct rp_ctl * ctl)
 		if (!rp_ctl_accept_pending(ctl))
 			return;
 		salen = sizeof(sa);
+		/* Blocking: the handshake's I/O asks MSG_DONTWAIT, and the
+		 * io_uring engine would have to clear O_NONBLOCK. */
 		if ((fd = accept4(ctl->lfd, (struct sockaddr *)&sa, &salen,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		    SOCK_CLOEXEC)) == -1) {
 			if (accept_failed(ctl, errno))
 				return;
 			continue;

@@ -98,9 +98,11 @@ rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
 	crypto_wipe(&k, sizeof(k));
 	if (p == NULL)
 		goto err0;
-	/* accept4 and socket made both with SOCK_NONBLOCK, and nothing
-	 * changed their status flags since. */
-	rp_pair_set_nbsock(p);
+	/* socket made the dialed one with SOCK_NONBLOCK (a connect must
+	 * not wait), accept4 the other with no status flag (the handshake's
+	 * I/O asks MSG_DONTWAIT), and nothing changed them since. */
+	rp_pair_set_socks(p, ctl->cfg->decrypt ? RP_PAIR_PLAIN_IN :
+	    RP_PAIR_CIPHER);
 	rp_pair_set_owner(p, ctl);
 	rp_pair_set_peer(p, RP_PAIR_PLAIN_OUT, plain_peer->sa, plain_peer->len);
 	rp_pair_set_peer(p, RP_PAIR_CIPHER, cipher_peer->sa, cipher_peer->len);

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <intel-ipsec-mb.h>
 
@@ -85,8 +86,10 @@ struct imb_state {
 
 /**
  * mgr_alloc(void):
- * Return a manager in memory of our own (imb_set_pointers_mb_mgr), so that
- * mgr_free can wipe all of it, or NULL.
+ * Return a manager in fresh pages of our own (imb_set_pointers_mb_mgr), so
+ * that mgr_free can wipe all of it, or NULL.  The pages come zeroed, so
+ * the library need not clear them: the parts of the manager that no
+ * variant touches (other algorithms' lanes) are then never faulted in.
  */
 static IMB_MGR *
 mgr_alloc(void)
@@ -94,16 +97,17 @@ mgr_alloc(void)
 	void * mem;
 	IMB_MGR * m;
 
-	if (posix_memalign(&mem, 64, imb_get_mb_mgr_size()))
+	if ((mem = mmap(NULL, imb_get_mb_mgr_size(), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 		goto err0;
-	if ((m = imb_set_pointers_mb_mgr(mem, 0, 1)) != mem)
+	if ((m = imb_set_pointers_mb_mgr(mem, 0, 0)) != mem)
 		goto err1;
 
 	/* Success! */
 	return (m);
 
 err1:
-	free(mem);
+	munmap(mem, imb_get_mb_mgr_size());
 err0:
 	/* Failure! */
 	return (NULL);
@@ -111,7 +115,7 @@ err0:
 
 /**
  * mgr_free(m):
- * Wipe and free the manager ${m} from mgr_alloc: its lanes keep the keyed
+ * Wipe and unmap the manager ${m} from mgr_alloc: its lanes keep the keyed
  * HMAC states and the round-key pointers of the last jobs (free_mb_mgr
  * would free them as they are).  NULL is a no-op.
  */
@@ -124,7 +128,7 @@ mgr_free(IMB_MGR * m)
 		return;
 
 	crypto_wipe(m, imb_get_mb_mgr_size());
-	free(m);
+	munmap(m, imb_get_mb_mgr_size());
 }
 
 /* Key expansion: a manager's stateless functions for this CPU.  The

@@ -2,8 +2,8 @@
 #define CRYPTO_WIPE_H_
 
 /*
- * Wiping secrets and reading entropy: the two OpenSSL services the rest of
- * the tree needs, behind names of its own (spiped calls them
+ * Wiping secrets (OpenSSL's cleanse) and reading entropy (getrandom(2),
+ * a block per thread), behind names of their own (spiped calls them
  * insecure_memzero and crypto_entropy), so the layers above do not
  * depend on OpenSSL's headers.
  */

@@ -8,10 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "rp_log.h"
 #include "rp_metrics.h"
+#include "rp_mhd.h"
 #include "rp_prom.h"
 #include "rp_sock.h"
 
@@ -26,30 +25,31 @@
 #define METRICS_MEMORY	(16 * 1024)
 
 struct rp_metrics {
+	const struct rp_mhd * mhd;	/* The library's functions. */
 	int fd;				/* Listening socket. */
 	struct MHD_Daemon * d;		/* Running server, or NULL. */
 	struct rp_metrics_src src;
 };
 
-/* Queue the short text answer ${body} with ${status} on ${conn}; for a
- * 405 with the Allow header. */
+/* Queue the short text answer ${body} with ${status} on ${conn} of ${m};
+ * for a 405 with the Allow header. */
 static enum MHD_Result
-metrics_reply(struct MHD_Connection * conn, unsigned int status,
-    const char * body)
+metrics_reply(struct rp_metrics * m, struct MHD_Connection * conn,
+    unsigned int status, const char * body)
 {
 	struct MHD_Response * r;
 	enum MHD_Result rc;
 
-	if ((r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+	if ((r = m->mhd->create_response_from_buffer(strlen(body), (void *)body,
 	    MHD_RESPMEM_MUST_COPY)) == NULL)
 		return (MHD_NO);
-	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	(void)m->mhd->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "text/plain; charset=utf-8");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+		(void)m->mhd->add_response_header(r, MHD_HTTP_HEADER_ALLOW,
 		    "GET, HEAD");
-	rc = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
+	rc = m->mhd->queue_response(conn, status, r);
+	m->mhd->destroy_response(r);
 	return (rc);
 }
 
@@ -63,17 +63,17 @@ metrics_scrape(struct rp_metrics * m, struct MHD_Connection * conn)
 	char * text;
 
 	if ((text = rp_metrics_scrape(&m->src, &len)) == NULL)
-		return (metrics_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return (metrics_reply(m, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory\n"));
-	if ((r = MHD_create_response_from_buffer(len, text,
+	if ((r = m->mhd->create_response_from_buffer(len, text,
 	    MHD_RESPMEM_MUST_FREE)) == NULL) {
 		free(text);
 		return (MHD_NO);
 	}
-	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	(void)m->mhd->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    RP_PROM_CONTENT_TYPE);
-	rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	rc = m->mhd->queue_response(conn, MHD_HTTP_OK, r);
+	m->mhd->destroy_response(r);
 	return (rc);
 }
 
@@ -90,13 +90,13 @@ metrics_health(struct rp_metrics * m, struct MHD_Connection * conn,
 
 	if (!readyz) {
 		body = rp_metrics_healthy(&ok);
-		return (metrics_reply(conn, ok ? MHD_HTTP_OK :
+		return (metrics_reply(m, conn, ok ? MHD_HTTP_OK :
 		    MHD_HTTP_SERVICE_UNAVAILABLE, body));
 	}
 	if ((text = rp_metrics_ready(&m->src, &ok)) == NULL)
-		return (metrics_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return (metrics_reply(m, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory\n"));
-	rc = metrics_reply(conn, ok ? MHD_HTTP_OK :
+	rc = metrics_reply(m, conn, ok ? MHD_HTTP_OK :
 	    MHD_HTTP_SERVICE_UNAVAILABLE, text);
 	free(text);
 	return (rc);
@@ -121,12 +121,12 @@ metrics_request(void * cls, struct MHD_Connection * conn, const char * url,
 	(void)con_cls;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return (metrics_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return (metrics_reply(m, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed: GET /metrics, /healthz, /readyz\n"));
 	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
 		return (metrics_health(m, conn, url[1] == 'r'));
 	if (strcmp(url, "/metrics") != 0)
-		return (metrics_reply(conn, MHD_HTTP_NOT_FOUND,
+		return (metrics_reply(m, conn, MHD_HTTP_NOT_FOUND,
 		    "not found: GET /metrics, /healthz, /readyz\n"));
 	return (metrics_scrape(m, conn));
 }
@@ -158,6 +158,8 @@ rp_metrics_listen(const struct rp_addr * a)
 		rp_warnp("calloc");
 		goto err0;
 	}
+	if ((m->mhd = rp_mhd_load()) == NULL)
+		goto err1;
 	if ((m->fd = rp_sock_listen(a)) == -1)
 		goto err1;
 	return (m);
@@ -181,7 +183,7 @@ rp_metrics_start(struct rp_metrics * m, const struct rp_metrics_src * src)
 
 	/* The library's own polling thread; errors are answered, not
 	 * logged (a client must not be able to flood the log). */
-	if ((m->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL,
+	if ((m->d = m->mhd->start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL,
 	    NULL, metrics_request, m,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)m->fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_CONNS,
@@ -208,7 +210,7 @@ rp_metrics_free(struct rp_metrics * m)
 
 	/* A running server closes the listening socket as it stops. */
 	if (m->d != NULL)
-		MHD_stop_daemon(m->d);
+		m->mhd->stop_daemon(m->d);
 	else
 		close(m->fd);
 	free(m);

@@ -7,7 +7,7 @@
 
 struct rp_pair {
 	int fds[3];			/* RP_PAIR_*. */
-	int nbsock;			/* rp_pair_set_nbsock. */
+	int nbfd;			/* rp_pair_set_socks, or -1. */
 	void * owner;			/* rp_pair_set_owner. */
 	struct sockaddr_storage peer[2];	/* rp_pair_set_peer: the plain
 						   output's, the cipher's... */
@@ -37,6 +37,7 @@ rp_pair_new(int plain_in, int plain_out, int cipher,
 	p->fds[RP_PAIR_PLAIN_IN] = plain_in;
 	p->fds[RP_PAIR_PLAIN_OUT] = plain_out;
 	p->fds[RP_PAIR_CIPHER] = cipher;
+	p->nbfd = -1;
 	/* The worker that adopts the pipe gives it its buffer budget. */
 	if ((p->pipe = proto_pipe_new(send_enc, send_mac, recv_enc, recv_mac,
 	    NULL)) == NULL)
@@ -88,26 +89,28 @@ rp_pair_fd(const struct rp_pair * p, int which)
 }
 
 /**
- * rp_pair_set_nbsock(p):
- * Say that every descriptor of ${p} is a socket with O_NONBLOCK and no
- * other status flag, so that the worker need not look.
+ * rp_pair_set_socks(p, nbfd):
+ * Say that every descriptor of ${p} is a socket, that descriptor ${nbfd}
+ * (RP_PAIR_*) has O_NONBLOCK and no other status flag, and that the others
+ * have none, so that the worker need not look.
  */
 void
-rp_pair_set_nbsock(struct rp_pair * p)
+rp_pair_set_socks(struct rp_pair * p, int nbfd)
 {
 
-	p->nbsock = 1;
+	p->nbfd = nbfd;
 }
 
 /**
- * rp_pair_nbsock(p):
- * Return whether rp_pair_set_nbsock was called for ${p}.
+ * rp_pair_socks(p):
+ * Return the ${nbfd} that rp_pair_set_socks was called with for ${p}, or
+ * -1 if it was not.
  */
 int
-rp_pair_nbsock(const struct rp_pair * p)
+rp_pair_socks(const struct rp_pair * p)
 {
 
-	return (p->nbsock);
+	return (p->nbfd);
 }
 
 /**

@@ -58,17 +58,19 @@ void rp_pair_publish(struct rp_pair * p);
 int rp_pair_fd(const struct rp_pair * p, int which);
 
 /**
- * rp_pair_set_nbsock(p):
- * Say that every descriptor of ${p} is a socket with O_NONBLOCK and no
- * other status flag, so that the worker need not look.
+ * rp_pair_set_socks(p, nbfd):
+ * Say that every descriptor of ${p} is a socket, that descriptor ${nbfd}
+ * (RP_PAIR_*) has O_NONBLOCK and no other status flag, and that the others
+ * have none, so that the worker need not look.
  */
-void rp_pair_set_nbsock(struct rp_pair * p);
+void rp_pair_set_socks(struct rp_pair * p, int nbfd);
 
 /**
- * rp_pair_nbsock(p):
- * Return whether rp_pair_set_nbsock was called for ${p}.
+ * rp_pair_socks(p):
+ * Return the ${nbfd} that rp_pair_set_socks was called with for ${p}, or
+ * -1 if it was not.
  */
-int rp_pair_nbsock(const struct rp_pair * p);
+int rp_pair_socks(const struct rp_pair * p);
 
 /**
  * rp_pair_set_peer(p, which, sa, len):

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rp_pair.h"
 #include "rp_wconn.h"
 
 static int
@@ -15,17 +16,19 @@ is_sock(int fd)
 }
 
 /**
- * rp_wconn_init(c, pipe, plain_in, plain_out, cipher, nbsock):
+ * rp_wconn_init(c, pipe, plain_in, plain_out, cipher, nbfd):
  * Fill ${c} for ${pipe} over the three descriptors (${plain_in} may equal
  * ${plain_out}): the seal direction reads ${plain_in} and writes ${cipher},
- * the open direction reads ${cipher} and writes ${plain_out}.  If
- * ${nbsock}, all are sockets with O_NONBLOCK alone (rp_pair_nbsock);
- * else each is looked at.
+ * the open direction reads ${cipher} and writes ${plain_out}.  If ${nbfd}
+ * is not -1, all are sockets, and descriptor ${nbfd} (RP_PAIR_*) alone
+ * carries O_NONBLOCK, with no other status flag (rp_pair_socks); else
+ * each is looked at.
  */
 void
 rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe, int plain_in,
-    int plain_out, int cipher, int nbsock)
+    int plain_out, int cipher, int nbfd)
 {
+	int nbsock = (nbfd != -1);
 	int s_in = nbsock || is_sock(plain_in);
 	int s_cipher = nbsock || is_sock(cipher);
 	int s_out = (plain_out == plain_in) ? s_in : nbsock ||
@@ -35,6 +38,8 @@ rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe, int plain_in,
 	 * lists. */
 	c->pipe = pipe;
 	c->nbsock = nbsock;
+	c->nb_in[PROTO_PIPE_SEAL] = (nbfd == RP_PAIR_PLAIN_IN);
+	c->nb_in[PROTO_PIPE_OPEN] = (nbfd == RP_PAIR_CIPHER);
 	c->fd_in[PROTO_PIPE_SEAL] = plain_in;
 	c->fd_out[PROTO_PIPE_SEAL] = cipher;
 	c->fd_in[PROTO_PIPE_OPEN] = cipher;

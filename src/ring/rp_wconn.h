@@ -19,8 +19,11 @@ struct rp_wconn {
 	int sock_in[2];		/* fd_in[d] is a socket: recv, else read. */
 	int sock_out[2];	/* fd_out[d] is a socket: send, else write. */
 	int fds[3];		/* Distinct descriptors, -1 unused. */
-	int nbsock;		/* All sockets with O_NONBLOCK alone, as the
-				   control loop made them. */
+	int nbsock;		/* All sockets, as the control loop made
+				   them: those with nb_in[d] carry
+				   O_NONBLOCK alone, the others no status
+				   flag. */
+	int nb_in[2];
 	int dead;		/* Closed: no more I/O or crypto; freed
 				   once refs is 0 and it is on no list. */
 	int refs;		/* Engine references: operations in flight,
@@ -126,15 +129,16 @@ uint64_t rp_whold_scan(struct rp_whold * h, uint64_t now,
     void (* fire)(void *, struct rp_wconn *), void * arg);
 
 /**
- * rp_wconn_init(c, pipe, plain_in, plain_out, cipher, nbsock):
+ * rp_wconn_init(c, pipe, plain_in, plain_out, cipher, nbfd):
  * Fill ${c} for ${pipe} over the three descriptors (${plain_in} may equal
  * ${plain_out}): the seal direction reads ${plain_in} and writes ${cipher},
- * the open direction reads ${cipher} and writes ${plain_out}.  If
- * ${nbsock}, all are sockets with O_NONBLOCK alone (rp_pair_nbsock);
- * else each is looked at.
+ * the open direction reads ${cipher} and writes ${plain_out}.  If ${nbfd}
+ * is not -1, all are sockets, and descriptor ${nbfd} (RP_PAIR_*) alone
+ * carries O_NONBLOCK, with no other status flag (rp_pair_socks); else
+ * each is looked at.
  */
 void rp_wconn_init(struct rp_wconn * c, struct proto_pipe * pipe,
-    int plain_in, int plain_out, int cipher, int nbsock);
+    int plain_in, int plain_out, int cipher, int nbfd);
 
 /**
  * rp_wconn_io_err(c, err):

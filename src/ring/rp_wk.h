@@ -99,6 +99,9 @@ struct rp_wk_ops {
 	void (* send)(void * eng, struct rp_wconn * c, int d);
 	/* ${c} is closed: end what it has in flight soon. */
 	void (* cancel)(void * eng, struct rp_wconn * c);
+	/* Close the descriptors of ${c}, which nothing refers to any more,
+	 * and set them to -1. */
+	void (* close_fds)(void * eng, struct rp_wconn * c);
 	/* Wait for events (unless !${block}; until the time ${due} in ns
 	 * if not 0) and deliver them.  Return -1 if the engine failed for
 	 * good (reported with rp_fatal), else 0. */

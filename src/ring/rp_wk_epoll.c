@@ -63,6 +63,15 @@ epoll_cancel(void * arg, struct rp_wconn * wc)
 			(void)fcntl(c->fds[i].fd, F_SETFL, c->fds[i].oflags);
 }
 
+/* Close the descriptors of ${c} (which takes them out of the set). */
+static void
+epoll_close_fds(void * arg, struct rp_wconn * wc)
+{
+
+	(void)arg;
+	rp_wconn_close_fds(wc);
+}
+
 /* Read once into direction ${d} of ${c} if its descriptor can. */
 static void
 epoll_recv(void * arg, struct rp_wconn * wc, int d)
@@ -298,6 +307,7 @@ const struct rp_wk_ops rp_wk_epoll_ops = {
 	.recv = epoll_recv,
 	.send = epoll_send,
 	.cancel = epoll_cancel,
+	.close_fds = epoll_close_fds,
 	.wait = epoll_wait_events,
 	.flush = epoll_flush
 };

@@ -173,7 +173,7 @@ pairs_bury(struct rp_wkp * P)
 		end = proto_pipe_end(c->pipe);
 		timedout = c->timedout;
 		owner = c->owner;
-		rp_wconn_close_fds(c);
+		P->w->ops->close_fds(P->w->eng, c);
 		proto_pipe_free(c->pipe);
 		free(c);
 		rp_wk_pair_closed(P->w, owner, end, timedout);

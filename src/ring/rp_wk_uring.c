@@ -558,6 +558,29 @@ uring_cancel(void * arg, struct rp_wconn * c)
 	}
 }
 
+/* Close the descriptors of ${c} on the ring: nothing refers to them, and
+ * the ring's next submission (before the worker next sleeps) closes them.
+ * A worker closing for a fatal error closes them at once. */
+static void
+uring_close_fds(void * arg, struct rp_wconn * c)
+{
+	struct uring_eng * e = arg;
+	struct io_uring_sqe * sqe;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (c->fds[i] == -1)
+			continue;
+		if (e->w->pairs.fatal || (sqe = rp_uring_sqe(&e->ring)) == NULL)
+			close(c->fds[i]);
+		else {
+			io_uring_prep_close(sqe, c->fds[i]);
+			io_uring_sqe_set_data64(sqe, TAG_NONE);
+		}
+		c->fds[i] = -1;
+	}
+}
+
 static void
 uring_recv(void * arg, struct rp_wconn * c, int d)
 {
@@ -784,9 +807,12 @@ uring_attach(void * arg, struct rp_wconn * c)
 	for (d = 0; d < 2; d++) {
 		if (!c->sock_in[d])
 			continue;
-		/* Sockets from the control loop carry O_NONBLOCK alone. */
-		if (c->nbsock)
-			(void)fcntl(c->fd_in[d], F_SETFL, 0);
+		/* Of the sockets from the control loop, the dialed one
+		 * carries O_NONBLOCK alone, the accepted one nothing. */
+		if (c->nbsock) {
+			if (c->nb_in[d])
+				(void)fcntl(c->fd_in[d], F_SETFL, 0);
+		}
 		else if ((fl = fcntl(c->fd_in[d], F_GETFL)) != -1 &&
 		    (fl & O_NONBLOCK))
 			(void)fcntl(c->fd_in[d], F_SETFL, fl & ~O_NONBLOCK);
@@ -1015,6 +1041,8 @@ uring_fini(void * arg)
 {
 	struct uring_eng * e = arg;
 
+	/* Closes of the last pairs may be queued. */
+	(void)io_uring_submit(&e->ring);
 	rp_fixbuf_fini(&e->fix, &e->ring);
 	rp_bufring_fini(&e->bring, &e->ring, e->w->region);
 	io_uring_queue_exit(&e->ring);
@@ -1030,6 +1058,7 @@ const struct rp_wk_ops rp_wk_uring_ops = {
 	.recv = uring_recv,
 	.send = uring_send,
 	.cancel = uring_cancel,
+	.close_fds = uring_close_fds,
 	.wait = uring_wait,
 	.flush = uring_flush
 };

@@ -285,7 +285,7 @@ worker_conn_new(struct rp_worker * w, struct rp_pair * p)
 	/* A pipe that cannot move its buffers has failed: its pump closes
 	 * it. */
 	(void)proto_pipe_set_env(pipe, &w->env);
-	rp_wconn_init(c, pipe, in, out, cipher, rp_pair_nbsock(p));
+	rp_wconn_init(c, pipe, in, out, cipher, rp_pair_socks(p));
 	c->owner = rp_pair_owner(p);
 	c->peer_out[0] = rp_pair_peer(p, RP_PAIR_CIPHER);
 	c->peer_out[1] = rp_pair_peer(p, RP_PAIR_PLAIN_OUT);
