@@ -53,17 +53,6 @@ else
   $(info ringpiped: building without libmicrohttpd: --metrics is off)
 endif
 
-# systemd readiness (sd_notify) and -s systemd:NAME need libsystemd: found
-# by pkg-config, or SYSTEMD=off (notifications are then not sent and
-# -s systemd:NAME fails, saying so).
-ifndef SYSTEMD
-  SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo on)
-endif
-ifeq ($(SYSTEMD),on)
-  PKGS += libsystemd
-else
-  $(info ringpiped: building without libsystemd: systemd support is off)
-endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lcrypto)
 
@@ -102,8 +91,7 @@ ifneq ($(CRYPTO),ipsecmb)
   CORE_SRCS := $(filter-out %_ipsecmb.c,$(CORE_SRCS))
 endif
 # Build-time choices of the process layer: one of each pair.
-PROCESS_OUT := $(if $(filter on,$(METRICS)),%/rp_metrics_nohttp.c,%/rp_metrics_http.c %/rp_mhd.c) \
-	$(if $(filter on,$(SYSTEMD)),%/rp_sd_none.c,%/rp_sd.c)
+PROCESS_OUT := $(if $(filter on,$(METRICS)),%/rp_metrics_nohttp.c,%/rp_metrics_http.c %/rp_mhd.c)
 LAYER_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(PROCESS_OUT) \
 	$(if $(filter ipsecmb,$(CRYPTO)),,%_ipsecmb.c),$(call LAYER_SRCS,$(1))))
 # The fixed-base Diffie-Hellman tables, computed at build time by a program

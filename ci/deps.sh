@@ -7,7 +7,7 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       liburing-dev libssl-dev libbenchmark-dev libcmocka-dev
       spiped openssl python3 curl gnuplot-nox iproute2 procps psmisc nginx
       python3-cryptography graphite-carbon python3-whisper
-      libsystemd-dev systemd)
+      systemd)
 # --metrics (libmicrohttpd), and promtool (in prometheus) for t_metrics.
 PKGS+=(libmicrohttpd-dev prometheus)
 # t_network: loss and blackholes between two network namespaces (the

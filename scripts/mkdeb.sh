@@ -120,6 +120,10 @@ depends=$(cd "$work/src" && DEB_HOST_ARCH=$ARCH dpkg-shlibdeps -O \
   "$root/usr/bin/ringpiped" "$root/usr/bin/ringpipe" 2>/dev/null |
   sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "mkdeb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# libmicrohttpd is loaded with dlopen (--metrics), so dpkg-shlibdeps cannot
+# see it: the soname the binary names gives the package.
+mhd=$(strings "$root/usr/bin/ringpiped" | grep -m1 '^libmicrohttpd\.so\.[0-9]*$' || true)
+[ -z "$mhd" ] || depends="$depends, libmicrohttpd${mhd##*.so.}"
 
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 cat >"$root/DEBIAN/control" <<EOF

@@ -386,12 +386,7 @@ rp_options_check_pipe(struct rp_options * o, const struct rp_opt_where * where)
 	if (o->source == NULL)
 		return (opt_usage_err(file ? "no source" : "a source address "
 		    "is required", file ? 0 : 's', where));
-	if (rp_sd_source(o->source) != NULL) {
-		if (rp_sd_unavailable() != NULL) {
-			rp_warn("-s %s: %s", o->source, rp_sd_unavailable());
-			return (RP_OPT_EXIT_FAIL);
-		}
-	} else if (rp_addr_validate(o->source)) {
+	if (rp_sd_source(o->source) == NULL && rp_addr_validate(o->source)) {
 		return (opt_addr_err("Invalid source address", o->source,
 		    where, 1));
 	}

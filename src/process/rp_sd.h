@@ -5,9 +5,8 @@
  * systemd: readiness notification (Type=notify: READY=1, RELOADING=1,
  * STOPPING=1 to $NOTIFY_SOCKET) and socket activation (a -s of the form
  * "systemd:NAME" takes the listening socket systemd passed in under that
- * name; "systemd:" alone takes the first), through libsystemd.  Built
- * without it (rp_sd_none.c), notifications do nothing and rp_sd_listen
- * fails saying why.
+ * name; "systemd:" alone takes the first), by systemd's own protocols
+ * (sd_notify(3), sd_listen_fds(3)); no library.
  */
 
 #include <string.h>
@@ -30,13 +29,6 @@ rp_sd_source(const char * s)
 }
 
 /**
- * rp_sd_unavailable():
- * Return NULL if this build has libsystemd, else why socket activation
- * cannot work.
- */
-const char * rp_sd_unavailable(void);
-
-/**
  * rp_sd_listen(name):
  * Take the listening stream socket systemd passed in (LISTEN_FDS,
  * LISTEN_FDNAMES) under the name ${name}, or the first if ${name} is "",
@@ -49,8 +41,8 @@ int rp_sd_listen(const char * name);
 /**
  * rp_sd_notify(state):
  * Tell the service manager ${state} ("READY=1", "STOPPING=1", ...) if it
- * asked to be told ($NOTIFY_SOCKET); otherwise, and without libsystemd, do
- * nothing.  Safe from any thread.
+ * asked to be told ($NOTIFY_SOCKET); otherwise do nothing.  Safe from any
+ * thread.
  */
 void rp_sd_notify(const char * state);
 
