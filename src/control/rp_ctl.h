@@ -13,7 +13,7 @@
  * SIGHUP (reload the keys and target addresses, or the configuration
  * file through a hook, on the reload thread, rp_ctl_reload.c).  Pipes are
  * added, replaced and removed while it runs; a removed pipe drains.
- * It runs on epoll and non-blocking sockets whichever engine the workers
+ * It runs on epoll and non-blocking I/O whichever engine the workers
  * use, so it needs nothing of io_uring.
  *
  * Its parts: the loop (rp_ctl.c), the pipes (rp_ctl_pipes.c), accepting

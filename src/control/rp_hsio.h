@@ -2,7 +2,7 @@
 #define RP_HSIO_H_
 
 /*
- * Handshake I/O over a non-blocking socket: moving the bytes that a
+ * Handshake I/O without waiting (MSG_DONTWAIT): moving the bytes that a
  * proto_hs machine wants sent and read, as far as the socket allows
  * without waiting.  The control thread drives its handshakes with
  * rp_hsio_pump from its event loop; ringpipe connects with rp_hsio_dial and
@@ -23,8 +23,8 @@ enum rp_hsio_state {
 
 /**
  * rp_hsio_pump(fd, hs, ready):
- * Send what ${hs} has to send and read what it wants from the non-blocking
- * socket ${fd}, never past the handshake, until neither can go on or ${hs}
+ * Send what ${hs} has to send and read what it wants from the socket ${fd}
+ * without waiting (MSG_DONTWAIT; ${fd} may be blocking), never past the handshake, until neither can go on or ${hs}
  * wants its computation.  *${ready} holds the poll events (POLLIN,
  * POLLOUT) ${fd} is taken to be ready for; a direction is tried only while
  * its bit is set, and the bit is cleared once the socket gave less than
