@@ -109,8 +109,10 @@ err0:
  * Start a non-blocking connect to ${a} from a new socket (rp_sock_new with
  * ${bindaddr}, tuned with rp_sock_tune and ${keepalive} before its first
  * byte) and store the socket in ${fd}.  Return 1 if it connected already
- * (on loopback it often has), 0 if the connect is under way, or -1 with
- * errno set and no socket left open.
+ * (a UNIX socket), 0 if the connect is under way, or -1 with errno set and
+ * no socket left open.  A TCP connect under way is not looked at again
+ * here, even on loopback where it has often ended: the caller's wait for
+ * the socket reports it, with no system call of its own.
  */
 int
 rp_sock_connect(const struct rp_addr * a, const struct rp_addr * bindaddr,
@@ -124,10 +126,8 @@ rp_sock_connect(const struct rp_addr * a, const struct rp_addr * bindaddr,
 	if (connect(s, (const struct sockaddr *)&a->ss, a->len) == 0)
 		rc = 1;
 	else if (errno == EINPROGRESS || errno == EINTR)
-		rc = rp_sock_connected(s);
+		rc = 0;
 	else
-		goto err1;
-	if (rc == -1)
 		goto err1;
 	*fd = s;
 	return (rc);

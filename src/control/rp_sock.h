@@ -34,8 +34,10 @@ int rp_sock_new(const struct rp_addr * a, const struct rp_addr * bindaddr);
  * Start a non-blocking connect to ${a} from a new socket (rp_sock_new with
  * ${bindaddr}, tuned with rp_sock_tune and ${keepalive} before its first
  * byte) and store the socket in ${fd}.  Return 1 if it connected already
- * (on loopback it often has), 0 if the connect is under way, or -1 with
- * errno set and no socket left open.
+ * (a UNIX socket), 0 if the connect is under way, or -1 with errno set and
+ * no socket left open.  A TCP connect under way is not looked at again
+ * here, even on loopback where it has often ended: the caller's wait for
+ * the socket reports it, with no system call of its own.
  */
 int rp_sock_connect(const struct rp_addr * a, const struct rp_addr * bindaddr,
     int keepalive, int * fd);
