@@ -378,9 +378,11 @@ class Bench:
         # per repetition, alternating the columns, so that their medians
         # rest on more samples.
         # The idle echo latency too: its p99 and p99.9 on this shared
-        # machine moved by 2-4x between single 2 s runs.
+        # machine moved by 2-4x between single 2 s runs; and the -f
+        # connection rate, whose single runs spread 3100-4700/s for one
+        # column within one bench.
         self.inner = {} if self.quick else {"agg_1": 3, "connrate_pfs": 3,
-                                            "rr_idle": 3}
+                                            "connrate_f": 3, "rr_idle": 3}
         # Tests that run in the first repetition only: memory per idle
         # connection repeats to 0.2% (6.48/6.50 KiB, 19.31/19.30 KiB), and
         # its 1000 handshakes through stock take 3-5 s per repetition.
