@@ -7,9 +7,8 @@
  * listening socket, accepts (enforcing -n),
  * connects to the target (-o, -b; Happy Eyeballs over its addresses), runs
  * handshakes (modexps on a compute pool), re-resolves the target (-r/-R),
- * hands each established pair to a worker of the one set all pipes share
- * (the least loaded, or an awake one close to it), and handles SIGTERM
- * (stop accepting, drain, return) and
+ * hands each established pair to the least-loaded worker of the one set
+ * all pipes share, and handles SIGTERM (stop accepting, drain, return) and
  * SIGHUP (reload the keys and target addresses, or the configuration
  * file through a hook, on the reload thread, rp_ctl_reload.c).  Pipes are
  * added, replaced and removed while it runs; a removed pipe drains.

@@ -22,42 +22,36 @@ handoff_free(struct rp_ctl * ctl, int i)
 	    !rp_worker_asleep(ctl->loop->cfg.workers[i]));
 }
 
-/* A worker that a pair costs no wake-up may carry this many pairs more
- * than the least-loaded one and still take it. */
-#define HANDOFF_SLACK	4
-
 /*
- * The index of the worker of ${ctl} that the next pair goes to: the one
- * that carries the fewest pairs, unless one that the pair costs no
- * wake-up (handoff_free) carries at most HANDOFF_SLACK more.  With the
- * loop on a thread of its own every worker does the same kind of work for
- * each pair it carries, so pairs are the load; but a worker's sleep and
- * wake-up cost more than a short pair's work, and a worker that is awake
- * is one whose pairs keep it so.
+ * The index of the worker of ${ctl} that carries the fewest pairs.  With
+ * the loop on a thread of its own every worker does the same kind of work
+ * for each pair it carries, so pairs are the load; on a tie, a worker that
+ * the pair costs no wake-up wins (handoff_free).
  */
 static int
 handoff_pick(struct rp_ctl * ctl)
 {
 	const struct rp_ctl_loop_cfg * cfg = &ctl->loop->cfg;
-	int i, best = 0, load, bestload, pick = -1, pickload = 0;
+	int i, best = 0, load, bestload, bestfree;
 
 	bestload = rp_worker_load(cfg->workers[0]);
+	bestfree = -1;
 	for (i = 1; i < cfg->nworkers; i++) {
-		if ((load = rp_worker_load(cfg->workers[i])) < bestload) {
-			best = i;
-			bestload = load;
-		}
-	}
-	for (i = 0; i < cfg->nworkers; i++) {
-		if ((load = rp_worker_load(cfg->workers[i])) >
-		    bestload + HANDOFF_SLACK || !handoff_free(ctl, i))
+		load = rp_worker_load(cfg->workers[i]);
+		if (load > bestload)
 			continue;
-		if (pick < 0 || load < pickload) {
-			pick = i;
-			pickload = load;
-		}
+		if (load == bestload) {
+			if (bestfree < 0)
+				bestfree = handoff_free(ctl, best);
+			if (bestfree || !handoff_free(ctl, i))
+				continue;
+			bestfree = 1;
+		} else
+			bestfree = -1;
+		best = i;
+		bestload = load;
 	}
-	return (pick >= 0 ? pick : best);
+	return (best);
 }
 
 /* Put the PROXY protocol ${version} header for the client connection
@@ -84,10 +78,9 @@ handoff_proxy(int version, int plain, struct rp_pair * p)
  * rp_ctl_handoff(ctl, plain, cipher, plain_peer, cipher_peer, hs):
  * Make a pair of the plaintext socket ${plain} and the encrypted socket
  * ${cipher}, connected to ${plain_peer} and ${cipher_peer}, with the keys
- * of the finished handshake ${hs}, and hand it to a worker of ${ctl} (the
- * least loaded, or an awake one that carries few more pairs), which owns
- * both sockets from then on (its doorbell is rung by rp_ctl_handoff_ring,
- * once per round).  Return 0 on success, or -1 if the caller still owns
+ * of the finished handshake ${hs}, and hand it to the least-loaded worker
+ * of ${ctl}, which owns both sockets from then on (its doorbell is rung
+ * by rp_ctl_handoff_ring, once per round).  Return 0 on success, or -1 if the caller still owns
  * them.
  */
 int

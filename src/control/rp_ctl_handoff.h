@@ -23,10 +23,9 @@ struct rp_ctl_peer {
  * rp_ctl_handoff(ctl, plain, cipher, plain_peer, cipher_peer, hs):
  * Make a pair of the plaintext socket ${plain} and the encrypted socket
  * ${cipher}, connected to ${plain_peer} and ${cipher_peer}, with the keys
- * of the finished handshake ${hs}, and hand it to a worker of ${ctl} (the
- * least loaded, or an awake one that carries few more pairs), which owns
- * both sockets from then on (its doorbell is rung by rp_ctl_handoff_ring,
- * once per round).  Return 0 on success, or -1 if the caller still owns
+ * of the finished handshake ${hs}, and hand it to the least-loaded worker
+ * of ${ctl}, which owns both sockets from then on (its doorbell is rung
+ * by rp_ctl_handoff_ring, once per round).  Return 0 on success, or -1 if the caller still owns
  * them.
  */
 int rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
