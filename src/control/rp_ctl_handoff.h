@@ -25,8 +25,8 @@ struct rp_ctl_peer {
  * ${cipher}, connected to ${plain_peer} and ${cipher_peer}, with the keys
  * of the finished handshake ${hs}, and hand it to the least-loaded worker
  * of ${ctl}, which owns both sockets from then on (its doorbell is rung
- * by rp_ctl_handoff_ring, once per round).  Return 0 on success, or -1 if the caller still owns
- * them.
+ * by rp_ctl_handoff_ring, once per round).  Return 0 on success, or -1 if
+ * the caller still owns them.
  */
 int rp_ctl_handoff(struct rp_ctl * ctl, int plain, int cipher,
     const struct rp_ctl_peer * plain_peer,

@@ -27,10 +27,9 @@ enum rp_hsio_state {
  * without waiting (MSG_DONTWAIT; ${fd} may be blocking), never past the
  * handshake, until neither can go on or ${hs} wants its computation.
  * *${ready} holds the poll events (POLLIN, POLLOUT) ${fd} is taken to be
- * ready for; a direction is tried only while
- * its bit is set, and the bit is cleared once the socket gave less than
- * asked (EAGAIN or a short transfer), after which an edge-triggered wait
- * reports it again.
+ * ready for; a direction is tried only while its bit is set, and the bit
+ * is cleared once the socket gave less than asked (EAGAIN or a short
+ * transfer), after which an edge-triggered wait reports it again.
  */
 enum rp_hsio_state rp_hsio_pump(int fd, struct proto_hs * hs, short * ready);
 

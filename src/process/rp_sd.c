@@ -36,7 +36,7 @@
 #define SD_LISTEN_FDS_MAX	64
 
 /* Say that no socket named ${name} was among the ${n} passed in with the
- * names ${names} (NULL if none were given). */
+ * names ${names}. */
 static void
 sd_warn_missing(const char * name, int n, const char * const * names)
 {
@@ -44,7 +44,7 @@ sd_warn_missing(const char * name, int n, const char * const * names)
 	size_t len = 0;
 	int i, w;
 
-	for (i = 0; i < n && names != NULL && len < sizeof(list); i++) {
+	for (i = 0; i < n && len < sizeof(list); i++) {
 		w = snprintf(&list[len], sizeof(list) - len, "%s%s",
 		    i ? ", " : "", names[i]);
 		if (w < 0)
@@ -109,6 +109,7 @@ sd_passed(const char * names[SD_LISTEN_FDS_MAX], char ** buf)
 	}
 	if ((pid_t)l != getpid())
 		goto done;
+	errno = 0;
 	l = strtol(fds, &end, 10);
 	if (errno || end == fds || *end != '\0' || l < 0 ||
 	    l > INT_MAX - SD_LISTEN_FDS_START) {

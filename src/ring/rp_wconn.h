@@ -23,7 +23,7 @@ struct rp_wconn {
 				   them: those with nb_in[d] carry
 				   O_NONBLOCK alone, the others no status
 				   flag. */
-	int nb_in[2];
+	int nb_in[2];		/* With nbsock: fd_in[d] has O_NONBLOCK. */
 	int dead;		/* Closed: no more I/O or crypto; freed
 				   once refs is 0 and it is on no list. */
 	int refs;		/* Engine references: operations in flight,

@@ -808,13 +808,13 @@ uring_attach(void * arg, struct rp_wconn * c)
 		if (!c->sock_in[d])
 			continue;
 		/* Of the sockets from the control loop, the dialed one
-		 * carries O_NONBLOCK alone, the accepted one nothing. */
-		if (c->nbsock) {
-			if (c->nb_in[d])
-				(void)fcntl(c->fd_in[d], F_SETFL, 0);
-		}
-		else if ((fl = fcntl(c->fd_in[d], F_GETFL)) != -1 &&
-		    (fl & O_NONBLOCK))
+		 * carries O_NONBLOCK alone, the accepted one nothing: no
+		 * need to ask. */
+		if (c->nbsock)
+			fl = c->nb_in[d] ? O_NONBLOCK : 0;
+		else
+			fl = fcntl(c->fd_in[d], F_GETFL);
+		if (fl != -1 && (fl & O_NONBLOCK))
 			(void)fcntl(c->fd_in[d], F_SETFL, fl & ~O_NONBLOCK);
 	}
 	for (d = 0; d < 2; d++) {

@@ -60,8 +60,9 @@ struct rp_worker * rp_worker_start(int id, const struct rp_worker_cfg * cfg);
 /**
  * rp_worker_post(w, p):
  * Hand pair ${p} to worker ${w} through its inbox and ring its doorbell
- * unless a ring not yet answered takes ${p} in too or its thread is awake.  May be called from
- * any thread.  Return 0 on success, -1 on failure (the caller keeps ${p}).
+ * unless a ring not yet answered takes ${p} in too or its thread is
+ * awake.  May be called from any thread.  Return 0 on success, -1 on
+ * failure (the caller keeps ${p}).
  */
 int rp_worker_post(struct rp_worker * w, struct rp_pair * p);
 
